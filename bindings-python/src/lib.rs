@@ -1,0 +1,1 @@
+//! The Python binding (issue: the Python package). Empty shell until then.

@@ -1,0 +1,221 @@
+//! Every knob of the sync rules, with the defaults of DESIGN §3.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::MemberRef;
+
+/// What happens to a managed member who should no longer be on the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveAction {
+    /// Suspend (keeps the seat and the data; reversible).
+    Suspend,
+    /// Remove from the team (recoverable for a few days).
+    Remove,
+}
+
+/// What happens to a pending invitation when its person should not be on the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitedDeprovision {
+    /// Withdraw the invitation (Dropbox cannot suspend an invited member).
+    RemoveInvitation,
+    /// Leave the invitation pending.
+    Leave,
+}
+
+/// Which directory groups become Dropbox groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupSync {
+    /// No group sync; managed groups are treated as having left scope.
+    Off,
+    /// Groups reachable from the user root(s).
+    UserRoots,
+    /// Groups reachable from `DesiredState::group_roots`.
+    GroupRoots,
+}
+
+/// What happens to a managed group that left scope, was deleted, or when group sync is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupLeave {
+    /// Remove its managed members, keep the group (the AD Connector's rule).
+    Empty,
+    /// Delete the group.
+    Delete,
+    /// Leave it as it is.
+    Keep,
+}
+
+/// What happens to a removed member's files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum RemovalTransfer {
+    /// Files stay with the removed account.
+    None,
+    /// Files go to `dest`; `admin` receives transfer errors.
+    Transfer {
+        /// Receives the files.
+        dest: MemberRef,
+        /// Receives transfer errors.
+        admin: MemberRef,
+    },
+    /// The account becomes a Basic account that keeps its files (forces `wipe_data = false`).
+    KeepAccount,
+}
+
+/// A limit that is the larger of a fixed count and a share of a total.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    /// Always allowed, whatever the total.
+    pub floor: usize,
+    /// Allowed share of the total, in percent.
+    pub percent: f64,
+}
+
+impl Limit {
+    /// The number allowed out of `total`: `max(floor, ceil(total * percent / 100))`.
+    pub fn allowed(&self, total: usize) -> usize {
+        let share = (total as f64 * self.percent / 100.0).ceil();
+        let share = if share.is_finite() && share > 0.0 { share as usize } else { 0 };
+        share.max(self.floor)
+    }
+}
+
+/// The sync rules. `Policy::default()` is DESIGN §3's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Prefix of the external id that marks a member or group as teamsync's.
+    pub external_id_prefix: String,
+    /// Adopt a member with no external id whose email matches an in-scope user.
+    pub manage_existing_users: bool,
+    /// Adopt a member whose external id belongs to another tool when its email matches.
+    pub adopt_foreign: bool,
+    /// Take over an unmanaged Dropbox group that has a synced group's name.
+    pub adopt_existing_groups: bool,
+    /// Which groups are synced.
+    pub group_sync: GroupSync,
+    /// A synced group with members outside user scope fails to sync (the AD Connector's rule)
+    /// instead of syncing its in-scope members.
+    pub strict_group_scope: bool,
+    /// A member who left user scope.
+    pub on_leave: LeaveAction,
+    /// A member whose directory entry was deleted.
+    pub on_delete: LeaveAction,
+    /// An invited member who should not be on the team.
+    pub on_invited_deprovision: InvitedDeprovision,
+    /// Wipe devices on suspend and remove.
+    pub wipe_data: bool,
+    /// Files of removed members.
+    pub transfer: RemovalTransfer,
+    /// Team admins may be suspended or removed.
+    pub deprovision_admins: bool,
+    /// A managed group that left scope.
+    pub on_group_leave: GroupLeave,
+    /// Most suspensions and removals a plan may hold without permission, out of the managed
+    /// members.
+    pub max_deprovision: Limit,
+    /// Most group member removals a plan may hold without permission, out of the managed
+    /// group memberships.
+    pub max_group_member_removals: Limit,
+    /// Ask Dropbox to send its welcome email to invited people.
+    pub send_welcome_email: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            external_id_prefix: "teamsync:".to_owned(),
+            manage_existing_users: true,
+            adopt_foreign: false,
+            adopt_existing_groups: false,
+            group_sync: GroupSync::UserRoots,
+            strict_group_scope: false,
+            on_leave: LeaveAction::Suspend,
+            on_delete: LeaveAction::Suspend,
+            on_invited_deprovision: InvitedDeprovision::RemoveInvitation,
+            wipe_data: true,
+            transfer: RemovalTransfer::None,
+            deprovision_admins: false,
+            on_group_leave: GroupLeave::Empty,
+            max_deprovision: Limit { floor: 25, percent: 10.0 },
+            max_group_member_removals: Limit { floor: 25, percent: 10.0 },
+            send_welcome_email: true,
+        }
+    }
+}
+
+/// Why a policy cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The prefix leaves no room for an id in Dropbox's 64-character external id.
+    #[error("external_id_prefix {0:?} is too long: Dropbox external ids hold 64 characters")]
+    PrefixTooLong(String),
+    /// The prefix is empty, so every external id would look like ours.
+    #[error("external_id_prefix may not be empty")]
+    EmptyPrefix,
+    /// A limit's percentage is not a number between 0 and 100.
+    #[error("{0}.percent must be between 0 and 100")]
+    BadPercent(&'static str),
+}
+
+impl Policy {
+    /// Checks the knobs that can be wrong on their own.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.external_id_prefix.is_empty() {
+            return Err(PolicyError::EmptyPrefix);
+        }
+        if self.external_id_prefix.chars().count() >= 64 {
+            return Err(PolicyError::PrefixTooLong(self.external_id_prefix.clone()));
+        }
+        for (name, limit) in [("max_deprovision", self.max_deprovision), ("max_group_member_removals", self.max_group_member_removals)] {
+            if !(0.0..=100.0).contains(&limit.percent) {
+                return Err(PolicyError::BadPercent(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Wipe flag for a removal: keeping the account needs `wipe_data = false`.
+    pub(crate) fn remove_wipes(&self) -> bool {
+        self.wipe_data && !matches!(self.transfer, RemovalTransfer::KeepAccount)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_is_floor_or_share() {
+        let l = Limit { floor: 25, percent: 10.0 };
+        assert_eq!(l.allowed(0), 25);
+        assert_eq!(l.allowed(100), 25);
+        assert_eq!(l.allowed(251), 26);
+        assert_eq!(l.allowed(10_000), 1000);
+    }
+
+    #[test]
+    fn defaults_are_design_defaults() {
+        let p = Policy::default();
+        assert_eq!(p.external_id_prefix, "teamsync:");
+        assert!(p.manage_existing_users && !p.adopt_foreign && !p.adopt_existing_groups);
+        assert_eq!(p.on_leave, LeaveAction::Suspend);
+        assert_eq!(p.on_delete, LeaveAction::Suspend);
+        assert_eq!(p.on_invited_deprovision, InvitedDeprovision::RemoveInvitation);
+        assert!(p.wipe_data && !p.deprovision_admins);
+        assert_eq!(p.on_group_leave, GroupLeave::Empty);
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn partial_policy_json_keeps_defaults_and_rejects_unknown() {
+        let p: Policy = serde_json::from_str(r#"{"on_leave":"remove"}"#).unwrap();
+        assert_eq!(p.on_leave, LeaveAction::Remove);
+        assert!(p.wipe_data);
+        assert!(serde_json::from_str::<Policy>(r#"{"on_leeve":"remove"}"#).is_err());
+    }
+}
