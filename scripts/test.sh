@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The one command that runs every test on a fresh machine (README's test command; .ci/run calls it).
+#
+# 1. installs what the tests need (scripts/deps/*.sh: Debian and Python packages), idempotently;
+# 2. starts the live fixtures (scripts/fixtures/*.sh start STATE_DIR: a real slapd, a real Samba
+#    AD DC), each writing STATE_DIR/<name>.env with the variables its tests read;
+# 3. runs the Rust tests (cargo nextest) and the Python tests (pytest);
+# 4. stops the fixtures, whatever happened.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/teamsync-target}
+state=$(mktemp -d "${TMPDIR:-/tmp}/teamsync-fixtures.XXXXXX")
+export TEAMSYNC_FIXTURE_STATE=$state
+
+fixtures=()
+stop_fixtures() {
+  local f
+  for f in "${fixtures[@]}"; do
+    bash "$f" stop "$state" || echo "warning: $f stop failed" >&2
+  done
+}
+trap stop_fixtures EXIT
+
+echo "== installing dependencies"
+for dep in scripts/deps/*.sh; do
+  [ -e "$dep" ] || continue
+  echo "-- $dep"
+  bash "$dep"
+done
+
+echo "== starting fixtures"
+for f in scripts/fixtures/*.sh; do
+  [ -e "$f" ] || continue
+  echo "-- $f"
+  fixtures+=("$f")
+  bash "$f" start "$state"
+done
+for envfile in "$state"/*.env; do
+  [ -e "$envfile" ] || continue
+  set -a; . "$envfile"; set +a
+done
+
+echo "== Rust tests"
+cargo nextest run --workspace --no-fail-fast
+
+echo "== Python tests"
+pytest_dirs=()
+for d in */tests-py; do [ -d "$d" ] && pytest_dirs+=("$d"); done
+if [ ${#pytest_dirs[@]} -gt 0 ]; then
+  python3 -m pytest -q "${pytest_dirs[@]}"
+fi
