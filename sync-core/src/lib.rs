@@ -21,3 +21,8 @@ pub mod store;
 pub use model::*;
 pub use policy::*;
 pub use store::*;
+pub mod plan;
+mod planner;
+
+pub use plan::*;
+pub use planner::{clean_name_part, plan, PlanError, NAME_PART_MAX};

@@ -133,7 +133,7 @@ impl Email {
 }
 
 /// Checks an already-trimmed address against Dropbox's `EmailAddress` rules without allocating.
-fn validate_email(s: &str) -> Result<(), EmailError> {
+pub(crate) fn validate_email(s: &str) -> Result<(), EmailError> {
     if s.is_empty() {
         return Err(EmailError::Empty);
     }

@@ -1,0 +1,1157 @@
+//! `plan(desired, actual, policy)`: the sync rules of DESIGN §3 as one pure function.
+//!
+//! The planner indexes both sides into hash maps, computes user scope and synced groups from
+//! the directory's nesting (cycle-safe), walks the lifecycle table for every managed member,
+//! invites or adopts the users who have no member yet, and diffs group membership. Output is
+//! sorted, so the same inputs in any order give the same plan.
+
+use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::model::{
+    ActualState, DesiredState, DirectoryUser, Email, GroupRef, ManagementType, MemberRef, MemberStatus, SourceId, TeamGroup,
+    TeamMember,
+};
+use crate::plan::{Action, Guard, Observed, Operation, Phase, Plan, Stats, Warning, WarningKind, PLAN_FORMAT_VERSION};
+use crate::policy::{GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Policy, PolicyError, RemovalTransfer};
+use crate::store::{NewMember, ProfileChange, RemoveMode, RemoveOptions};
+
+/// Why no plan could be made. Either of these stops the run before anything is changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The policy is unusable.
+    #[error("invalid policy: {0}")]
+    Policy(#[from] PolicyError),
+    /// No user is in scope: the directory read or the root group is probably wrong, so nothing
+    /// is planned (a plan now would deprovision everyone).
+    #[error("no users in scope (user roots: {roots}); refusing to plan, since every managed member would be deprovisioned")]
+    NoUsersInScope {
+        /// How many user roots the snapshot named.
+        roots: usize,
+    },
+}
+
+/// Longest name part Dropbox accepts.
+pub const NAME_PART_MAX: usize = 50;
+const FORBIDDEN_NAME_CHARS: &[char] = &['/', ':', '?', '*', '<', '>', '"', '|'];
+
+/// Cleans a name part to Dropbox's rules: trimmed, forbidden characters `/:?*<>"|` and control
+/// characters dropped, cut to 50 characters on a character boundary. Borrowed when already clean.
+pub fn clean_name_part(name: &str) -> Cow<'_, str> {
+    let trimmed = name.trim();
+    let clean = |c: char| !FORBIDDEN_NAME_CHARS.contains(&c) && !c.is_control();
+    if trimmed.len() <= NAME_PART_MAX && trimmed.chars().all(clean) {
+        return Cow::Borrowed(trimmed);
+    }
+    let kept: String = trimmed.chars().filter(|&c| clean(c)).take(NAME_PART_MAX).collect();
+    let kept_trimmed = kept.trim();
+    if kept_trimmed.len() == kept.len() { Cow::Owned(kept) } else { Cow::Owned(kept_trimmed.to_owned()) }
+}
+
+/// Makes the plan that brings `actual` in line with `desired` under `policy`.
+///
+/// Pure and deterministic: no I/O, no clock; inputs in any order give the same plan.
+pub fn plan(desired: &DesiredState, actual: &ActualState, policy: &Policy) -> Result<Plan, PlanError> {
+    policy.validate()?;
+    let mut planner = Planner::new(desired, actual, policy);
+    planner.index_directory();
+    planner.compute_user_scope();
+    if planner.stats.users_in_scope == 0 {
+        return Err(PlanError::NoUsersInScope { roots: desired.user_roots.len() });
+    }
+    planner.classify_users();
+    planner.index_team();
+    planner.plan_managed_members();
+    planner.plan_new_users();
+    planner.plan_groups();
+    Ok(planner.finish())
+}
+
+/// What the plan will do with an in-scope user.
+#[derive(Debug, Clone)]
+enum UserPlan<'a> {
+    /// Not planned; its managed member is left as it is.
+    Held,
+    /// Disabled in the directory.
+    Disabled,
+    /// Enabled, with a usable email and cleaned names.
+    Enabled { email: Cow<'a, str>, given_name: Cow<'a, str>, surname: Cow<'a, str> },
+}
+
+/// Whether a user holds a seat after the plan, and how to name it.
+#[derive(Debug, Clone, Copy)]
+struct Seat<'a> {
+    /// The member's Dropbox id, when it already exists.
+    team_member_id: Option<&'a str>,
+}
+
+/// Where a managed member's source id stands in the directory.
+enum DirectoryStanding {
+    Held,
+    Enabled(usize),
+    Disabled(usize),
+    OutOfScope,
+    Deleted,
+}
+
+struct Planner<'a> {
+    d: &'a DesiredState,
+    a: &'a ActualState,
+    p: &'a Policy,
+
+    user_index: FxHashMap<&'a str, usize>,
+    group_index: FxHashMap<&'a str, usize>,
+    held_ids: FxHashSet<&'a str>,
+    held_group_ids: FxHashSet<&'a str>,
+    deleted: FxHashSet<&'a str>,
+    in_scope: Vec<bool>,
+    user_plans: Vec<Option<UserPlan<'a>>>,
+    seats: Vec<Option<Seat<'a>>>,
+
+    /// Managed members by source id (the part after the prefix).
+    managed: FxHashMap<&'a str, usize>,
+    live_by_email: FxHashMap<&'a str, usize>,
+    reserved_by_removed: FxHashMap<&'a str, usize>,
+    /// Members whose group memberships must not change (held directory entries).
+    frozen_members: FxHashSet<&'a str>,
+    /// Members that keep a seat after the plan, by team_member_id.
+    seated_members: FxHashSet<&'a str>,
+
+    ops: Vec<Operation>,
+    warnings: Vec<Warning>,
+    stats: Stats,
+}
+
+impl<'a> Planner<'a> {
+    fn new(d: &'a DesiredState, a: &'a ActualState, p: &'a Policy) -> Self {
+        Planner {
+            d,
+            a,
+            p,
+            user_index: FxHashMap::default(),
+            group_index: FxHashMap::default(),
+            held_ids: FxHashSet::default(),
+            held_group_ids: FxHashSet::default(),
+            deleted: FxHashSet::default(),
+            in_scope: Vec::new(),
+            user_plans: Vec::new(),
+            seats: Vec::new(),
+            managed: FxHashMap::default(),
+            live_by_email: FxHashMap::default(),
+            reserved_by_removed: FxHashMap::default(),
+            frozen_members: FxHashSet::default(),
+            seated_members: FxHashSet::default(),
+            ops: Vec::new(),
+            warnings: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn warn(&mut self, kind: WarningKind, subject: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Warning { kind, subject: subject.into(), message: message.into() });
+    }
+
+    fn external_id(&self, id: &str) -> String {
+        let mut s = String::with_capacity(self.p.external_id_prefix.len() + id.len());
+        s.push_str(&self.p.external_id_prefix);
+        s.push_str(id);
+        s
+    }
+
+    fn index_directory(&mut self) {
+        let d = self.d;
+        self.user_index.reserve(d.users.len());
+        for (i, u) in d.users.iter().enumerate() {
+            if let Some(&first) = self.user_index.get(u.id.as_str()) {
+                if self.held_ids.insert(u.id.as_str()) {
+                    let (a, b) = (locator(&d.users[first]), locator(u));
+                    self.warn(
+                        WarningKind::DuplicateUserId,
+                        u.id.as_str(),
+                        format!("two directory users have id {} ({a}; {b}); neither is changed until one is fixed", u.id),
+                    );
+                }
+            } else {
+                self.user_index.insert(u.id.as_str(), i);
+            }
+        }
+        for (i, g) in d.groups.iter().enumerate() {
+            if self.group_index.contains_key(g.id.as_str()) {
+                if self.held_group_ids.insert(g.id.as_str()) {
+                    self.warn(
+                        WarningKind::DuplicateGroupId,
+                        g.id.as_str(),
+                        format!("two directory groups have id {}; the group is not synced until one is fixed", g.id),
+                    );
+                }
+            } else {
+                self.group_index.insert(g.id.as_str(), i);
+            }
+        }
+        for issue in &d.issues {
+            if let Some(id) = &issue.id {
+                self.held_ids.insert(id.as_str());
+            }
+            self.warn(WarningKind::SourceIssue, issue.entry.clone(), issue.problem.clone());
+        }
+        self.deleted = d.deleted.iter().map(SourceId::as_str).collect();
+    }
+
+    /// Marks the users reachable from the user roots; returns nothing, fills `in_scope`.
+    fn compute_user_scope(&mut self) {
+        let d = self.d;
+        self.in_scope = vec![false; d.users.len()];
+        let mut seen_groups = vec![false; d.groups.len()];
+        let mut queue: Vec<usize> = Vec::new();
+        for root in &d.user_roots {
+            match self.group_index.get(root.as_str()) {
+                Some(&g) => {
+                    if !seen_groups[g] {
+                        seen_groups[g] = true;
+                        queue.push(g);
+                    }
+                }
+                None => {
+                    self.warn(WarningKind::UnknownRoot, root.as_str(), "this user root group is not in the directory snapshot");
+                }
+            }
+        }
+        while let Some(g) = queue.pop() {
+            for member in &d.groups[g].members {
+                if let Some(&u) = self.user_index.get(member.as_str()) {
+                    self.in_scope[u] = true;
+                } else if let Some(&sub) = self.group_index.get(member.as_str()) {
+                    if !seen_groups[sub] {
+                        seen_groups[sub] = true;
+                        queue.push(sub);
+                    }
+                }
+            }
+        }
+        self.stats.users_in_scope = self.in_scope.iter().filter(|&&s| s).count();
+    }
+
+    fn classify_users(&mut self) {
+        let d = self.d;
+        let prefix_len = self.p.external_id_prefix.chars().count();
+        let mut plans: Vec<Option<UserPlan<'a>>> = vec![None; d.users.len()];
+        for (i, u) in d.users.iter().enumerate() {
+            if !self.in_scope[i] {
+                continue;
+            }
+            if u.enabled {
+                self.stats.users_enabled += 1;
+            }
+            if self.held_ids.contains(u.id.as_str()) {
+                plans[i] = Some(UserPlan::Held);
+                continue;
+            }
+            if prefix_len + u.id.as_str().chars().count() > 64 {
+                self.warn(
+                    WarningKind::ExternalIdTooLong,
+                    locator(u),
+                    format!("the external id {}{} is longer than Dropbox's 64 characters; this user is skipped", self.p.external_id_prefix, u.id),
+                );
+                plans[i] = Some(UserPlan::Held);
+                continue;
+            }
+            if !u.enabled {
+                plans[i] = Some(UserPlan::Disabled);
+                continue;
+            }
+            let email = match normalize_email(&u.email) {
+                Ok(e) => e,
+                Err(err) => {
+                    self.warn(WarningKind::InvalidEmail, locator(u), format!("{err}; this user is skipped"));
+                    plans[i] = Some(UserPlan::Held);
+                    continue;
+                }
+            };
+            let given_name = clean_name_part(&u.given_name);
+            let surname = clean_name_part(&u.surname);
+            for (raw, cleaned, which) in [(&u.given_name, &given_name, "given name"), (&u.surname, &surname, "surname")] {
+                if matches!(cleaned, Cow::Owned(_)) {
+                    self.warn(
+                        WarningKind::NameCleaned,
+                        email.to_string(),
+                        format!("{which} {raw:?} is sent as {cleaned:?} (Dropbox allows 50 characters and none of / : ? * < > \" |)"),
+                    );
+                }
+            }
+            plans[i] = Some(UserPlan::Enabled { email, given_name, surname });
+        }
+        self.user_plans = plans;
+    }
+
+    fn index_team(&mut self) {
+        let a = self.a;
+        let prefix = self.p.external_id_prefix.as_str();
+        for (i, m) in a.members.iter().enumerate() {
+            if m.status.is_removed() {
+                if m.status == (MemberStatus::Removed { recoverable: true }) {
+                    self.reserved_by_removed.insert(m.email.as_str(), i);
+                }
+            } else {
+                self.live_by_email.insert(m.email.as_str(), i);
+            }
+            let Some(source) = m.external_id.as_deref().and_then(|x| x.strip_prefix(prefix)) else {
+                continue;
+            };
+            if SourceId::new(source).map(|s| s.as_str() != source).unwrap_or(true) {
+                if !m.status.is_removed() {
+                    self.warn(
+                        WarningKind::MalformedExternalId,
+                        m.email.as_str(),
+                        format!("external id {:?} has teamsync's prefix but no valid directory id; left alone", m.external_id.as_deref().unwrap_or_default()),
+                    );
+                }
+                continue;
+            }
+            match self.managed.get(source) {
+                Some(&other) if prefer_member(&a.members[other], m) => {}
+                _ => {
+                    self.managed.insert(source, i);
+                }
+            }
+        }
+        self.stats.managed_members = self.managed.values().filter(|&&i| !a.members[i].status.is_removed()).count();
+    }
+
+    /// Every managed member through the lifecycle table.
+    fn plan_managed_members(&mut self) {
+        let a = self.a;
+        let mut managed: Vec<(&'a str, usize)> = self.managed.iter().map(|(k, v)| (*k, *v)).collect();
+        managed.sort_unstable();
+        self.seats = vec![None; self.d.users.len()];
+        for (source, mi) in managed {
+            let m = &a.members[mi];
+            let standing = self.standing(source);
+            match standing {
+                DirectoryStanding::Held => {
+                    self.frozen_members.insert(&m.team_member_id);
+                    self.seated_members.insert(&m.team_member_id);
+                    if !m.status.is_removed() {
+                        self.warn(
+                            WarningKind::HeldMember,
+                            m.email.as_str(),
+                            format!("the directory entry for {source} has a problem (see the warnings above); this member is left as it is"),
+                        );
+                    }
+                }
+                DirectoryStanding::Enabled(ui) => self.plan_enabled_member(ui, m),
+                DirectoryStanding::Disabled(ui) => self.plan_disabled_member(ui, m),
+                DirectoryStanding::OutOfScope => self.plan_leaver(m, self.p.on_leave, "left the directory's user scope"),
+                DirectoryStanding::Deleted => self.plan_leaver(m, self.p.on_delete, "deleted in the directory"),
+            }
+        }
+    }
+
+    fn standing(&self, source: &str) -> DirectoryStanding {
+        if self.held_ids.contains(source) {
+            return DirectoryStanding::Held;
+        }
+        if let Some(&ui) = self.user_index.get(source) {
+            if self.in_scope[ui] {
+                return match self.user_plans[ui] {
+                    Some(UserPlan::Held) | None => DirectoryStanding::Held,
+                    Some(UserPlan::Disabled) => DirectoryStanding::Disabled(ui),
+                    Some(UserPlan::Enabled { .. }) => DirectoryStanding::Enabled(ui),
+                };
+            }
+        }
+        if self.deleted.contains(source) { DirectoryStanding::Deleted } else { DirectoryStanding::OutOfScope }
+    }
+
+    fn plan_enabled_member(&mut self, ui: usize, m: &'a TeamMember) {
+        let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
+            return;
+        };
+        let u = &self.d.users[ui];
+        let ext = m.external_id.clone().unwrap_or_default();
+        let member_ref = MemberRef::ExternalId(ext.clone());
+        let target = m.email.to_string();
+        match m.status {
+            MemberStatus::Active => {
+                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed");
+            }
+            MemberStatus::Invited => {
+                let change = self.profile_change(m, &email, &given_name, &surname, false);
+                if !change.is_empty() {
+                    self.warn(
+                        WarningKind::DeferredUpdate,
+                        target,
+                        "the directory profile changed, but the member has not accepted the invitation yet; updated once they do",
+                    );
+                }
+            }
+            MemberStatus::Suspended => {
+                let before = Observed::of_member(m);
+                let after = before.with_status(MemberStatus::Active);
+                self.push(
+                    Phase::Provision,
+                    Action::Unsuspend { member: member_ref.clone(), external_id: Some(ext) },
+                    target,
+                    before,
+                    after,
+                    format!("enabled and in scope in the directory ({})", locator(u)),
+                );
+                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed while suspended");
+            }
+            MemberStatus::Removed { recoverable: true } => {
+                if let Some(&holder) = self.live_by_email.get(m.email.as_str()) {
+                    let holder = &self.a.members[holder];
+                    self.warn(
+                        WarningKind::EmailTaken,
+                        target,
+                        format!("cannot recover: the email is now used by team member {}", holder.team_member_id),
+                    );
+                    return;
+                }
+                let before = Observed::of_member(m);
+                let after = before.with_status(MemberStatus::Active);
+                self.push(
+                    Phase::Provision,
+                    Action::Recover { member: MemberRef::TeamMemberId(m.team_member_id.clone()), external_id: ext },
+                    target,
+                    before,
+                    after,
+                    format!("back in scope in the directory ({}); the removed member is still recoverable", locator(u)),
+                );
+                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed while removed");
+            }
+            MemberStatus::Removed { recoverable: false } => {
+                // No longer recoverable: treated like a user with no member.
+                return;
+            }
+        }
+        self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+        self.seated_members.insert(&m.team_member_id);
+    }
+
+    fn plan_disabled_member(&mut self, ui: usize, m: &'a TeamMember) {
+        let u = &self.d.users[ui];
+        match m.status {
+            MemberStatus::Active => {
+                let reason = format!("disabled in the directory ({})", locator(u));
+                if self.deprovision(m, LeaveAction::Suspend, reason) {
+                    self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+                }
+            }
+            MemberStatus::Invited => {
+                if self.withdraw_invitation(m, &format!("disabled in the directory ({})", locator(u))) {
+                    return;
+                }
+                self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+            }
+            MemberStatus::Suspended => {
+                self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+            }
+            MemberStatus::Removed { .. } => return,
+        }
+        self.seated_members.insert(&m.team_member_id);
+    }
+
+    fn plan_leaver(&mut self, m: &'a TeamMember, action: LeaveAction, why: &str) {
+        match m.status {
+            MemberStatus::Active => {
+                self.deprovision(m, action, why.to_owned());
+            }
+            MemberStatus::Invited => {
+                self.withdraw_invitation(m, why);
+            }
+            MemberStatus::Suspended if action == LeaveAction::Remove => {
+                self.deprovision(m, action, format!("{why}; already suspended"));
+            }
+            MemberStatus::Suspended | MemberStatus::Removed { .. } => {}
+        }
+    }
+
+    /// Plans a suspension or removal, unless the member is a protected admin. Returns true when
+    /// the member stays on the team (suspended or protected).
+    fn deprovision(&mut self, m: &'a TeamMember, action: LeaveAction, reason: String) -> bool {
+        let target = m.email.to_string();
+        if m.is_admin && !self.p.deprovision_admins {
+            self.warn(
+                WarningKind::AdminProtected,
+                target,
+                format!("would be {} ({reason}), but team admins are only deprovisioned with deprovision_admins = true", match action {
+                    LeaveAction::Suspend => "suspended",
+                    LeaveAction::Remove => "removed",
+                }),
+            );
+            return true;
+        }
+        let member = MemberRef::ExternalId(m.external_id.clone().unwrap_or_default());
+        let before = Observed::of_member(m);
+        match action {
+            LeaveAction::Suspend => {
+                let after = before.with_status(MemberStatus::Suspended);
+                self.push(Phase::Deprovision, Action::Suspend { member, wipe_data: self.p.wipe_data }, target, before, after, reason);
+                true
+            }
+            LeaveAction::Remove => {
+                let mode = match &self.p.transfer {
+                    RemovalTransfer::None => RemoveMode::Plain,
+                    RemovalTransfer::Transfer { dest, admin } => RemoveMode::Transfer { dest: dest.clone(), admin: admin.clone() },
+                    RemovalTransfer::KeepAccount => RemoveMode::KeepAccount,
+                };
+                let after = before.with_status(MemberStatus::Removed { recoverable: true });
+                let options = RemoveOptions { wipe_data: self.p.remove_wipes(), mode };
+                self.push(Phase::Deprovision, Action::Remove { member, options }, target, before, after, reason);
+                false
+            }
+        }
+    }
+
+    /// Withdraws an invitation per `on_invited_deprovision`. Returns true when it is withdrawn.
+    fn withdraw_invitation(&mut self, m: &'a TeamMember, why: &str) -> bool {
+        if self.p.on_invited_deprovision == InvitedDeprovision::Leave {
+            return false;
+        }
+        if m.is_admin && !self.p.deprovision_admins {
+            self.warn(WarningKind::AdminProtected, m.email.as_str(), format!("invitation kept ({why}): team admins are protected"));
+            return false;
+        }
+        let before = Observed::of_member(m);
+        let after = before.with_status(MemberStatus::Removed { recoverable: false });
+        self.push(
+            Phase::Deprovision,
+            Action::Remove {
+                member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()),
+                options: RemoveOptions { wipe_data: false, mode: RemoveMode::Plain },
+            },
+            m.email.to_string(),
+            before,
+            after,
+            format!("{why}; the invitation is withdrawn"),
+        );
+        true
+    }
+
+    /// The profile fields that differ; an email another member holds is reported, not changed.
+    fn profile_change(&mut self, m: &TeamMember, email: &str, given_name: &str, surname: &str, report_taken: bool) -> ProfileChange {
+        let mut change = ProfileChange::default();
+        if m.email.as_str() != email {
+            let taken_by = self.live_by_email.get(email).or_else(|| self.reserved_by_removed.get(email)).map(|&i| &self.a.members[i]);
+            match taken_by {
+                Some(other) if other.team_member_id != m.team_member_id => {
+                    if report_taken {
+                        self.warn(
+                            WarningKind::EmailTaken,
+                            m.email.as_str(),
+                            format!("the directory's new email {email} belongs to team member {}; the email is not changed", other.team_member_id),
+                        );
+                    }
+                }
+                _ => change.email = Email::parse(email).ok(),
+            }
+        }
+        if !given_name.is_empty() && m.given_name != given_name {
+            change.given_name = Some(given_name.to_owned());
+        }
+        if !surname.is_empty() && m.surname != surname {
+            change.surname = Some(surname.to_owned());
+        }
+        change
+    }
+
+    fn update_profile_if_needed(&mut self, m: &TeamMember, member: MemberRef, email: &str, given_name: &str, surname: &str, why: &str) {
+        let change = self.profile_change(m, email, given_name, surname, true);
+        if change.is_empty() {
+            return;
+        }
+        let before = Observed::of_member(m);
+        let after = apply_change(&before, &change);
+        let reason = format!("{why}: {}", describe_change(m, &change));
+        self.push(Phase::Profiles, Action::UpdateProfile { member, change }, m.email.to_string(), before, after, reason);
+    }
+
+    /// Enabled in-scope users with no managed member: adopt an existing member or invite.
+    fn plan_new_users(&mut self) {
+        let d = self.d;
+        // Email collisions among the users that would get a seat.
+        let mut by_email: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        for (ui, plan) in self.user_plans.iter().enumerate() {
+            if let Some(UserPlan::Enabled { email, .. }) = plan {
+                by_email.entry(email.as_ref()).or_default().push(ui);
+            }
+        }
+        let mut colliding: FxHashSet<usize> = FxHashSet::default();
+        let mut collisions: Vec<(String, Vec<usize>)> = by_email.into_iter().filter(|(_, v)| v.len() > 1).map(|(e, v)| (e.to_owned(), v)).collect();
+        collisions.sort_unstable();
+        for (email, users) in collisions {
+            let names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui])).collect();
+            for &ui in &users {
+                colliding.insert(ui);
+            }
+            self.warn(
+                WarningKind::EmailCollision,
+                email,
+                format!("{} directory users share this email ({}); none of them is invited, a user already on the team keeps its account", users.len(), names.join("; ")),
+            );
+        }
+
+        for ui in 0..d.users.len() {
+            let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
+                continue;
+            };
+            let u = &d.users[ui];
+            let has_member = self.managed.get(u.id.as_str()).is_some_and(|&mi| self.a.members[mi].status != MemberStatus::Removed { recoverable: false });
+            if has_member {
+                continue;
+            }
+            if colliding.contains(&ui) {
+                continue;
+            }
+            let external_id = self.external_id(u.id.as_str());
+            if let Some(&oi) = self.live_by_email.get(email.as_ref()) {
+                self.adopt_or_report(ui, &self.a.members[oi], external_id, &email, &given_name, &surname);
+                continue;
+            }
+            if let Some(&ri) = self.reserved_by_removed.get(email.as_ref()) {
+                let other = &self.a.members[ri];
+                self.warn(
+                    WarningKind::EmailTaken,
+                    email.as_ref(),
+                    format!("the email belongs to removed member {} that can still be recovered; not invited (recover it or wait until it expires)", other.team_member_id),
+                );
+                continue;
+            }
+            let Ok(parsed) = Email::parse(&email) else { continue };
+            let new_member = NewMember {
+                email: parsed.clone(),
+                given_name: given_name.to_string(),
+                surname: surname.to_string(),
+                external_id: external_id.clone(),
+                send_welcome_email: self.p.send_welcome_email,
+            };
+            let after = Observed::Member {
+                email: parsed,
+                given_name: given_name.to_string(),
+                surname: surname.to_string(),
+                external_id: Some(external_id),
+                status: MemberStatus::Invited,
+            };
+            self.push(
+                Phase::Provision,
+                Action::Invite { member: new_member },
+                email.to_string(),
+                Observed::Absent,
+                after,
+                format!("in scope in the directory ({}), not on the team", locator(u)),
+            );
+            self.seats[ui] = Some(Seat { team_member_id: None });
+        }
+    }
+
+    fn adopt_or_report(&mut self, ui: usize, o: &'a TeamMember, external_id: String, email: &str, given_name: &str, surname: &str) {
+        let prefix = self.p.external_id_prefix.as_str();
+        let allowed = match o.external_id.as_deref() {
+            None if self.p.manage_existing_users => true,
+            None => {
+                self.warn(
+                    WarningKind::UnmanagedMember,
+                    email,
+                    "a team member with this email has no external id and manage_existing_users is off; left alone",
+                );
+                false
+            }
+            Some(x) if x.starts_with(prefix) => {
+                self.warn(
+                    WarningKind::EmailTaken,
+                    email,
+                    format!("the email belongs to team member {} managed for another directory id ({x}); not invited", o.team_member_id),
+                );
+                false
+            }
+            Some(_) if self.p.adopt_foreign => true,
+            Some(x) => {
+                self.warn(
+                    WarningKind::ForeignMember,
+                    email,
+                    format!("a team member with this email is managed by another tool (external id {x:?}) and adopt_foreign is off; left alone"),
+                );
+                false
+            }
+        };
+        if !allowed {
+            return;
+        }
+        let u = &self.d.users[ui];
+        let by_id = MemberRef::TeamMemberId(o.team_member_id.clone());
+        let target = o.email.to_string();
+        if o.status == MemberStatus::Suspended {
+            let before = Observed::of_member(o);
+            let after = before.with_status(MemberStatus::Active);
+            self.push(
+                Phase::Provision,
+                Action::Unsuspend { member: by_id.clone(), external_id: None },
+                target.clone(),
+                before,
+                after,
+                format!("adopted: enabled and in scope in the directory ({})", locator(u)),
+            );
+        }
+        let mut change = if o.status == MemberStatus::Invited {
+            ProfileChange::default()
+        } else {
+            self.profile_change(o, email, given_name, surname, true)
+        };
+        change.external_id = Some(external_id);
+        let before = Observed::of_member(o);
+        let after = apply_change(&before, &change);
+        let reason = format!(
+            "matches directory user {} by email; teamsync takes it over ({})",
+            locator(u),
+            if o.external_id.is_some() { "adopt_foreign" } else { "manage_existing_users" }
+        );
+        self.push(Phase::Profiles, Action::AdoptMember { member: by_id, change }, target, before, after, reason);
+        self.seats[ui] = Some(Seat { team_member_id: Some(&o.team_member_id) });
+        self.seated_members.insert(&o.team_member_id);
+    }
+
+    /// Groups: which directory groups are synced, matching to team groups, membership diffs,
+    /// and managed groups that left scope.
+    fn plan_groups(&mut self) {
+        let d = self.d;
+        let a = self.a;
+        let prefix = self.p.external_id_prefix.clone();
+
+        // Synced directory groups: reachable from the group roots, roots excluded.
+        let roots: &[SourceId] = match self.p.group_sync {
+            GroupSync::Off => &[],
+            GroupSync::UserRoots => &d.user_roots,
+            GroupSync::GroupRoots => &d.group_roots,
+        };
+        if self.p.group_sync == GroupSync::GroupRoots {
+            for root in &d.group_roots {
+                if !self.group_index.contains_key(root.as_str()) {
+                    self.warn(WarningKind::UnknownRoot, root.as_str(), "this group root is not in the directory snapshot");
+                }
+            }
+        }
+        let mut seen = vec![false; d.groups.len()];
+        let mut queue: Vec<usize> = roots.iter().filter_map(|r| self.group_index.get(r.as_str()).copied()).collect();
+        let root_set: FxHashSet<usize> = queue.iter().copied().collect();
+        for &g in &queue {
+            seen[g] = true;
+        }
+        let mut synced: Vec<usize> = Vec::new();
+        while let Some(g) = queue.pop() {
+            if !root_set.contains(&g) {
+                synced.push(g);
+            }
+            for member in &d.groups[g].members {
+                if let Some(&sub) = self.group_index.get(member.as_str()) {
+                    if !seen[sub] {
+                        seen[sub] = true;
+                        queue.push(sub);
+                    }
+                }
+            }
+        }
+        synced.sort_unstable_by(|&x, &y| d.groups[x].id.cmp(&d.groups[y].id));
+
+        // Team group lookups.
+        let mut managed_groups: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut groups_by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+        for (gi, g) in a.groups.iter().enumerate() {
+            groups_by_name.entry(g.name.to_lowercase()).or_default().push(gi);
+            if g.management_type == ManagementType::SystemManaged {
+                continue;
+            }
+            if let Some(source) = g.external_id.as_deref().and_then(|x| x.strip_prefix(prefix.as_str())) {
+                managed_groups.insert(source, gi);
+            }
+        }
+        self.stats.managed_groups = managed_groups.len();
+        let member_by_id: FxHashMap<&str, usize> = a.members.iter().enumerate().map(|(i, m)| (m.team_member_id.as_str(), i)).collect();
+
+        // Directory name clashes among synced groups.
+        let mut dir_names: FxHashMap<String, usize> = FxHashMap::default();
+        for &g in &synced {
+            *dir_names.entry(d.groups[g].name.trim().to_lowercase()).or_default() += 1;
+        }
+
+        let mut handled: FxHashSet<&str> = FxHashSet::default();
+        let mut closure = Closure::new(d.users.len(), d.groups.len());
+        for &g in &synced {
+            let group = &d.groups[g];
+            let source = group.id.as_str();
+            handled.insert(source);
+            if self.held_group_ids.contains(source) {
+                continue;
+            }
+            self.stats.groups_in_scope += 1;
+            let name = group.name.trim();
+            if name.is_empty() {
+                self.warn(WarningKind::GroupNameInvalid, group.locator.clone().unwrap_or_else(|| source.to_owned()), "the group has no name; not synced");
+                continue;
+            }
+            // Flatten: transitive users, split by user scope.
+            let users = closure.users_of(g, d, &self.user_index, &self.group_index);
+            let mut wanted: Vec<usize> = Vec::new();
+            let mut out_of_scope = 0usize;
+            for &ui in users {
+                if !self.in_scope[ui] {
+                    out_of_scope += 1;
+                } else if self.seats[ui].is_some() {
+                    wanted.push(ui);
+                }
+            }
+            if out_of_scope > 0 {
+                if self.p.strict_group_scope {
+                    self.warn(
+                        WarningKind::GroupSkipped,
+                        name,
+                        format!("{out_of_scope} members are outside user scope and strict_group_scope is on; the group is not synced"),
+                    );
+                    continue;
+                }
+                self.warn(
+                    WarningKind::GroupMembersOutOfScope,
+                    name,
+                    format!("{out_of_scope} members are outside user scope and are not added"),
+                );
+            }
+
+            let external_id = format!("{prefix}{source}");
+            let group_ref = GroupRef::ExternalId(external_id.clone());
+            let existing = match managed_groups.get(source) {
+                Some(&gi) => Some(&a.groups[gi]),
+                None => {
+                    if dir_names.get(&name.to_lowercase()).copied().unwrap_or(0) > 1 {
+                        self.warn(WarningKind::GroupNameConflict, name, "several synced directory groups have this name; none of them is created");
+                        continue;
+                    }
+                    let same_name: Vec<&TeamGroup> =
+                        groups_by_name.get(&name.to_lowercase()).map(|v| v.iter().map(|&gi| &a.groups[gi]).collect()).unwrap_or_default();
+                    match same_name.first() {
+                        None => {
+                            let after = Observed::Group { name: name.to_owned(), external_id: Some(external_id.clone()) };
+                            self.push(
+                                Phase::Groups,
+                                Action::CreateGroup { name: name.to_owned(), external_id: external_id.clone() },
+                                name.to_owned(),
+                                Observed::Absent,
+                                after,
+                                format!("synced directory group {}", group.locator.as_deref().unwrap_or(source)),
+                            );
+                            None
+                        }
+                        Some(other) => {
+                            let other: &'a TeamGroup = other;
+                            let adoptable = self.p.adopt_existing_groups
+                                && other.management_type != ManagementType::SystemManaged
+                                && other.external_id.as_deref().is_none_or(|x| !x.starts_with(prefix.as_str()));
+                            if !adoptable {
+                                self.warn(
+                                    WarningKind::GroupNameConflict,
+                                    name,
+                                    "a team group with this name is not managed by teamsync; the group is skipped (adopt_existing_groups takes it over)",
+                                );
+                                continue;
+                            }
+                            let before = Observed::of_group(other);
+                            let after = Observed::Group { name: other.name.clone(), external_id: Some(external_id.clone()) };
+                            self.push(
+                                Phase::Groups,
+                                Action::AdoptGroup { group: GroupRef::GroupId(other.group_id.clone()), external_id: external_id.clone() },
+                                name.to_owned(),
+                                before,
+                                after,
+                                "an unmanaged team group has this name; adopt_existing_groups takes it over".to_owned(),
+                            );
+                            Some(other)
+                        }
+                    }
+                }
+            };
+            if let Some(team_group) = existing {
+                if team_group.name != name && team_group.external_id.as_deref() == Some(external_id.as_str()) {
+                    let taken = groups_by_name
+                        .get(&name.to_lowercase())
+                        .is_some_and(|v| v.iter().any(|&gi| a.groups[gi].group_id != team_group.group_id));
+                    if taken {
+                        self.warn(WarningKind::GroupNameConflict, name, format!("cannot rename {:?}: another team group has this name", team_group.name));
+                    } else {
+                        let before = Observed::of_group(team_group);
+                        let after = Observed::Group { name: name.to_owned(), external_id: team_group.external_id.clone() };
+                        self.push(
+                            Phase::Groups,
+                            Action::RenameGroup { group: group_ref.clone(), name: name.to_owned() },
+                            name.to_owned(),
+                            before,
+                            after,
+                            format!("renamed in the directory (was {:?})", team_group.name),
+                        );
+                    }
+                }
+            }
+            self.diff_members(name, &group_ref, existing, &wanted, &member_by_id);
+        }
+
+        // Managed team groups whose directory group is no longer synced.
+        let mut left: Vec<(&str, usize)> = managed_groups.iter().filter(|(s, _)| !handled.contains(*s)).map(|(s, g)| (*s, *g)).collect();
+        left.sort_unstable();
+        for (source, gi) in left {
+            if self.held_group_ids.contains(source) {
+                continue;
+            }
+            let g = &a.groups[gi];
+            let why = if self.deleted.contains(source) {
+                "deleted in the directory"
+            } else if self.p.group_sync == GroupSync::Off {
+                "group sync is off"
+            } else {
+                "left group scope"
+            };
+            let group_ref = GroupRef::ExternalId(g.external_id.clone().unwrap_or_default());
+            match self.p.on_group_leave {
+                GroupLeave::Keep => {}
+                GroupLeave::Delete => {
+                    self.push(
+                        Phase::GroupCleanup,
+                        Action::DeleteGroup { group: group_ref },
+                        g.name.clone(),
+                        Observed::of_group(g),
+                        Observed::Absent,
+                        format!("{why}; on_group_leave = delete"),
+                    );
+                }
+                GroupLeave::Empty => {
+                    let mut ids: Vec<&str> = g.members.iter().map(String::as_str).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    for id in ids {
+                        let Some(&mi) = member_by_id.get(id) else { continue };
+                        let m = &a.members[mi];
+                        if !self.is_managed(m) {
+                            continue;
+                        }
+                        self.push(
+                            Phase::GroupCleanup,
+                            Action::RemoveGroupMember { group: group_ref.clone(), member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()) },
+                            format!("{}: {}", g.name, m.email),
+                            Observed::InGroup,
+                            Observed::Absent,
+                            format!("{why}; on_group_leave = empty"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_managed(&self, m: &TeamMember) -> bool {
+        m.external_id
+            .as_deref()
+            .and_then(|x| x.strip_prefix(self.p.external_id_prefix.as_str()))
+            .is_some_and(|source| self.managed.get(source).is_some_and(|&i| self.a.members[i].team_member_id == m.team_member_id))
+    }
+
+    fn diff_members(&mut self, name: &str, group_ref: &GroupRef, existing: Option<&'a TeamGroup>, wanted: &[usize], member_by_id: &FxHashMap<&str, usize>) {
+        let a = self.a;
+        let d = self.d;
+        let current: FxHashSet<&str> = existing.map(|g| g.members.iter().map(String::as_str).collect()).unwrap_or_default();
+        let mut wanted_ids: FxHashSet<&str> = FxHashSet::default();
+        let mut adds: Vec<(MemberRef, String)> = Vec::new();
+        for &ui in wanted {
+            let Some(seat) = self.seats[ui] else { continue };
+            if let Some(id) = seat.team_member_id {
+                wanted_ids.insert(id);
+                if current.contains(id) {
+                    continue;
+                }
+            }
+            let u = &d.users[ui];
+            let email = match &self.user_plans[ui] {
+                Some(UserPlan::Enabled { email, .. }) => email.to_string(),
+                _ => seat.team_member_id.and_then(|id| member_by_id.get(id)).map(|&mi| a.members[mi].email.to_string()).unwrap_or_default(),
+            };
+            adds.push((MemberRef::ExternalId(self.external_id(u.id.as_str())), email));
+        }
+        for (member, email) in adds {
+            self.push(
+                Phase::GroupAdds,
+                Action::AddGroupMember { group: group_ref.clone(), member },
+                format!("{name}: {email}"),
+                Observed::Absent,
+                Observed::InGroup,
+                "member of the directory group (directly or through nested groups)".to_owned(),
+            );
+        }
+        let Some(g) = existing else { return };
+        let mut current_sorted: Vec<&str> = current.into_iter().collect();
+        current_sorted.sort_unstable();
+        for id in current_sorted {
+            if wanted_ids.contains(id) || self.frozen_members.contains(id) {
+                continue;
+            }
+            let Some(&mi) = member_by_id.get(id) else { continue };
+            let m = &a.members[mi];
+            if !self.is_managed(m) {
+                continue;
+            }
+            let reason = if self.seated_members.contains(id) {
+                "no longer a member of the directory group"
+            } else {
+                "leaving the team"
+            };
+            self.push(
+                Phase::GroupRemoves,
+                Action::RemoveGroupMember { group: group_ref.clone(), member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()) },
+                format!("{}: {}", g.name, m.email),
+                Observed::InGroup,
+                Observed::Absent,
+                reason.to_owned(),
+            );
+        }
+    }
+
+    fn push(&mut self, phase: Phase, action: Action, target: String, before: Observed, after: Observed, reason: String) {
+        self.ops.push(Operation { phase, action, target, before, after, reason });
+    }
+
+    fn finish(mut self) -> Plan {
+        self.ops.sort_unstable();
+        self.ops.dedup();
+        self.warnings.sort_unstable();
+        self.warnings.dedup();
+
+        let deprovisions = self.ops.iter().filter(|op| op.action.is_deprovision()).count();
+        let group_member_removals = self.ops.iter().filter(|op| matches!(op.action, Action::RemoveGroupMember { .. })).count();
+        let managed_memberships: usize = {
+            let prefix = self.p.external_id_prefix.as_str();
+            self.a
+                .groups
+                .iter()
+                .filter(|g| g.external_id.as_deref().is_some_and(|x| x.starts_with(prefix)))
+                .map(|g| g.members.len())
+                .sum()
+        };
+        let guard = Guard {
+            deprovisions,
+            deprovision_limit: self.p.max_deprovision.allowed(self.stats.managed_members),
+            group_member_removals,
+            group_member_removal_limit: self.p.max_group_member_removals.allowed(managed_memberships),
+        };
+        if guard.needs_permission() {
+            self.warnings.push(Warning {
+                kind: WarningKind::GuardLimit,
+                subject: "guard".to_owned(),
+                message: format!(
+                    "the plan suspends or removes {} of {} managed members (limit {}) and removes {} group memberships (limit {}); apply refuses without explicit permission",
+                    guard.deprovisions, self.stats.managed_members, guard.deprovision_limit, guard.group_member_removals, guard.group_member_removal_limit
+                ),
+            });
+        }
+        Plan {
+            format_version: PLAN_FORMAT_VERSION,
+            external_id_prefix: self.p.external_id_prefix.clone(),
+            operations: self.ops,
+            warnings: self.warnings,
+            guard,
+            stats: self.stats,
+        }
+    }
+}
+
+/// Transitive user members of a group, cycle-safe, reusing its buffers across groups.
+struct Closure {
+    user_mark: Vec<u32>,
+    group_mark: Vec<u32>,
+    generation: u32,
+    users: Vec<usize>,
+    stack: Vec<usize>,
+}
+
+impl Closure {
+    fn new(users: usize, groups: usize) -> Self {
+        Closure { user_mark: vec![0; users], group_mark: vec![0; groups], generation: 0, users: Vec::new(), stack: Vec::new() }
+    }
+
+    fn users_of(
+        &mut self,
+        group: usize,
+        d: &DesiredState,
+        user_index: &FxHashMap<&str, usize>,
+        group_index: &FxHashMap<&str, usize>,
+    ) -> &[usize] {
+        self.generation += 1;
+        let generation = self.generation;
+        self.users.clear();
+        self.stack.clear();
+        self.stack.push(group);
+        self.group_mark[group] = generation;
+        while let Some(g) = self.stack.pop() {
+            for member in &d.groups[g].members {
+                if let Some(&u) = user_index.get(member.as_str()) {
+                    if self.user_mark[u] != generation {
+                        self.user_mark[u] = generation;
+                        self.users.push(u);
+                    }
+                } else if let Some(&sub) = group_index.get(member.as_str()) {
+                    if self.group_mark[sub] != generation {
+                        self.group_mark[sub] = generation;
+                        self.stack.push(sub);
+                    }
+                }
+            }
+        }
+        self.users.sort_unstable();
+        &self.users
+    }
+}
+
+/// Of two team members claiming one managed external id, keeps a live one, then the smaller id.
+fn prefer_member(kept: &TeamMember, other: &TeamMember) -> bool {
+    match (kept.status.is_removed(), other.status.is_removed()) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => kept.team_member_id <= other.team_member_id,
+    }
+}
+
+fn normalize_email(raw: &str) -> Result<Cow<'_, str>, crate::model::EmailError> {
+    let trimmed = raw.trim();
+    if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        let e = Email::parse(trimmed)?;
+        Ok(Cow::Owned(String::from(e)))
+    } else {
+        // Validates without allocating on the common path.
+        crate::model::validate_email(trimmed).map(|()| Cow::Borrowed(trimmed))
+    }
+}
+
+fn locator(u: &DirectoryUser) -> String {
+    u.locator.clone().unwrap_or_else(|| format!("id {}", u.id))
+}
+
+fn apply_change(before: &Observed, change: &ProfileChange) -> Observed {
+    match before.clone() {
+        Observed::Member { email, given_name, surname, external_id, status } => Observed::Member {
+            email: change.email.clone().unwrap_or(email),
+            given_name: change.given_name.clone().unwrap_or(given_name),
+            surname: change.surname.clone().unwrap_or(surname),
+            external_id: change.external_id.clone().or(external_id),
+            status,
+        },
+        other => other,
+    }
+}
+
+fn describe_change(m: &TeamMember, change: &ProfileChange) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &change.email {
+        parts.push(format!("email {} → {e}", m.email));
+    }
+    if let Some(g) = &change.given_name {
+        parts.push(format!("given name {:?} → {g:?}", m.given_name));
+    }
+    if let Some(s) = &change.surname {
+        parts.push(format!("surname {:?} → {s:?}", m.surname));
+    }
+    parts.join(", ")
+}
