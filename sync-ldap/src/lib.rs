@@ -1,1 +1,48 @@
-//! Placeholder: filled by its own issue.
+//! # sync-ldap
+//!
+//! teamsync's [`Directory`](sync_core::Directory) over LDAP and Active Directory, built on the
+//! `ldap3` crate (async, rustls).
+//!
+//! * **Connection**: `ldaps://`, or `ldap://` with StartTLS, trusting a CA file (PEM) or the
+//!   system store; `no_tls_verify` for labs only (logged as a warning). Simple bind only; a
+//!   password is never sent in clear text unless `allow_plaintext_bind` is set. SASL GSSAPI
+//!   (Kerberos) and EXTERNAL (client certificates) are later features.
+//! * **Profiles** ([`Profile`]): Active Directory, OpenLDAP, FreeIPA / 389-DS, generic; each
+//!   field can be overridden.
+//! * **Reads**: every bulk read is streaming, paged (≤ 1000), entries only (referrals skipped)
+//!   and must end with success; a size limit, time limit or dropped connection fails the
+//!   snapshot with [`DirectoryErrorKind::Incomplete`](sync_core::DirectoryErrorKind). Membership
+//!   comes from one read of all groups (AD ranged `member;range=` completed, primary group
+//!   added), nesting resolved in memory, cycle-safe: never one in-chain query per object.
+//! * **Deletions**: AD tombstones (show-deleted control). OpenLDAP keeps no tombstones: it can
+//!   only tell that ids synced before ([`LdapConfig::known_ids`]) are no longer found.
+//!
+//! All AD-specific formats live in [`ad`]; all mapping from entries to the core's model in
+//! [`map`] (pure, unit-tested).
+//!
+//! ```no_run
+//! use sync_core::Directory;
+//! use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+//!
+//! # async fn run() -> Result<(), sync_core::DirectoryError> {
+//! let mut config = LdapConfig::new("ldaps://ldap.example.org", "dc=example,dc=org", Profile::open_ldap())
+//!     .with_bind("cn=teamsync,dc=example,dc=org", BindPassword::new("secret"));
+//! config.ca_file = Some("/etc/teamsync/ca.pem".into());
+//! config.user_root_dns = vec!["cn=dropbox,ou=groups,dc=example,dc=org".into()];
+//! let state = LdapDirectory::new(config)?.snapshot().await?;
+//! println!("{} users", state.users.len());
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod ad;
+mod config;
+mod conn;
+mod directory;
+pub mod map;
+
+pub use config::{
+    BindPassword, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute, MemberKind, Profile,
+    ProfileKind,
+};
+pub use directory::LdapDirectory;

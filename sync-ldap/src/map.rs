@@ -1,0 +1,791 @@
+//! Pure mapping from LDAP entries to the core's model: ids, emails, names, the disabled rules,
+//! group members, and the assembly of a [`DesiredState`] from the entries of one read
+//! (membership closure from the roots, cycle-safe). No network, no clock: "now" is an input.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, SystemTime};
+
+use sync_core::{DesiredState, DirectoryGroup, DirectoryUser, Email, SourceId, SourceIssue};
+
+use crate::ad;
+use crate::config::{DisabledRule, IdFormat, MemberKind, Profile};
+
+/// An entry as read, with attribute names lower-cased and every value kept as bytes (ldap3
+/// splits text and binary values; both are merged here).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawEntry {
+    /// The entry's DN as the server spelled it.
+    pub dn: String,
+    /// Values by lower-cased attribute name (options such as `;range=0-1499` kept).
+    pub attrs: BTreeMap<String, Vec<Vec<u8>>>,
+}
+
+impl RawEntry {
+    /// An entry with text attributes, for tests and fixtures.
+    pub fn from_text<'a>(dn: &str, attrs: impl IntoIterator<Item = (&'a str, &'a [&'a str])>) -> Self {
+        let mut entry = Self { dn: dn.to_owned(), attrs: BTreeMap::new() };
+        for (name, values) in attrs {
+            entry.push_all(name, values.iter().map(|v| v.as_bytes().to_vec()));
+        }
+        entry
+    }
+
+    /// Adds values under `name` (case-insensitive).
+    pub fn push_all(&mut self, name: &str, values: impl IntoIterator<Item = Vec<u8>>) {
+        self.attrs.entry(name.to_ascii_lowercase()).or_default().extend(values);
+    }
+
+    /// All values of an attribute (case-insensitive name).
+    pub fn values(&self, name: &str) -> &[Vec<u8>] {
+        self.attrs.get(&name.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The text values of an attribute; values that are not UTF-8 are skipped.
+    pub fn texts(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.values(name).iter().filter_map(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first non-blank text value, trimmed.
+    pub fn first_text(&self, name: &str) -> Option<&str> {
+        self.texts(name).map(str::trim).find(|s| !s.is_empty())
+    }
+
+    /// Moves ranged parts (`member;range=0-1499`) into the plain attribute and returns, for
+    /// each attribute whose last part was not reached, the index to ask for next.
+    pub fn merge_ranged_parts(&mut self) -> Vec<(String, u32)> {
+        let ranged: Vec<String> = self.attrs.keys().filter(|k| k.contains(";range=")).cloned().collect();
+        let mut pending = Vec::new();
+        for key in ranged {
+            let values = self.attrs.remove(&key).unwrap_or_default();
+            if let Some(range) = ad::parse_range_key(&key) {
+                if let Some(end) = range.end {
+                    pending.push((range.attribute.clone(), end.saturating_add(1)));
+                }
+                self.attrs.entry(range.attribute).or_default().extend(values);
+            }
+        }
+        pending
+    }
+}
+
+/// A DN in a form that compares equal however the server spelled it: RDNs trimmed around `,`,
+/// `+` and `=`, ASCII lower-cased. Escapes are kept as they are.
+pub fn normalize_dn(dn: &str) -> String {
+    let mut out = String::with_capacity(dn.len());
+    let mut chars = dn.trim().chars().peekable();
+    let mut pending_space = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push_str(&pending_space);
+                pending_space.clear();
+                out.push('\\');
+                if let Some(n) = chars.next() {
+                    out.push(n.to_ascii_lowercase());
+                }
+            }
+            ',' | '+' | '=' => {
+                pending_space.clear();
+                out.push(c);
+                while chars.peek().is_some_and(|n| *n == ' ') {
+                    chars.next();
+                }
+            }
+            ' ' => pending_space.push(' '),
+            _ => {
+                out.push_str(&pending_space);
+                pending_space.clear();
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
+/// The value of a DN's first RDN (`Sales` for `cn=Sales,ou=groups,…`), unescaped naively.
+pub fn first_rdn_value(dn: &str) -> &str {
+    let rdn = dn.split(',').next().unwrap_or(dn);
+    rdn.split_once('=').map(|(_, v)| v.trim()).unwrap_or(rdn)
+}
+
+/// Strips the optional `#'0101'B` uid suffix of a `uniqueMember` value.
+pub fn strip_unique_member_uid(value: &str) -> &str {
+    let trimmed = value.trim();
+    if trimmed.ends_with("'B") {
+        if let Some(hash) = trimmed.rfind("#'") {
+            if hash > 0 && !trimmed[..hash].ends_with('\\') {
+                return &trimmed[..hash];
+            }
+        }
+    }
+    trimmed
+}
+
+/// Reads an entry's id as the profile says.
+pub fn entry_id(entry: &RawEntry, profile: &Profile) -> Result<SourceId, String> {
+    let Some(raw) = entry.values(&profile.id_attribute).first() else {
+        return Err(format!("no {} (the id attribute)", profile.id_attribute));
+    };
+    let text = match profile.id_format {
+        IdFormat::AdObjectGuid => ad::format_guid(raw)
+            .ok_or_else(|| format!("{} has {} bytes, a GUID has 16", profile.id_attribute, raw.len()))?,
+        IdFormat::Text => std::str::from_utf8(raw)
+            .map_err(|_| format!("{} is not text", profile.id_attribute))?
+            .to_owned(),
+    };
+    SourceId::new(text).map_err(|e| format!("{}: {e}", profile.id_attribute))
+}
+
+/// The email address by the profile's precedence: the email attributes in order, then the
+/// primary `SMTP:` proxy address, then `userPrincipalName` if configured. The first candidate
+/// Dropbox accepts wins; when none does, the first present candidate is returned with the
+/// reason it is unusable.
+pub fn select_email(entry: &RawEntry, profile: &Profile) -> (String, Option<String>) {
+    let mut candidates: Vec<(&str, &str)> = Vec::new();
+    for attr in &profile.email_attributes {
+        if let Some(v) = entry.first_text(attr) {
+            candidates.push((attr.as_str(), v));
+        }
+    }
+    if let Some(attr) = &profile.proxy_addresses_attribute {
+        if let Some(v) = ad::primary_smtp_address(entry.texts(attr)) {
+            candidates.push((attr.as_str(), v));
+        }
+    }
+    if profile.upn_as_email {
+        if let Some(v) = entry.first_text("userPrincipalName") {
+            candidates.push(("userPrincipalName", v));
+        }
+    }
+    for (_, value) in &candidates {
+        if let Ok(email) = Email::parse(value) {
+            return (email.as_str().to_owned(), None);
+        }
+    }
+    match candidates.first() {
+        None => (String::new(), Some("no email address".to_owned())),
+        Some((attr, value)) => {
+            let why = Email::parse(value).err().map(|e| e.to_string()).unwrap_or_default();
+            ((*value).to_owned(), Some(format!("unusable email in {attr}: {why}")))
+        }
+    }
+}
+
+/// First and last name: the profile's attributes in order; when both are missing, a full name
+/// attribute split at its first space.
+pub fn select_names(entry: &RawEntry, profile: &Profile) -> (String, String) {
+    let first = |attrs: &[String]| attrs.iter().find_map(|a| entry.first_text(a)).unwrap_or("").to_owned();
+    let given = first(&profile.given_name_attributes);
+    let surname = first(&profile.surname_attributes);
+    if !given.is_empty() || !surname.is_empty() {
+        return (given, surname);
+    }
+    let full = first(&profile.full_name_attributes);
+    match full.split_once(' ') {
+        Some((g, s)) => (g.trim().to_owned(), s.trim().to_owned()),
+        None => (full, String::new()),
+    }
+}
+
+/// Whether any of the profile's rules marks the user disabled at `now`.
+pub fn is_disabled(entry: &RawEntry, rules: &[DisabledRule], now: SystemTime) -> bool {
+    rules.iter().any(|rule| match rule {
+        DisabledRule::AdAccountDisabled => entry.first_text("userAccountControl").is_some_and(ad::uac_disabled),
+        DisabledRule::AdAccountExpired => {
+            entry.first_text("accountExpires").is_some_and(|v| ad::account_expired(v, now))
+        }
+        DisabledRule::PasswordPolicyLocked { lockout_duration } => entry
+            .first_text("pwdAccountLockedTime")
+            .is_some_and(|v| ppolicy_locked(v, *lockout_duration, now)),
+        DisabledRule::NsAccountLock => {
+            entry.first_text("nsAccountLock").is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+        }
+        DisabledRule::ShadowExpired => entry.first_text("shadowExpire").is_some_and(|v| shadow_expired(v, now)),
+    })
+}
+
+/// ppolicy: `000001010000Z` locks for good; another time locks until `lockout_duration` has
+/// passed (for good without a duration). An unreadable value counts as locked: the attribute's
+/// presence is what ppolicy acts on.
+pub fn ppolicy_locked(value: &str, lockout_duration: Option<Duration>, now: SystemTime) -> bool {
+    let value = value.trim();
+    if value.starts_with("00000101000000") || value == "000001010000Z" {
+        return true;
+    }
+    let (Some(duration), Some(locked_at)) = (lockout_duration, parse_generalized_time(value)) else {
+        return true;
+    };
+    let until = locked_at.saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX));
+    ad::unix_seconds(now) < until
+}
+
+/// `shadowExpire` counts days since 1970; -1 (or nothing readable) means never.
+pub fn shadow_expired(value: &str, now: SystemTime) -> bool {
+    match value.trim().parse::<i64>() {
+        Ok(days) if days >= 0 => ad::unix_seconds(now) >= days.saturating_mul(86_400),
+        _ => false,
+    }
+}
+
+/// Parses a GeneralizedTime in UTC (`YYYYMMDDHHMMSS[.fff]Z`) into seconds since 1970.
+pub fn parse_generalized_time(value: &str) -> Option<i64> {
+    let digits = value.get(..14)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !value.ends_with('Z') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| digits[r].parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hh, mm, ss) = (num(8..10)?, num(10..12)?, num(12..14)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A user entry mapped, with the problem that makes its email unusable, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedUser {
+    /// The user as the core sees it.
+    pub user: DirectoryUser,
+    /// Why the email cannot be used, for an issue.
+    pub email_problem: Option<String>,
+}
+
+/// Maps a user entry. Fails (with the problem) only when the entry has no usable id.
+pub fn map_user(entry: &RawEntry, profile: &Profile, now: SystemTime) -> Result<MappedUser, String> {
+    let id = entry_id(entry, profile)?;
+    let (email, email_problem) = select_email(entry, profile);
+    let (given_name, surname) = select_names(entry, profile);
+    let mut attributes = BTreeMap::new();
+    for attr in &profile.extra_user_attributes {
+        if let Some(v) = entry.first_text(attr) {
+            attributes.insert(attr.clone(), v.to_owned());
+        }
+    }
+    Ok(MappedUser {
+        user: DirectoryUser {
+            id,
+            email,
+            given_name,
+            surname,
+            enabled: !is_disabled(entry, &profile.disabled_rules, now),
+            locator: Some(entry.dn.clone()),
+            attributes,
+        },
+        email_problem,
+    })
+}
+
+/// Who a group entry names as members, before they are resolved to ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberRefs {
+    /// Normalised member DNs.
+    pub dns: Vec<String>,
+    /// Lower-cased uids (`memberUid`).
+    pub uids: Vec<String>,
+}
+
+/// The member references of a group entry.
+pub fn group_member_refs(entry: &RawEntry, profile: &Profile) -> MemberRefs {
+    let mut refs = MemberRefs::default();
+    for attr in &profile.member_attributes {
+        for value in entry.texts(&attr.name) {
+            match attr.kind {
+                MemberKind::Dn => {
+                    let dn = strip_unique_member_uid(value);
+                    if !dn.is_empty() {
+                        refs.dns.push(normalize_dn(dn));
+                    }
+                }
+                MemberKind::Uid => {
+                    let uid = value.trim();
+                    if !uid.is_empty() {
+                        refs.uids.push(uid.to_lowercase());
+                    }
+                }
+            }
+        }
+    }
+    refs
+}
+
+/// The group's display name: the profile's name attributes, else the DN's first value.
+pub fn group_name(entry: &RawEntry, profile: &Profile) -> String {
+    profile
+        .group_name_attributes
+        .iter()
+        .find_map(|a| entry.first_text(a))
+        .unwrap_or_else(|| first_rdn_value(&entry.dn))
+        .to_owned()
+}
+
+/// Why [`assemble`] could not build a state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssembleError {
+    /// A configured root DN is not among the groups read.
+    #[error("root group {0} was not found among the groups read")]
+    RootNotFound(String),
+    /// A configured root exists but has no usable id.
+    #[error("root group {dn} has no usable id: {problem}")]
+    RootWithoutId {
+        /// The root's DN.
+        dn: String,
+        /// Why its id is unusable.
+        problem: String,
+    },
+}
+
+/// Everything one read produced, ready to be assembled.
+#[derive(Debug, Clone, Default)]
+pub struct ReadEntries {
+    /// Group entries (ranged values already merged).
+    pub groups: Vec<RawEntry>,
+    /// User entries.
+    pub users: Vec<RawEntry>,
+    /// Ids the server reported deleted.
+    pub deleted: Vec<SourceId>,
+}
+
+/// Builds the [`DesiredState`]: maps every entry, resolves members to ids, keeps the groups
+/// reachable from the roots (cycle-safe) and the users that are their direct members, with
+/// nesting kept. Per-entry problems become issues; only a missing root is an error.
+pub fn assemble(
+    profile: &Profile,
+    user_root_dns: &[String],
+    group_root_dns: &[String],
+    read: &ReadEntries,
+    now: SystemTime,
+) -> Result<DesiredState, AssembleError> {
+    let mut issues: Vec<SourceIssue> = Vec::new();
+    let mut seen_ids: HashMap<SourceId, String> = HashMap::new();
+    let mut claim_id = |id: &SourceId, dn: &str, issues: &mut Vec<SourceIssue>| -> bool {
+        if let Some(first_dn) = seen_ids.get(id) {
+            issues.push(SourceIssue {
+                entry: dn.to_owned(),
+                problem: format!("duplicate id {id}, already used by {first_dn}; this entry is ignored"),
+                id: Some(id.clone()),
+            });
+            false
+        } else {
+            seen_ids.insert(id.clone(), dn.to_owned());
+            true
+        }
+    };
+
+    // Groups.
+    struct Group {
+        id: SourceId,
+        name: String,
+        dn: String,
+        refs: MemberRefs,
+        sid: Option<String>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_by_dn: HashMap<String, usize> = HashMap::new();
+    let mut group_problem_by_dn: HashMap<String, String> = HashMap::new();
+    for entry in &read.groups {
+        match entry_id(entry, profile) {
+            Err(problem) => {
+                group_problem_by_dn.insert(normalize_dn(&entry.dn), problem.clone());
+                issues.push(SourceIssue { entry: entry.dn.clone(), problem, id: None });
+            }
+            Ok(id) => {
+                if !claim_id(&id, &entry.dn, &mut issues) {
+                    continue;
+                }
+                let sid = profile
+                    .primary_group_membership
+                    .then(|| entry.values("objectSid").first().and_then(|s| ad::format_sid(s)))
+                    .flatten();
+                group_by_dn.insert(normalize_dn(&entry.dn), groups.len());
+                groups.push(Group {
+                    id,
+                    name: group_name(entry, profile),
+                    dn: entry.dn.clone(),
+                    refs: group_member_refs(entry, profile),
+                    sid,
+                });
+            }
+        }
+    }
+
+    // Users.
+    let mut users: Vec<MappedUser> = Vec::new();
+    let mut user_by_dn: HashMap<String, usize> = HashMap::new();
+    let mut user_by_uid: HashMap<String, usize> = HashMap::new();
+    let mut primary_group_sid: Vec<Option<String>> = Vec::new();
+    for entry in &read.users {
+        match map_user(entry, profile, now) {
+            Err(problem) => issues.push(SourceIssue { entry: entry.dn.clone(), problem, id: None }),
+            Ok(mapped) => {
+                if !claim_id(&mapped.user.id, &entry.dn, &mut issues) {
+                    continue;
+                }
+                let index = users.len();
+                user_by_dn.insert(normalize_dn(&entry.dn), index);
+                if let Some(uid) = entry.first_text(&profile.uid_attribute) {
+                    user_by_uid.entry(uid.to_lowercase()).or_insert(index);
+                }
+                primary_group_sid.push(if profile.primary_group_membership {
+                    let user_sid = entry.values("objectSid").first().and_then(|s| ad::format_sid(s));
+                    let rid = entry.first_text("primaryGroupID").and_then(|r| r.parse::<u32>().ok());
+                    user_sid.zip(rid).and_then(|(sid, rid)| ad::primary_group_sid(&sid, rid))
+                } else {
+                    None
+                });
+                users.push(mapped);
+            }
+        }
+    }
+
+    // Members of each group: child groups and users, by index.
+    let mut child_groups: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    let mut member_users: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (gi, group) in groups.iter().enumerate() {
+        for dn in &group.refs.dns {
+            if let Some(&child) = group_by_dn.get(dn) {
+                child_groups[gi].push(child);
+            } else if let Some(&user) = user_by_dn.get(dn) {
+                member_users[gi].push(user);
+            }
+        }
+        for uid in &group.refs.uids {
+            if let Some(&user) = user_by_uid.get(uid) {
+                member_users[gi].push(user);
+            }
+        }
+    }
+    if profile.primary_group_membership {
+        let group_by_sid: HashMap<&str, usize> =
+            groups.iter().enumerate().filter_map(|(i, g)| g.sid.as_deref().map(|s| (s, i))).collect();
+        for (ui, sid) in primary_group_sid.iter().enumerate() {
+            if let Some(&gi) = sid.as_deref().and_then(|s| group_by_sid.get(s)) {
+                member_users[gi].push(ui);
+            }
+        }
+    }
+
+    // Roots.
+    let resolve_roots = |dns: &[String]| -> Result<Vec<usize>, AssembleError> {
+        dns.iter()
+            .map(|dn| {
+                let key = normalize_dn(dn);
+                if let Some(&i) = group_by_dn.get(&key) {
+                    Ok(i)
+                } else if let Some(problem) = group_problem_by_dn.get(&key) {
+                    Err(AssembleError::RootWithoutId { dn: dn.clone(), problem: problem.clone() })
+                } else {
+                    Err(AssembleError::RootNotFound(dn.clone()))
+                }
+            })
+            .collect()
+    };
+    let user_roots = resolve_roots(user_root_dns)?;
+    let group_roots = resolve_roots(group_root_dns)?;
+
+    // Groups reachable from any root (iterative, each group visited once: cycles end there).
+    let mut reachable = vec![false; groups.len()];
+    let mut stack: Vec<usize> = user_roots.iter().chain(&group_roots).copied().collect();
+    while let Some(g) = stack.pop() {
+        if std::mem::replace(&mut reachable[g], true) {
+            continue;
+        }
+        stack.extend(child_groups[g].iter().copied().filter(|c| !reachable[*c]));
+    }
+    let mut user_reachable = vec![false; users.len()];
+    for (gi, members) in member_users.iter().enumerate() {
+        if reachable[gi] {
+            for &u in members {
+                user_reachable[u] = true;
+            }
+        }
+    }
+
+    let mut out_groups: Vec<DirectoryGroup> = groups
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| reachable[*i])
+        .map(|(gi, g)| {
+            let mut members: Vec<SourceId> = child_groups[gi]
+                .iter()
+                .map(|c| groups[*c].id.clone())
+                .chain(member_users[gi].iter().map(|u| users[*u].user.id.clone()))
+                .collect();
+            members.sort();
+            members.dedup();
+            DirectoryGroup { id: g.id.clone(), name: g.name.clone(), members, locator: Some(g.dn.clone()) }
+        })
+        .collect();
+    out_groups.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let mut out_users = Vec::new();
+    for (ui, mapped) in users.into_iter().enumerate() {
+        if !user_reachable[ui] {
+            continue;
+        }
+        if let Some(problem) = mapped.email_problem {
+            issues.push(SourceIssue {
+                entry: mapped.user.locator.clone().unwrap_or_default(),
+                problem,
+                id: Some(mapped.user.id.clone()),
+            });
+        }
+        out_users.push(mapped.user);
+    }
+    out_users.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let mut deleted = read.deleted.clone();
+    deleted.sort();
+    deleted.dedup();
+    issues.sort();
+
+    let ids = |roots: &[usize]| {
+        let mut seen = HashSet::new();
+        roots.iter().filter(|r| seen.insert(**r)).map(|r| groups[*r].id.clone()).collect::<Vec<_>>()
+    };
+    Ok(DesiredState {
+        user_roots: ids(&user_roots),
+        group_roots: ids(&group_roots),
+        users: out_users,
+        groups: out_groups,
+        deleted,
+        issues,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000) // 2023-11-14
+    }
+
+    fn sid(id: &str) -> SourceId {
+        SourceId::new(id).unwrap()
+    }
+
+    fn person(dn: &str, uuid: &str, extra: &[(&'static str, &'static [&'static str])]) -> RawEntry {
+        let mut e = RawEntry::from_text(dn, extra.iter().copied());
+        e.push_all("entryUUID", [uuid.as_bytes().to_vec()]);
+        e
+    }
+
+    #[test]
+    fn dns_normalise() {
+        assert_eq!(normalize_dn(" CN=Ann Lee , OU=People,DC=Example,DC=org "), "cn=ann lee,ou=people,dc=example,dc=org");
+        assert_eq!(normalize_dn("cn = A\\, B,dc=x"), "cn=a\\, b,dc=x");
+        assert_eq!(normalize_dn("uid=a+cn=B,dc=x"), "uid=a+cn=b,dc=x");
+        assert_eq!(first_rdn_value("cn=Sales,ou=g,dc=x"), "Sales");
+        assert_eq!(strip_unique_member_uid("uid=a,dc=x#'0101'B"), "uid=a,dc=x");
+        assert_eq!(strip_unique_member_uid("uid=a,dc=x"), "uid=a,dc=x");
+    }
+
+    #[test]
+    fn ids_text_and_guid() {
+        let ol = Profile::open_ldap();
+        let e = person("uid=a,dc=x", "3f1e0c8a-1111-4c4c-8888-000000000001", &[]);
+        assert_eq!(entry_id(&e, &ol).unwrap().as_str(), "3f1e0c8a-1111-4c4c-8888-000000000001");
+        assert!(entry_id(&RawEntry::from_text("uid=b,dc=x", []), &ol).unwrap_err().contains("entryUUID"));
+
+        let ad = Profile::active_directory();
+        let mut g = RawEntry::from_text("CN=A,DC=x", []);
+        g.push_all(
+            "objectGUID",
+            [vec![0xc6, 0xf7, 0xa0, 0x0b, 0x27, 0x3a, 0x0f, 0x4e, 0x9b, 0x2d, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f]],
+        );
+        assert_eq!(entry_id(&g, &ad).unwrap().as_str(), "0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f");
+        let mut short = RawEntry::from_text("CN=B,DC=x", []);
+        short.push_all("objectguid", [vec![1, 2, 3]]);
+        assert!(entry_id(&short, &ad).unwrap_err().contains("3 bytes"));
+    }
+
+    #[test]
+    fn email_precedence() {
+        let mut ad = Profile::active_directory();
+        let e = RawEntry::from_text(
+            "CN=A,DC=x",
+            [
+                ("mail", &["Ann@X.com"][..]),
+                ("proxyAddresses", &["smtp:alias@x.com", "SMTP:primary@x.com"][..]),
+                ("userPrincipalName", &["ann@corp.local"][..]),
+            ],
+        );
+        assert_eq!(select_email(&e, &ad), ("ann@x.com".into(), None));
+        let no_mail = RawEntry::from_text(
+            "CN=A,DC=x",
+            [
+                ("proxyAddresses", &["smtp:alias@x.com", "SMTP:Primary@x.com"][..]),
+                ("userPrincipalName", &["ann@corp.example"][..]),
+            ],
+        );
+        assert_eq!(select_email(&no_mail, &ad), ("primary@x.com".into(), None));
+        let upn_only = RawEntry::from_text("CN=A,DC=x", [("userPrincipalName", &["ann@corp.example"][..])]);
+        let (email, problem) = select_email(&upn_only, &ad);
+        assert_eq!(email, "");
+        assert_eq!(problem.as_deref(), Some("no email address"));
+        ad.upn_as_email = true;
+        assert_eq!(select_email(&upn_only, &ad), ("ann@corp.example".into(), None));
+
+        let bad = RawEntry::from_text("uid=a,dc=x", [("mail", &["not-an-address"][..])]);
+        let (email, problem) = select_email(&bad, &Profile::open_ldap());
+        assert_eq!(email, "not-an-address");
+        assert!(problem.unwrap().starts_with("unusable email in mail"));
+    }
+
+    #[test]
+    fn names_fall_back_to_full_name() {
+        let p = Profile::open_ldap();
+        let e = RawEntry::from_text("uid=a,dc=x", [("givenName", &["Zoë"][..]), ("sn", &["Ångström"][..])]);
+        assert_eq!(select_names(&e, &p), ("Zoë".into(), "Ångström".into()));
+        let e = RawEntry::from_text("uid=a,dc=x", [("cn", &["José María López"][..])]);
+        assert_eq!(select_names(&e, &p), ("José".into(), "María López".into()));
+        let e = RawEntry::from_text("uid=a,dc=x", [("cn", &["Prince"][..])]);
+        assert_eq!(select_names(&e, &p), ("Prince".into(), String::new()));
+    }
+
+    #[test]
+    fn disabled_rules() {
+        let locked = RawEntry::from_text("uid=a,dc=x", [("pwdAccountLockedTime", &["000001010000Z"][..])]);
+        let rules = Profile::open_ldap().disabled_rules;
+        assert!(is_disabled(&locked, &rules, now()));
+        assert!(!is_disabled(&RawEntry::from_text("uid=a,dc=x", []), &rules, now()));
+
+        // Locked at 2023-11-14T22:00:00Z, 30 minutes lockout.
+        assert_eq!(parse_generalized_time("20231114220000Z"), Some(1_699_999_200));
+        let at = parse_generalized_time("20231114221320Z").unwrap();
+        assert_eq!(at, 1_700_000_000);
+        let thirty = Some(Duration::from_secs(1800));
+        assert!(ppolicy_locked("20231114221320Z", thirty, now()));
+        assert!(!ppolicy_locked("20231114201320Z", thirty, now()));
+        assert!(ppolicy_locked("20231114201320Z", None, now()));
+
+        assert!(shadow_expired("19000", now()));
+        assert!(!shadow_expired("-1", now()));
+        assert!(!shadow_expired("20000", now()));
+
+        let ns = [DisabledRule::NsAccountLock];
+        assert!(is_disabled(&RawEntry::from_text("uid=a", [("nsAccountLock", &["TRUE"][..])]), &ns, now()));
+        assert!(!is_disabled(&RawEntry::from_text("uid=a", [("nsAccountLock", &["False"][..])]), &ns, now()));
+
+        let ad = Profile::active_directory().disabled_rules;
+        let uac = RawEntry::from_text("CN=a", [("userAccountControl", &["514"][..]), ("accountExpires", &["0"][..])]);
+        assert!(is_disabled(&uac, &ad, now()));
+        // 2020-01-01 in FILETIME ticks: expired by "now".
+        let expired = RawEntry::from_text(
+            "CN=a",
+            [("userAccountControl", &["512"][..]), ("accountExpires", &["132223104000000000"][..])],
+        );
+        assert!(is_disabled(&expired, &ad, now()));
+        assert!(!is_disabled(&expired, &ad, UNIX_EPOCH + Duration::from_secs(1_500_000_000)));
+    }
+
+    #[test]
+    fn ranged_parts_merge() {
+        let mut e = RawEntry::from_text("CN=big", [("member;range=0-1499", &["CN=a", "CN=b"][..]), ("member", &[][..])]);
+        assert_eq!(e.merge_ranged_parts(), vec![("member".to_owned(), 1500)]);
+        assert_eq!(e.values("member").len(), 2);
+        let mut last = RawEntry::from_text("CN=big", [("member;range=1500-*", &["CN=c"][..])]);
+        assert_eq!(last.merge_ranged_parts(), vec![]);
+        assert_eq!(last.values("member").len(), 1);
+    }
+
+    fn group(dn: &str, uuid: &str, members: &'static [&'static str]) -> RawEntry {
+        person(dn, uuid, &[("member", members)])
+    }
+
+    #[test]
+    fn assemble_closure_cycles_uids_and_issues() {
+        let p = Profile::open_ldap();
+        let read = ReadEntries {
+            groups: vec![
+                group("cn=root,dc=x", "g-root", &["cn=mid,dc=x", "uid=ann,dc=x"]),
+                group("cn=mid,dc=x", "g-mid", &["cn=leaf,dc=x", "CN=Root,DC=x"]),
+                group("cn=leaf,dc=x", "g-leaf", &["uid=bob,dc=x", "uid=ghost,dc=x"]),
+                group("cn=other,dc=x", "g-other", &["uid=carl,dc=x"]),
+                person("cn=posix,dc=x", "g-posix", &[("memberUid", &["Dora"])]),
+                group("cn=noid,dc=x", "", &[]),
+            ],
+            users: vec![
+                person("uid=ann,dc=x", "u-ann", &[("mail", &["ann@x.com"]), ("sn", &["Lee"])]),
+                person("uid=bob,dc=x", "u-bob", &[("sn", &["Bob"])]),
+                person("uid=carl,dc=x", "u-carl", &[("mail", &["carl@x.com"])]),
+                person("uid=dora,dc=x", "u-dora", &[("mail", &["dora@x.com"]), ("uid", &["dora"])]),
+                person("uid=dup,dc=x", "u-ann", &[("mail", &["dup@x.com"])]),
+            ],
+            deleted: vec![sid("u-gone")],
+        };
+        let mut read = read;
+        read.groups[5].attrs.remove("entryuuid");
+        let state = assemble(
+            &p,
+            &["cn=root,dc=x".into()],
+            &["cn=posix,dc=x".into()],
+            &read,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(state.user_roots, vec![sid("g-root")]);
+        assert_eq!(state.group_roots, vec![sid("g-posix")]);
+        let group_ids: Vec<&str> = state.groups.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(group_ids, ["g-leaf", "g-mid", "g-posix", "g-root"]);
+        let mid = state.groups.iter().find(|g| g.id.as_str() == "g-mid").unwrap();
+        assert_eq!(mid.members, vec![sid("g-leaf"), sid("g-root")]);
+        let posix = state.groups.iter().find(|g| g.id.as_str() == "g-posix").unwrap();
+        assert_eq!(posix.members, vec![sid("u-dora")]);
+        let user_ids: Vec<&str> = state.users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(user_ids, ["u-ann", "u-bob", "u-dora"]);
+        assert_eq!(state.deleted, vec![sid("u-gone")]);
+        let problems: Vec<(&str, &str)> =
+            state.issues.iter().map(|i| (i.entry.as_str(), i.problem.as_str())).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.contains(&("cn=noid,dc=x", "no entryUUID (the id attribute)")));
+        assert!(problems.contains(&("uid=bob,dc=x", "no email address")));
+        assert!(problems.iter().any(|(dn, p)| *dn == "uid=dup,dc=x" && p.starts_with("duplicate id u-ann")));
+
+        let missing = assemble(&p, &["cn=nope,dc=x".into()], &[], &read, now()).unwrap_err();
+        assert_eq!(missing, AssembleError::RootNotFound("cn=nope,dc=x".into()));
+        let no_id = assemble(&p, &["cn=noid,dc=x".into()], &[], &read, now()).unwrap_err();
+        assert!(matches!(no_id, AssembleError::RootWithoutId { .. }));
+    }
+
+    #[test]
+    fn assemble_primary_group_from_sid() {
+        let p = Profile::active_directory();
+        let sid_bytes = |rid: u32| {
+            let mut b = vec![1u8, 5, 0, 0, 0, 0, 0, 5];
+            for sub in [21u32, 1, 2, 3, rid] {
+                b.extend_from_slice(&sub.to_le_bytes());
+            }
+            b
+        };
+        let guid = |n: u8| vec![n; 16];
+        let mut domain_users = RawEntry::from_text("CN=Domain Users,CN=Users,DC=x", [("cn", &["Domain Users"][..])]);
+        domain_users.push_all("objectGUID", [guid(0x81)]);
+        domain_users.push_all("objectSid", [sid_bytes(513)]);
+        let mut ann = RawEntry::from_text(
+            "CN=Ann,CN=Users,DC=x",
+            [("mail", &["ann@x.com"][..]), ("primaryGroupID", &["513"][..]), ("userAccountControl", &["512"][..])],
+        );
+        ann.push_all("objectGUID", [guid(0x82)]);
+        ann.push_all("objectSid", [sid_bytes(1105)]);
+        let read = ReadEntries { groups: vec![domain_users], users: vec![ann], deleted: vec![] };
+        let state = assemble(&p, &["cn=domain users,cn=users,dc=x".into()], &[], &read, now()).unwrap();
+        assert_eq!(state.users.len(), 1);
+        assert_eq!(state.groups[0].members, vec![state.users[0].id.clone()]);
+        assert!(state.users[0].enabled);
+        assert_eq!(state.users[0].id.as_str(), "82828282-8282-8282-8282-828282828282");
+    }
+}
