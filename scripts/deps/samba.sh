@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the Samba AD DC fixture (scripts/fixtures/samba.sh) and sync-ldap's AD tests need:
-# the AD DC (samba, samba-ad-dc, samba-dsdb-modules, python3-samba for samba-tool, winbind),
+# the AD DC (samba, samba-ad-dc, samba-ad-provision (the schema files provisioning reads; only
+# a Recommends, so --no-install-recommends would skip it), samba-dsdb-modules, python3-samba for
+# samba-tool, winbind),
 # ldb-tools (ldbsearch/ldbmodify), ldap-utils (ldapsearch, ldapadd, ldapmodify), iproute2 and
 # util-linux (ip, unshare, nsenter: the DC runs in its own network namespace) and socat (which
 # forwards the DC's LDAP ports from that namespace to the host's loopback).
@@ -10,7 +12,7 @@ set -euo pipefail
 
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in samba samba-ad-dc samba-dsdb-modules python3-samba winbind ldb-tools ldap-utils \
+for pkg in samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools ldap-utils \
            iproute2 util-linux socat; do
   have_pkg "$pkg" || need+=("$pkg")
 done
