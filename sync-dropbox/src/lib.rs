@@ -1,1 +1,45 @@
-//! Placeholder: filled by its own issue.
+//! # sync-dropbox
+//!
+//! teamsync's [`TeamStore`](sync_core::TeamStore) over the Dropbox team API: [`DropboxTeam`].
+//! Underneath, [`DropboxClient`] is a typed client of the team routes (reqwest with rustls,
+//! HTTP/1.1 and HTTP/2, custom CA, timeouts, redirects off), authenticated by a fixed token or
+//! a refresh token it renews before expiry.
+//!
+//! ## What this crate does not do
+//!
+//! * **No retries of route calls.** Errors come back classified
+//!   ([`sync_core::ErrorKind`]); the core's executor decides. The exceptions: one token refresh
+//!   and repeat on 401 `expired_access_token`, and repeated *reads* (list pages, job polls),
+//!   which change nothing.
+//! * **No secrets in output.** Tokens and app secrets live in [`Secret`], whose `Debug` and
+//!   `Display` print `[redacted]`; no error carries a header.
+//! * **No planning.** It reads the team and carries out operations; `sync-core` decides which.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use sync_core::TeamStore;
+//! use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
+//!
+//! let token = Secret::new(std::env::var("DROPBOX_TEAM_TOKEN")?);
+//! let client = DropboxClient::new(ClientConfig::default(), Credentials::AccessToken(token))?;
+//! println!("connected to {}", client.team_get_info().await?.name);
+//! let team = DropboxTeam::new(client);
+//! let actual = team.snapshot().await?;
+//! println!("{} members, {} groups", actual.members.len(), actual.groups.len());
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod auth;
+mod client;
+mod error;
+pub mod map;
+mod secret;
+mod store;
+pub mod wire;
+
+pub use auth::Credentials;
+pub use client::{CaSource, ClientConfig, DEFAULT_BASE_URL, DropboxClient, HttpVersion};
+pub use error::DropboxError;
+pub use secret::Secret;
+pub use store::{DEFAULT_GROUP_MEMBERS_PER_CALL, DropboxTeam, INVITES_PER_CALL, JobPolling, TeamOptions};

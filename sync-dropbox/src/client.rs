@@ -1,0 +1,326 @@
+//! A typed client for the Dropbox team routes teamsync uses.
+//!
+//! One method per route, taking and returning the [`crate::wire`] shapes. The client never
+//! retries a route call: errors come back classified ([`DropboxError::kind`]) and the core's
+//! executor decides. The one exception is authentication: on 401 `expired_access_token` it
+//! refreshes the token (when it has a refresh token) and repeats the call once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::{Credentials, TokenSource, header};
+use crate::error::DropboxError;
+use crate::map::classify_response;
+use crate::secret::Secret;
+use crate::wire::*;
+
+/// Dropbox's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";
+
+/// Which HTTP versions the client speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HttpVersion {
+    /// HTTP/2 when TLS negotiates it (ALPN), HTTP/1.1 otherwise (and always on plain http).
+    #[default]
+    Auto,
+    /// HTTP/1.1 only.
+    Http1Only,
+    /// HTTP/2 only, without negotiation ("prior knowledge"); works over plain http too.
+    Http2Only,
+}
+
+/// Where extra trusted CA certificates come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaSource {
+    /// A PEM file (one or more certificates).
+    File(PathBuf),
+    /// PEM text already in memory.
+    Pem(Vec<u8>),
+}
+
+/// How to reach Dropbox.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Scheme and host (and port) of the API, without a trailing `/2`: Dropbox, the emulator,
+    /// or a proxy. Routes go to `{base_url}/2/{route}`, tokens to `{base_url}/oauth2/token`.
+    pub base_url: String,
+    /// HTTP versions to speak.
+    pub http_version: HttpVersion,
+    /// Extra CA certificates to trust, beside the built-in web roots.
+    pub ca: Option<CaSource>,
+    /// Longest wait for a TCP + TLS connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a whole request, body included.
+    pub request_timeout: Duration,
+    /// Longest margin before an access token's expiry at which it is refreshed.
+    pub token_refresh_margin: Duration,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            http_version: HttpVersion::Auto,
+            ca: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            token_refresh_margin: Duration::from_secs(300),
+            user_agent: concat!("teamsync/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The defaults with another base URL (the emulator, a proxy).
+    pub fn with_base_url(base_url: impl Into<String>) -> Self {
+        Self { base_url: base_url.into(), ..Self::default() }
+    }
+}
+
+/// A client of the Dropbox team API. Cheap to clone; clones share the connection pool and the
+/// token cache.
+#[derive(Clone)]
+pub struct DropboxClient {
+    http: reqwest::Client,
+    base_url: Arc<str>,
+    token_url: Arc<str>,
+    tokens: Arc<TokenSource>,
+}
+
+impl std::fmt::Debug for DropboxClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DropboxClient")
+            .field("base_url", &self.base_url)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A transport failure as a [`DropboxError`]: the message never includes headers, so never
+/// the token.
+pub(crate) fn transport_error(route: &str, error: &reqwest::Error) -> DropboxError {
+    let mut message = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    DropboxError::Transport { route: route.to_owned(), message }
+}
+
+impl DropboxClient {
+    /// Builds a client. Fails only on unusable settings (bad CA file, bad base URL).
+    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self, DropboxError> {
+        let base_url = config.base_url.trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(DropboxError::Config(format!("base URL {base_url:?} must start with http:// or https://")));
+        }
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(config.user_agent.clone());
+        builder = match config.http_version {
+            HttpVersion::Auto => builder,
+            HttpVersion::Http1Only => builder.http1_only(),
+            HttpVersion::Http2Only => builder.http2_prior_knowledge(),
+        };
+        if let Some(ca) = &config.ca {
+            let pem = match ca {
+                CaSource::Pem(pem) => pem.clone(),
+                CaSource::File(path) => std::fs::read(path)
+                    .map_err(|e| DropboxError::Config(format!("reading CA file {}: {e}", path.display())))?,
+            };
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| DropboxError::Config(format!("CA certificates are not valid PEM: {e}")))?;
+            if certificates.is_empty() {
+                return Err(DropboxError::Config("the CA PEM holds no certificate".to_owned()));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().map_err(|e| DropboxError::Config(format!("building the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            token_url: format!("{base_url}/oauth2/token").into(),
+            base_url: base_url.into(),
+            tokens: Arc::new(TokenSource::new(credentials, config.token_refresh_margin)),
+        })
+    }
+
+    /// The base URL routes are sent to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Calls an RPC route: `POST {base}/2/{route}` with a JSON argument, JSON result.
+    pub async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(&self, route: &str, arg: &A) -> Result<R, DropboxError> {
+        let body = serde_json::to_vec(arg).map_err(|e| DropboxError::Config(format!("{route}: encoding argument: {e}")))?;
+        let token = self.tokens.bearer(&self.http, &self.token_url).await?;
+        let answer = match self.send(route, &body, &token).await {
+            Err(error) if error.is_expired_token() && self.tokens.can_refresh() => {
+                let token = self.tokens.refresh_after_expiry(&token, &self.http, &self.token_url).await?;
+                self.send(route, &body, &token).await
+            }
+            other => other,
+        }?;
+        serde_json::from_slice(&answer).map_err(|e| DropboxError::Decode { route: route.to_owned(), message: e.to_string() })
+    }
+
+    async fn send(&self, route: &str, body: &[u8], token: &Secret) -> Result<Vec<u8>, DropboxError> {
+        let started = Instant::now();
+        let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .map_err(|_| DropboxError::Config("the access token holds characters not allowed in a header".to_owned()))?;
+        authorization.set_sensitive(true);
+        let response = self
+            .http
+            .post(format!("{}/2/{route}", self.base_url))
+            .header(reqwest::header::AUTHORIZATION, authorization)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| transport_error(route, &e))?;
+        let status = response.status().as_u16();
+        let content_type = header(&response, reqwest::header::CONTENT_TYPE);
+        let retry_after = header(&response, reqwest::header::RETRY_AFTER);
+        let answer = response.bytes().await.map_err(|e| transport_error(route, &e))?;
+        tracing::debug!(route, status, elapsed_ms = started.elapsed().as_millis() as u64, "dropbox call");
+        if status == 200 {
+            Ok(answer.to_vec())
+        } else {
+            Err(classify_response(route, status, content_type.as_deref(), retry_after.as_deref(), &answer))
+        }
+    }
+
+    // ───────────────────────────── team ─────────────────────────────
+
+    /// `team/get_info`: the connection test.
+    pub async fn team_get_info(&self) -> Result<TeamGetInfoResult, DropboxError> {
+        self.call("team/get_info", &()).await
+    }
+
+    // ───────────────────────────── members ─────────────────────────────
+
+    /// `team/members/list_v2`.
+    pub async fn members_list_v2(&self, arg: &MembersListArg) -> Result<MembersListV2Result, DropboxError> {
+        self.call("team/members/list_v2", arg).await
+    }
+
+    /// `team/members/list/continue_v2`.
+    pub async fn members_list_continue_v2(&self, cursor: &str) -> Result<MembersListV2Result, DropboxError> {
+        self.call("team/members/list/continue_v2", &CursorArg { cursor: cursor.to_owned() }).await
+    }
+
+    /// `team/members/get_info_v2`.
+    pub async fn members_get_info_v2(&self, arg: &MembersGetInfoV2Arg) -> Result<MembersGetInfoV2Result, DropboxError> {
+        self.call("team/members/get_info_v2", arg).await
+    }
+
+    /// `team/members/add_v2` (at most 20 members).
+    pub async fn members_add_v2(&self, arg: &MembersAddV2Arg) -> Result<MembersAddStatus, DropboxError> {
+        self.call("team/members/add_v2", arg).await
+    }
+
+    /// `team/members/add/job_status/get_v2`.
+    pub async fn members_add_job_status_get_v2(&self, async_job_id: &str) -> Result<MembersAddStatus, DropboxError> {
+        self.call("team/members/add/job_status/get_v2", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    }
+
+    /// `team/members/set_profile_v2`.
+    pub async fn members_set_profile_v2(&self, arg: &MembersSetProfileArg) -> Result<TeamMemberInfoV2Result, DropboxError> {
+        self.call("team/members/set_profile_v2", arg).await
+    }
+
+    /// `team/members/suspend`.
+    pub async fn members_suspend(&self, arg: &MembersDeactivateArg) -> Result<(), DropboxError> {
+        self.call("team/members/suspend", arg).await
+    }
+
+    /// `team/members/unsuspend`.
+    pub async fn members_unsuspend(&self, user: &UserSelectorArg) -> Result<(), DropboxError> {
+        self.call("team/members/unsuspend", &UserArg { user: user.clone() }).await
+    }
+
+    /// `team/members/remove`.
+    pub async fn members_remove(&self, arg: &MembersRemoveArg) -> Result<EmptyJobStatus, DropboxError> {
+        self.call("team/members/remove", arg).await
+    }
+
+    /// `team/members/remove/job_status/get`.
+    pub async fn members_remove_job_status_get(&self, async_job_id: &str) -> Result<EmptyJobStatus, DropboxError> {
+        self.call("team/members/remove/job_status/get", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    }
+
+    /// `team/members/recover`.
+    pub async fn members_recover(&self, user: &UserSelectorArg) -> Result<(), DropboxError> {
+        self.call("team/members/recover", &UserArg { user: user.clone() }).await
+    }
+
+    // ───────────────────────────── groups ─────────────────────────────
+
+    /// `team/groups/list`.
+    pub async fn groups_list(&self, arg: &GroupsListArg) -> Result<GroupsListResult, DropboxError> {
+        self.call("team/groups/list", arg).await
+    }
+
+    /// `team/groups/list/continue`.
+    pub async fn groups_list_continue(&self, cursor: &str) -> Result<GroupsListResult, DropboxError> {
+        self.call("team/groups/list/continue", &CursorArg { cursor: cursor.to_owned() }).await
+    }
+
+    /// `team/groups/create`.
+    pub async fn groups_create(&self, arg: &GroupCreateArg) -> Result<GroupFullInfo, DropboxError> {
+        self.call("team/groups/create", arg).await
+    }
+
+    /// `team/groups/update`.
+    pub async fn groups_update(&self, arg: &GroupUpdateArgs) -> Result<GroupFullInfo, DropboxError> {
+        self.call("team/groups/update", arg).await
+    }
+
+    /// `team/groups/delete` (the argument is a bare selector).
+    pub async fn groups_delete(&self, group: &GroupSelector) -> Result<EmptyJobStatus, DropboxError> {
+        self.call("team/groups/delete", group).await
+    }
+
+    /// `team/groups/job_status/get`.
+    pub async fn groups_job_status_get(&self, async_job_id: &str) -> Result<EmptyJobStatus, DropboxError> {
+        self.call("team/groups/job_status/get", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    }
+
+    /// `team/groups/members/add`.
+    pub async fn groups_members_add(&self, arg: &GroupMembersAddArg) -> Result<GroupMembersChangeResult, DropboxError> {
+        self.call("team/groups/members/add", arg).await
+    }
+
+    /// `team/groups/members/remove`.
+    pub async fn groups_members_remove(&self, arg: &GroupMembersRemoveArg) -> Result<GroupMembersChangeResult, DropboxError> {
+        self.call("team/groups/members/remove", arg).await
+    }
+
+    /// `team/groups/members/list`.
+    pub async fn groups_members_list(&self, arg: &GroupsMembersListArg) -> Result<GroupsMembersListResult, DropboxError> {
+        self.call("team/groups/members/list", arg).await
+    }
+
+    /// `team/groups/members/list/continue`.
+    pub async fn groups_members_list_continue(&self, cursor: &str) -> Result<GroupsMembersListResult, DropboxError> {
+        self.call("team/groups/members/list/continue", &CursorArg { cursor: cursor.to_owned() }).await
+    }
+}
