@@ -26,3 +26,8 @@ mod planner;
 
 pub use plan::*;
 pub use planner::{clean_name_part, plan, PlanError, NAME_PART_MAX};
+mod apply;
+#[cfg(feature = "memory")]
+pub mod memory;
+
+pub use apply::{apply, ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, Sleeper, TimerSleeper};
