@@ -145,12 +145,15 @@ pub fn member_status(status: TeamMemberStatus) -> MemberStatus {
 ///
 /// `TeamMemberRole` replaced `AdminTier`, "each AdminTier corresponds to a new TeamMemberRole with
 /// a matching name" (team.stone). The tiers that can manage members, `team_admin` and
-/// `user_management_admin`, count; support and billing admins do not.
+/// `user_management_admin`, count; support and billing admins do not. The spec's examples
+/// name the roles "Team admin" and "User management admin"; the admin console shows them as
+/// "Team" and "User management", so the `admin` suffix is optional.
 pub fn is_admin(roles: &[TeamMemberRole]) -> bool {
     roles.iter().any(|role| {
         let tier: String =
             role.name.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
-        tier == "team_admin" || tier == "user_management_admin"
+        let tier = tier.strip_suffix("_admin").unwrap_or(&tier);
+        tier == "team" || tier == "user_management"
     })
 }
 
@@ -498,6 +501,9 @@ mod tests {
         assert!(is_admin(&roles(&["Team admin"])));
         assert!(is_admin(&roles(&["Support admin", "User management admin"])));
         assert!(is_admin(&roles(&["team_admin"])));
+        assert!(is_admin(&roles(&["Team"])));
+        assert!(is_admin(&roles(&["User management"])));
+        assert!(!is_admin(&roles(&["Support"])));
         assert!(!is_admin(&roles(&["Support admin"])));
         assert!(!is_admin(&roles(&["Billing admin"])));
         assert!(!is_admin(&roles(&[])));
