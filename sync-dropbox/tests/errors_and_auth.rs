@@ -79,10 +79,15 @@ async fn auth_errors_and_missing_scopes() {
 #[tokio::test]
 async fn server_errors_and_dropped_connections_are_transient() {
     let emu = emulator().await;
-    let store = store(&emu);
+    let store = store_with(&emu, TeamOptions { read_attempts: 2, ..test_options() });
     emu.set_faults(Faults { server_error_rate: 1.0, ..Faults::default() });
     let error = store.snapshot().await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Transient, "{error:?}");
+    assert_eq!(calls(&emu, "team/members/list_v2"), 2, "a read is tried read_attempts times");
+    // Writes are never repeated by the adapter: the executor decides.
+    let error = store.suspend(&by_external("x"), true).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Transient);
+    assert_eq!(calls(&emu, "team/members/suspend"), 1);
 
     emu.set_faults(Faults { drop_connection_rate: 1.0, ..Faults::default() });
     let error = store.create_group("Dropped", "teamsync:dropped").await.unwrap_err();
