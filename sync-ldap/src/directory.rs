@@ -12,7 +12,7 @@ use ldap3::{Ldap, Scope, SearchEntry};
 use sync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, SourceId};
 
 use crate::ad;
-use crate::config::{DeletedDetection, IdFormat, LdapConfig};
+use crate::config::{DeletedDetection, IdFormat, LdapConfig, MemberKind, Profile, ProfileKind};
 use crate::conn;
 use crate::map::{self, AssembleError, RawEntry, ReadEntries};
 
@@ -22,6 +22,9 @@ const MAX_RANGE_ROUNDS: usize = 10_000;
 
 /// Ids looked up per query when checking known ids.
 const KNOWN_ID_CHUNK: usize = 100;
+
+/// AD's default MaxValRange: the most values of one attribute a Windows DC returns at once.
+const AD_VALUE_RANGE: u32 = 1500;
 
 /// A [`Directory`] over LDAP or Active Directory.
 #[derive(Debug, Clone)]
@@ -70,7 +73,7 @@ impl LdapDirectory {
         let group_base = cfg.group_base_dn.as_deref().unwrap_or(&cfg.base_dn);
         let user_base = cfg.user_base_dn.as_deref().unwrap_or(&cfg.base_dn);
 
-        let group_attrs = profile.group_attributes();
+        let group_attrs = with_member_ranges(profile, profile.group_attributes());
         let mut groups = Vec::new();
         paged_search(&mut ldap, cfg, group_base, Scope::Subtree, &profile.group_filter, &group_attrs, None, |e| {
             groups.push(e)
@@ -261,12 +264,58 @@ async fn complete_ranged_values(ldap: &mut Ldap, cfg: &LdapConfig, entry: &mut R
     Ok(())
 }
 
-/// AD: ids of deleted users and groups (tombstones), via the show-deleted control.
+/// On AD, asks for member values in explicit windows (`member;range=0-1499`) instead of relying
+/// on the server to range them: Windows ranges on its own past MaxValRange, Samba never does, and
+/// asking explicitly sends both through the same ranged loop ([`complete_ranged_values`]). A
+/// group within the window answers `member;range=0-*`, which ends the loop at once.
+fn with_member_ranges(profile: &Profile, attrs: Vec<String>) -> Vec<String> {
+    if profile.kind != ProfileKind::ActiveDirectory {
+        return attrs;
+    }
+    let ranged = |name: &str| {
+        profile.member_attributes.iter().any(|m| m.kind == MemberKind::Dn && m.name.eq_ignore_ascii_case(name))
+    };
+    attrs
+        .into_iter()
+        .map(|a| if ranged(&a) { format!("{a};range=0-{}", AD_VALUE_RANGE - 1) } else { a })
+        .collect()
+}
+
+/// The naming context a DN lies in: its trailing `DC=` components (`DC=corp,DC=example` for
+/// `OU=Staff,DC=corp,DC=example`), or the whole DN when it has none. AD moves deleted objects
+/// to `CN=Deleted Objects` at the top of the context, outside any OU the base may name.
+fn naming_context(dn: &str) -> &str {
+    let dn = dn.trim();
+    // Start offsets of the RDNs, splitting at commas that are not escaped.
+    let mut starts = vec![0];
+    let mut escaped = false;
+    for (i, c) in dn.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            ',' if !escaped => starts.push(i + 1),
+            _ => escaped = false,
+        }
+    }
+    let is_dc = |rdn: &str| rdn.trim_start().get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dc="));
+    let mut context_start = None;
+    for (n, &start) in starts.iter().enumerate().rev() {
+        let end = starts.get(n + 1).map_or(dn.len(), |next| next - 1);
+        if !is_dc(&dn[start..end]) {
+            break;
+        }
+        context_start = Some(start);
+    }
+    context_start.map_or(dn, |start| dn[start..].trim_start())
+}
+
+/// AD: ids of deleted users and groups (tombstones), via the show-deleted control. Searched
+/// from the top of the base's naming context, where `CN=Deleted Objects` is.
 async fn read_tombstones(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<SourceId>, DirectoryError> {
     let control = RawControl { ctype: ad::SHOW_DELETED_OID.into(), crit: true, val: None };
     let mut deleted = Vec::new();
     let attrs = [cfg.profile.id_attribute.clone()];
-    paged_search(ldap, cfg, &cfg.base_dn, Scope::Subtree, ad::DELETED_FILTER, &attrs, Some(control), |e| {
+    let base = naming_context(&cfg.base_dn);
+    paged_search(ldap, cfg, base, Scope::Subtree, ad::DELETED_FILTER, &attrs, Some(control), |e| {
         if let Ok(id) = map::entry_id(&e, &cfg.profile) {
             deleted.push(id);
         }
@@ -302,4 +351,29 @@ async fn missing_known_ids(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<Sour
         .await?;
     }
     Ok(cfg.known_ids.iter().filter(|id| !found.contains(*id)).cloned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_context_is_the_trailing_dc_components() {
+        assert_eq!(naming_context("OU=Staff,OU=Teamsync,DC=fx,DC=test"), "DC=fx,DC=test");
+        assert_eq!(naming_context("dc=fx, dc=test"), "dc=fx, dc=test");
+        assert_eq!(naming_context("CN=Smith\\, DC=x,OU=People, DC=corp,DC=example"), "DC=corp,DC=example");
+        assert_eq!(naming_context("ou=people,o=example"), "ou=people,o=example");
+        assert_eq!(naming_context(""), "");
+    }
+
+    #[test]
+    fn ad_member_attributes_are_requested_in_windows() {
+        let ad = Profile::active_directory();
+        let attrs = with_member_ranges(&ad, ad.group_attributes());
+        assert!(attrs.iter().any(|a| a == "member;range=0-1499"), "{attrs:?}");
+        assert!(!attrs.iter().any(|a| a == "member"), "{attrs:?}");
+        assert!(attrs.iter().any(|a| a == "objectGUID"), "{attrs:?}");
+        let ol = Profile::open_ldap();
+        assert_eq!(with_member_ranges(&ol, ol.group_attributes()), ol.group_attributes());
+    }
 }
