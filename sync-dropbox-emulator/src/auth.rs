@@ -144,6 +144,9 @@ impl Auth {
                     // Team apps get team_id where user apps get uid/account_id.
                     obj.insert("refresh_token".into(), json!(refresh_token));
                     obj.insert("team_id".into(), json!(team_id));
+                    // The Python SDK's code exchange reads `uid` unconditionally (KeyError
+                    // without it), team tokens included; a numeric id like Dropbox's.
+                    obj.insert("uid".into(), json!((self.rng.next_u64() % 1_000_000_000).to_string()));
                 }
                 Ok(body)
             }

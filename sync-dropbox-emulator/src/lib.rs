@@ -25,7 +25,8 @@
 //! Admin routes (no auth; the emulator listens on loopback): `GET /__emulator/state`,
 //! `GET /__emulator/calls`, `POST /__emulator/calls/reset`, `POST /__emulator/seed` (a
 //! [`TeamSeed`] JSON), `POST /__emulator/faults` (a [`Faults`] JSON; empty body clears),
-//! `POST /__emulator/authorization_code`, `GET /__emulator/health`.
+//! `POST /__emulator/authorization_code`, `POST /__emulator/token` (`{"scopes":[...]}` → a
+//! non-expiring token with those scopes), `GET /__emulator/health`.
 #![warn(missing_docs)]
 
 mod auth;

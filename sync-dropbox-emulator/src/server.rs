@@ -386,6 +386,17 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response
             let code = shared.lock().auth.authorization_code();
             json_response(200, &json!({ "code": code }))
         }
+        (&Method::POST, "/__emulator/token") => {
+            // {"scopes": [...]}: a non-expiring token with exactly these scopes.
+            let scopes: Vec<String> = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("scopes").cloned())
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            let token = shared.lock().auth.token_with_scopes(&scopes);
+            json_response(200, &json!({ "access_token": token }))
+        }
         (&Method::GET, "/__emulator/health") => json_response(200, &json!({"ok": true})),
         _ => text_response(404, format!("Unknown admin endpoint {method} {path}")),
     }
