@@ -416,6 +416,22 @@ async fn snapshot_of_the_root_is_exactly_the_population() {
 }
 
 #[tokio::test]
+async fn small_pages_read_the_same_state() {
+    // Samba does not enforce MaxPageSize (1,000), so pages of 1,000 would come back whole;
+    // pages of 97 make the paged-results cookie loop run ~17 times over the users.
+    let fx = fixture();
+    let mut whole = snapshot(fx.config("ts-root")).await;
+    let mut config = fx.config("ts-root");
+    config.page_size = 97;
+    let mut paged = snapshot(config).await;
+    normalize(&mut whole);
+    normalize(&mut paged);
+    assert!(paged.users.len() > BIG_GROUP_SIZE);
+    assert_same_state(&paged, &whole);
+    assert_eq!(paged.issues, whole.issues);
+}
+
+#[tokio::test]
 async fn ids_are_objectguid_in_the_form_samba_prints() {
     let fx = fixture();
     let dir = Population::read(&fx).await;
