@@ -310,7 +310,7 @@ fn provides(action: &Action) -> Vec<Key> {
             keys
         }
         Action::CreateGroup { external_id, .. } => vec![Key::Group(GroupRef::ExternalId(external_id.clone()))],
-        Action::AdoptGroup { group, external_id } => vec![Key::Group(group.clone()), Key::Group(GroupRef::ExternalId(external_id.clone()))],
+        Action::AdoptGroup { group, external_id, .. } => vec![Key::Group(group.clone()), Key::Group(GroupRef::ExternalId(external_id.clone()))],
         _ => Vec::new(),
     }
 }
@@ -371,9 +371,9 @@ async fn run_single(action: &Action, store: &dyn TeamStore) -> Result<(), StoreE
         Action::RenameGroup { group, name } => {
             store.update_group(group, &GroupChange { name: Some(name.clone()), ..GroupChange::default() }).await
         }
-        Action::AdoptGroup { group, external_id } => {
+        Action::AdoptGroup { group, external_id, rename } => {
             let change = GroupChange {
-                name: None,
+                name: rename.clone(),
                 external_id: Some(external_id.clone()),
                 management_type: Some(ManagementType::CompanyManaged),
             };

@@ -18,6 +18,9 @@ pub const PLAN_FORMAT_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Withdraw invitations of people who should not join. First, because it takes no access
+    /// from anyone and frees addresses that invitations and profile updates below may need.
+    Withdraw,
     /// Create, rename and adopt groups.
     Groups,
     /// Invite, recover and unsuspend members.
@@ -36,7 +39,8 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in order.
-    pub const ALL: [Phase; 7] = [
+    pub const ALL: [Phase; 8] = [
+        Phase::Withdraw,
         Phase::Groups,
         Phase::Provision,
         Phase::Profiles,
@@ -49,6 +53,7 @@ impl Phase {
     /// Heading in the rendered table.
     pub fn title(self) -> &'static str {
         match self {
+            Phase::Withdraw => "withdrawn invitations",
             Phase::Groups => "groups",
             Phase::Provision => "invite, recover, unsuspend",
             Phase::Profiles => "profile updates and adoptions",
@@ -85,6 +90,9 @@ pub enum Action {
         group: GroupRef,
         /// The external id it receives.
         external_id: String,
+        /// The directory's name, when the team group's differs (e.g. only in case).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rename: Option<String>,
     },
     /// Invite a person.
     Invite {

@@ -61,6 +61,7 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, policy: &Policy) -> Re
         return Err(PlanError::NoUsersInScope { roots: desired.user_roots.len() });
     }
     planner.classify_users();
+    planner.find_collisions();
     planner.index_team();
     planner.plan_managed_members();
     planner.plan_new_users();
@@ -117,6 +118,16 @@ struct Planner<'a> {
     frozen_members: FxHashSet<&'a str>,
     /// Members that keep a seat after the plan, by team_member_id.
     seated_members: FxHashSet<&'a str>,
+    /// Addresses of invitations this plan withdraws: free for other members.
+    released_emails: FxHashSet<&'a str>,
+    /// Members this plan removes or whose invitation it withdraws: removal takes them out of
+    /// their groups, so no group operation names them.
+    withdrawn: FxHashSet<&'a str>,
+    /// Members this plan adopts: teamsync's once it has run.
+    adopted: FxHashSet<&'a str>,
+    /// Addresses several in-scope users claim: nobody takes them.
+    colliding_emails: FxHashSet<String>,
+    colliding_users: FxHashSet<usize>,
 
     ops: Vec<Operation>,
     warnings: Vec<Warning>,
@@ -142,6 +153,11 @@ impl<'a> Planner<'a> {
             reserved_by_removed: FxHashMap::default(),
             frozen_members: FxHashSet::default(),
             seated_members: FxHashSet::default(),
+            released_emails: FxHashSet::default(),
+            withdrawn: FxHashSet::default(),
+            adopted: FxHashSet::default(),
+            colliding_emails: FxHashSet::default(),
+            colliding_users: FxHashSet::default(),
             ops: Vec::new(),
             warnings: Vec::new(),
             stats: Stats::default(),
@@ -166,6 +182,7 @@ impl<'a> Planner<'a> {
             if let Some(&first) = self.user_index.get(u.id.as_str()) {
                 if self.held_ids.insert(u.id.as_str()) {
                     let (a, b) = (locator(&d.users[first]), locator(u));
+                    let (a, b) = if a <= b { (a, b) } else { (b, a) };
                     self.warn(
                         WarningKind::DuplicateUserId,
                         u.id.as_str(),
@@ -324,6 +341,15 @@ impl<'a> Planner<'a> {
         let mut managed: Vec<(&'a str, usize)> = self.managed.iter().map(|(k, v)| (*k, *v)).collect();
         managed.sort_unstable();
         self.seats = vec![None; self.d.users.len()];
+        // Invitations withdrawn by this plan free their addresses before anything else runs.
+        for &(source, mi) in &managed {
+            let m = &a.members[mi];
+            let leaving = matches!(self.standing(source), DirectoryStanding::Disabled(_) | DirectoryStanding::OutOfScope | DirectoryStanding::Deleted);
+            if leaving && self.will_withdraw(m) {
+                self.released_emails.insert(m.email.as_str());
+                self.withdrawn.insert(&m.team_member_id);
+            }
+        }
         for (source, mi) in managed {
             let m = &a.members[mi];
             let standing = self.standing(source);
@@ -399,7 +425,7 @@ impl<'a> Planner<'a> {
                 self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed while suspended");
             }
             MemberStatus::Removed { recoverable: true } => {
-                if let Some(&holder) = self.live_by_email.get(m.email.as_str()) {
+                if let Some(&holder) = self.live_by_email.get(m.email.as_str()).filter(|_| !self.released_emails.contains(m.email.as_str())) {
                     let holder = &self.a.members[holder];
                     self.warn(
                         WarningKind::EmailTaken,
@@ -498,10 +524,18 @@ impl<'a> Planner<'a> {
                 };
                 let after = before.with_status(MemberStatus::Removed { recoverable: true });
                 let options = RemoveOptions { wipe_data: self.p.remove_wipes(), mode };
+                self.withdrawn.insert(&m.team_member_id);
                 self.push(Phase::Deprovision, Action::Remove { member, options }, target, before, after, reason);
                 false
             }
         }
+    }
+
+    /// Whether an invitation of someone who should not join is withdrawn.
+    fn will_withdraw(&self, m: &TeamMember) -> bool {
+        m.status == MemberStatus::Invited
+            && self.p.on_invited_deprovision == InvitedDeprovision::RemoveInvitation
+            && (!m.is_admin || self.p.deprovision_admins)
     }
 
     /// Withdraws an invitation per `on_invited_deprovision`. Returns true when it is withdrawn.
@@ -509,14 +543,14 @@ impl<'a> Planner<'a> {
         if self.p.on_invited_deprovision == InvitedDeprovision::Leave {
             return false;
         }
-        if m.is_admin && !self.p.deprovision_admins {
+        if !self.will_withdraw(m) {
             self.warn(WarningKind::AdminProtected, m.email.as_str(), format!("invitation kept ({why}): team admins are protected"));
             return false;
         }
         let before = Observed::of_member(m);
         let after = before.with_status(MemberStatus::Removed { recoverable: false });
         self.push(
-            Phase::Deprovision,
+            Phase::Withdraw,
             Action::Remove {
                 member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()),
                 options: RemoveOptions { wipe_data: false, mode: RemoveMode::Plain },
@@ -532,8 +566,14 @@ impl<'a> Planner<'a> {
     /// The profile fields that differ; an email another member holds is reported, not changed.
     fn profile_change(&mut self, m: &TeamMember, email: &str, given_name: &str, surname: &str, report_taken: bool) -> ProfileChange {
         let mut change = ProfileChange::default();
-        if m.email.as_str() != email {
-            let taken_by = self.live_by_email.get(email).or_else(|| self.reserved_by_removed.get(email)).map(|&i| &self.a.members[i]);
+        // An address several directory users claim is taken by none of them (reported once).
+        if m.email.as_str() != email && !self.colliding_emails.contains(email) {
+            let taken_by = self
+                .live_by_email
+                .get(email)
+                .filter(|_| !self.released_emails.contains(email))
+                .or_else(|| self.reserved_by_removed.get(email))
+                .map(|&i| &self.a.members[i]);
             match taken_by {
                 Some(other) if other.team_member_id != m.team_member_id => {
                     if report_taken {
@@ -567,23 +607,25 @@ impl<'a> Planner<'a> {
         self.push(Phase::Profiles, Action::UpdateProfile { member, change }, m.email.to_string(), before, after, reason);
     }
 
-    /// Enabled in-scope users with no managed member: adopt an existing member or invite.
-    fn plan_new_users(&mut self) {
+    /// Email collisions among the users that would get a seat: reported, and nobody takes such
+    /// an address (a member that already has it keeps it).
+    fn find_collisions(&mut self) {
         let d = self.d;
-        // Email collisions among the users that would get a seat.
         let mut by_email: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         for (ui, plan) in self.user_plans.iter().enumerate() {
             if let Some(UserPlan::Enabled { email, .. }) = plan {
                 by_email.entry(email.as_ref()).or_default().push(ui);
             }
         }
-        let mut colliding: FxHashSet<usize> = FxHashSet::default();
-        let mut collisions: Vec<(String, Vec<usize>)> = by_email.into_iter().filter(|(_, v)| v.len() > 1).map(|(e, v)| (e.to_owned(), v)).collect();
+        let mut collisions: Vec<(String, Vec<usize>)> =
+            by_email.into_iter().filter(|(_, v)| v.len() > 1).map(|(e, v)| (e.to_owned(), v)).collect();
         collisions.sort_unstable();
         for (email, users) in collisions {
-            let names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui])).collect();
+            let mut names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui])).collect();
+            names.sort_unstable();
+            self.colliding_emails.insert(email.clone());
             for &ui in &users {
-                colliding.insert(ui);
+                self.colliding_users.insert(ui);
             }
             self.warn(
                 WarningKind::EmailCollision,
@@ -591,7 +633,11 @@ impl<'a> Planner<'a> {
                 format!("{} directory users share this email ({}); none of them is invited, a user already on the team keeps its account", users.len(), names.join("; ")),
             );
         }
+    }
 
+    /// Enabled in-scope users with no managed member: adopt an existing member or invite.
+    fn plan_new_users(&mut self) {
+        let d = self.d;
         for ui in 0..d.users.len() {
             let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
                 continue;
@@ -601,11 +647,11 @@ impl<'a> Planner<'a> {
             if has_member {
                 continue;
             }
-            if colliding.contains(&ui) {
+            if self.colliding_users.contains(&ui) {
                 continue;
             }
             let external_id = self.external_id(u.id.as_str());
-            if let Some(&oi) = self.live_by_email.get(email.as_ref()) {
+            if let Some(&oi) = self.live_by_email.get(email.as_ref()).filter(|_| !self.released_emails.contains(email.as_ref())) {
                 self.adopt_or_report(ui, &self.a.members[oi], external_id, &email, &given_name, &surname);
                 continue;
             }
@@ -633,11 +679,13 @@ impl<'a> Planner<'a> {
                 external_id: Some(external_id),
                 status: MemberStatus::Invited,
             };
+            // An address freed by a withdrawn invitation is still held when the plan is made.
+            let before = self.live_by_email.get(email.as_ref()).map_or(Observed::Absent, |&i| Observed::of_member(&self.a.members[i]));
             self.push(
                 Phase::Provision,
                 Action::Invite { member: new_member },
                 email.to_string(),
-                Observed::Absent,
+                before,
                 after,
                 format!("in scope in the directory ({}), not on the team", locator(u)),
             );
@@ -709,6 +757,16 @@ impl<'a> Planner<'a> {
         self.push(Phase::Profiles, Action::AdoptMember { member: by_id, change }, target, before, after, reason);
         self.seats[ui] = Some(Seat { team_member_id: Some(&o.team_member_id) });
         self.seated_members.insert(&o.team_member_id);
+        self.adopted.insert(&o.team_member_id);
+    }
+
+    /// How group operations name a member teamsync owns or is adopting; `None` for the others.
+    fn owned_ref(&self, m: &TeamMember) -> Option<MemberRef> {
+        if self.adopted.contains(m.team_member_id.as_str()) {
+            // Named by Dropbox id: it has no external id of ours until its adoption has run.
+            return Some(MemberRef::TeamMemberId(m.team_member_id.clone()));
+        }
+        self.is_managed(m).then(|| MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()))
     }
 
     /// Groups: which directory groups are synced, matching to team groups, membership diffs,
@@ -817,7 +875,7 @@ impl<'a> Planner<'a> {
             }
 
             let external_id = format!("{prefix}{source}");
-            let group_ref = GroupRef::ExternalId(external_id.clone());
+            let mut group_ref = GroupRef::ExternalId(external_id.clone());
             let existing = match managed_groups.get(source) {
                 Some(&gi) => Some(&a.groups[gi]),
                 None => {
@@ -854,15 +912,18 @@ impl<'a> Planner<'a> {
                                 continue;
                             }
                             let before = Observed::of_group(other);
-                            let after = Observed::Group { name: other.name.clone(), external_id: Some(external_id.clone()) };
+                            let after = Observed::Group { name: name.to_owned(), external_id: Some(external_id.clone()) };
+                            let rename = (other.name != name).then(|| name.to_owned());
                             self.push(
                                 Phase::Groups,
-                                Action::AdoptGroup { group: GroupRef::GroupId(other.group_id.clone()), external_id: external_id.clone() },
+                                Action::AdoptGroup { group: GroupRef::GroupId(other.group_id.clone()), external_id: external_id.clone(), rename },
                                 name.to_owned(),
                                 before,
                                 after,
                                 "an unmanaged team group has this name; adopt_existing_groups takes it over".to_owned(),
                             );
+                            // It has no external id of ours yet: later operations name it by its id.
+                            group_ref = GroupRef::GroupId(other.group_id.clone());
                             Some(other)
                         }
                     }
@@ -927,12 +988,10 @@ impl<'a> Planner<'a> {
                     for id in ids {
                         let Some(&mi) = member_by_id.get(id) else { continue };
                         let m = &a.members[mi];
-                        if !self.is_managed(m) {
-                            continue;
-                        }
+                        let Some(member) = self.owned_ref(m).filter(|_| !self.withdrawn.contains(id)) else { continue };
                         self.push(
                             Phase::GroupCleanup,
-                            Action::RemoveGroupMember { group: group_ref.clone(), member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()) },
+                            Action::RemoveGroupMember { group: group_ref.clone(), member },
                             format!("{}: {}", g.name, m.email),
                             Observed::InGroup,
                             Observed::Absent,
@@ -986,14 +1045,12 @@ impl<'a> Planner<'a> {
         let mut current_sorted: Vec<&str> = current.into_iter().collect();
         current_sorted.sort_unstable();
         for id in current_sorted {
-            if wanted_ids.contains(id) || self.frozen_members.contains(id) {
+            if wanted_ids.contains(id) || self.frozen_members.contains(id) || self.withdrawn.contains(id) {
                 continue;
             }
             let Some(&mi) = member_by_id.get(id) else { continue };
             let m = &a.members[mi];
-            if !self.is_managed(m) {
-                continue;
-            }
+            let Some(member) = self.owned_ref(m) else { continue };
             let reason = if self.seated_members.contains(id) {
                 "no longer a member of the directory group"
             } else {
@@ -1001,7 +1058,7 @@ impl<'a> Planner<'a> {
             };
             self.push(
                 Phase::GroupRemoves,
-                Action::RemoveGroupMember { group: group_ref.clone(), member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()) },
+                Action::RemoveGroupMember { group: group_ref.clone(), member },
                 format!("{}: {}", g.name, m.email),
                 Observed::InGroup,
                 Observed::Absent,
