@@ -371,7 +371,7 @@ impl Profile {
     }
 
     /// Attributes to request for user entries.
-    pub(crate) fn user_attributes(&self) -> Vec<String> {
+    pub fn user_attributes(&self) -> Vec<String> {
         let mut attrs = vec![self.id_attribute.clone(), self.uid_attribute.clone()];
         attrs.extend(self.email_attributes.iter().cloned());
         attrs.extend(self.proxy_addresses_attribute.iter().cloned());
@@ -402,7 +402,7 @@ impl Profile {
     }
 
     /// Attributes to request for group entries.
-    pub(crate) fn group_attributes(&self) -> Vec<String> {
+    pub fn group_attributes(&self) -> Vec<String> {
         let mut attrs = vec![self.id_attribute.clone()];
         attrs.extend(self.group_name_attributes.iter().cloned());
         attrs.extend(self.member_attributes.iter().map(|m| m.name.clone()));

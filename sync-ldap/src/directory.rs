@@ -14,7 +14,7 @@ use sync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, Sou
 use crate::ad;
 use crate::config::{DeletedDetection, IdFormat, LdapConfig, MemberKind, Profile, ProfileKind};
 use crate::conn;
-use crate::map::{self, AssembleError, RawEntry, ReadEntries};
+use crate::map::{self, AssembleError, RawEntry, ReadEntries, ReadRecords};
 
 /// Most rounds of ranged retrieval for one attribute of one entry (1500 values each on AD:
 /// 15 million values), so a server answering the same range forever cannot loop us.
@@ -57,16 +57,32 @@ impl LdapDirectory {
 
     /// Reads a snapshot, judging expiry and lockout rules against `now`.
     pub async fn snapshot_at(&self, now: SystemTime) -> Result<DesiredState, DirectoryError> {
-        let read = self.read_entries().await?;
+        let profile = &self.config.profile;
+        // Users are reduced as they stream in, so 100k raw entries are never held at once.
+        let mut users = Vec::new();
+        let (groups, deleted) = self.read_with(|entry| users.push(map::user_record(&entry, profile, now))).await?;
+        let groups = groups.iter().map(|g| map::group_record(g, profile)).collect();
+        let records = ReadRecords { groups, users, deleted };
         let cfg = &self.config;
-        map::assemble(&cfg.profile, &cfg.user_root_dns, &cfg.group_root_dns, &read, now).map_err(|e| match e {
+        map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records).map_err(|e| match e {
             AssembleError::RootNotFound(_) => DirectoryError::new(DirectoryErrorKind::RootNotFound, e.to_string()),
             AssembleError::RootWithoutId { .. } => DirectoryError::new(DirectoryErrorKind::Other, e.to_string()),
         })
     }
 
-    /// Reads every entry a snapshot needs, over one connection.
+    /// Reads every entry a snapshot needs, raw (for diagnostics and tests).
     pub async fn read_entries(&self) -> Result<ReadEntries, DirectoryError> {
+        let mut users = Vec::new();
+        let (groups, deleted) = self.read_with(|entry| users.push(entry)).await?;
+        Ok(ReadEntries { groups, users, deleted })
+    }
+
+    /// Reads groups (ranged values completed), streams users to `on_user`, and detects
+    /// deletions, over one connection.
+    async fn read_with(
+        &self,
+        mut on_user: impl FnMut(RawEntry),
+    ) -> Result<(Vec<RawEntry>, Vec<SourceId>), DirectoryError> {
         let cfg = &self.config;
         let profile = &cfg.profile;
         let mut ldap = conn::connect(cfg).await?;
@@ -98,9 +114,8 @@ impl LdapDirectory {
             Some(extra) if !extra.trim().is_empty() => format!("(&{}{})", profile.user_filter, extra.trim()),
             _ => profile.user_filter.clone(),
         };
-        let mut users = Vec::new();
         paged_search(&mut ldap, cfg, user_base, Scope::Subtree, &user_filter, &profile.user_attributes(), None, |e| {
-            users.push(e)
+            on_user(e)
         })
         .await?;
 
@@ -110,7 +125,7 @@ impl LdapDirectory {
             DeletedDetection::KnownIdLookup => missing_known_ids(&mut ldap, cfg).await?,
         };
         let _ = ldap.unbind().await;
-        Ok(ReadEntries { groups, users, deleted })
+        Ok((groups, deleted))
     }
 }
 

@@ -37,7 +37,21 @@ impl RawEntry {
 
     /// All values of an attribute (case-insensitive name).
     pub fn values(&self, name: &str) -> &[Vec<u8>] {
-        self.attrs.get(&name.to_ascii_lowercase()).map(Vec::as_slice).unwrap_or(&[])
+        // Called a dozen times per entry: lower-case on the stack rather than allocate.
+        let mut buf = [0u8; 64];
+        let key = if name.len() <= buf.len() {
+            let lowered = &mut buf[..name.len()];
+            lowered.copy_from_slice(name.as_bytes());
+            lowered.make_ascii_lowercase();
+            std::str::from_utf8(lowered).ok()
+        } else {
+            None
+        };
+        let found = match key {
+            Some(key) => self.attrs.get(key),
+            None => self.attrs.get(&name.to_ascii_lowercase()),
+        };
+        found.map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The text values of an attribute; values that are not UTF-8 are skipped.
@@ -346,7 +360,7 @@ pub enum AssembleError {
     },
 }
 
-/// Everything one read produced, ready to be assembled.
+/// Everything one read produced, as raw entries (tests, diagnostics).
 #[derive(Debug, Clone, Default)]
 pub struct ReadEntries {
     /// Group entries (ranged values already merged).
@@ -357,9 +371,79 @@ pub struct ReadEntries {
     pub deleted: Vec<SourceId>,
 }
 
-/// Builds the [`DesiredState`]: maps every entry, resolves members to ids, keeps the groups
-/// reachable from the roots (cycle-safe) and the users that are their direct members, with
-/// nesting kept. Per-entry problems become issues; only a missing root is an error.
+/// A group entry reduced to what assembly needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    /// DN as the server spelled it.
+    pub dn: String,
+    /// The id, or why the entry has none usable.
+    pub id: Result<SourceId, String>,
+    /// Display name.
+    pub name: String,
+    /// Members named by the entry.
+    pub refs: MemberRefs,
+    /// AD: the group's SID, to match users' `primaryGroupID`.
+    pub sid: Option<String>,
+}
+
+/// Reduces a group entry.
+pub fn group_record(entry: &RawEntry, profile: &Profile) -> GroupRecord {
+    GroupRecord {
+        dn: entry.dn.clone(),
+        id: entry_id(entry, profile),
+        name: group_name(entry, profile),
+        refs: group_member_refs(entry, profile),
+        sid: if profile.primary_group_membership {
+            entry.values("objectSid").first().and_then(|s| ad::format_sid(s))
+        } else {
+            None
+        },
+    }
+}
+
+/// A user entry reduced to what assembly needs; made while the read streams, so the raw
+/// entries are never all held at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// DN as the server spelled it.
+    pub dn: String,
+    /// The mapped user, or why the entry has no usable id.
+    pub mapped: Result<MappedUser, String>,
+    /// Lower-cased value of the profile's uid attribute (for `memberUid`).
+    pub uid: Option<String>,
+    /// AD: SID of the group named by `primaryGroupID`.
+    pub primary_group_sid: Option<String>,
+}
+
+/// Reduces a user entry, judging the disabled rules at `now`.
+pub fn user_record(entry: &RawEntry, profile: &Profile, now: SystemTime) -> UserRecord {
+    let primary_group_sid = if profile.primary_group_membership {
+        let user_sid = entry.values("objectSid").first().and_then(|s| ad::format_sid(s));
+        let rid = entry.first_text("primaryGroupID").and_then(|r| r.parse::<u32>().ok());
+        user_sid.zip(rid).and_then(|(sid, rid)| ad::primary_group_sid(&sid, rid))
+    } else {
+        None
+    };
+    UserRecord {
+        dn: entry.dn.clone(),
+        mapped: map_user(entry, profile, now),
+        uid: entry.first_text(&profile.uid_attribute).map(str::to_lowercase),
+        primary_group_sid,
+    }
+}
+
+/// Everything one read produced, reduced.
+#[derive(Debug, Clone, Default)]
+pub struct ReadRecords {
+    /// Groups.
+    pub groups: Vec<GroupRecord>,
+    /// Users.
+    pub users: Vec<UserRecord>,
+    /// Ids the server reported deleted.
+    pub deleted: Vec<SourceId>,
+}
+
+/// [`assemble_records`] over raw entries.
 pub fn assemble(
     profile: &Profile,
     user_root_dns: &[String],
@@ -367,83 +451,82 @@ pub fn assemble(
     read: &ReadEntries,
     now: SystemTime,
 ) -> Result<DesiredState, AssembleError> {
+    let records = ReadRecords {
+        groups: read.groups.iter().map(|g| group_record(g, profile)).collect(),
+        users: read.users.iter().map(|u| user_record(u, profile, now)).collect(),
+        deleted: read.deleted.clone(),
+    };
+    assemble_records(user_root_dns, group_root_dns, records)
+}
+
+/// Builds the [`DesiredState`]: resolves members to ids, keeps the groups reachable from the
+/// roots (cycle-safe) and the users that are their direct members, with nesting kept.
+/// Per-entry problems become issues; only an unusable root is an error.
+pub fn assemble_records(
+    user_root_dns: &[String],
+    group_root_dns: &[String],
+    read: ReadRecords,
+) -> Result<DesiredState, AssembleError> {
     let mut issues: Vec<SourceIssue> = Vec::new();
-    let mut seen_ids: HashMap<SourceId, String> = HashMap::new();
+    let mut seen_ids: HashMap<SourceId, usize> = HashMap::with_capacity(read.groups.len() + read.users.len());
+    let mut seen_dns: Vec<String> = Vec::new();
     let mut claim_id = |id: &SourceId, dn: &str, issues: &mut Vec<SourceIssue>| -> bool {
-        if let Some(first_dn) = seen_ids.get(id) {
+        if let Some(&first) = seen_ids.get(id) {
             issues.push(SourceIssue {
                 entry: dn.to_owned(),
-                problem: format!("duplicate id {id}, already used by {first_dn}; this entry is ignored"),
+                problem: format!("duplicate id {id}, already used by {}; this entry is ignored", seen_dns[first]),
                 id: Some(id.clone()),
             });
             false
         } else {
-            seen_ids.insert(id.clone(), dn.to_owned());
+            seen_ids.insert(id.clone(), seen_dns.len());
+            seen_dns.push(dn.to_owned());
             true
         }
     };
 
-    // Groups.
+    // Groups with usable, unique ids.
     struct Group {
         id: SourceId,
-        name: String,
-        dn: String,
-        refs: MemberRefs,
-        sid: Option<String>,
+        record: GroupRecord,
     }
-    let mut groups: Vec<Group> = Vec::new();
-    let mut group_by_dn: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::with_capacity(read.groups.len());
+    let mut group_by_dn: HashMap<String, usize> = HashMap::with_capacity(read.groups.len());
     let mut group_problem_by_dn: HashMap<String, String> = HashMap::new();
-    for entry in &read.groups {
-        match entry_id(entry, profile) {
+    for record in read.groups {
+        match &record.id {
             Err(problem) => {
-                group_problem_by_dn.insert(normalize_dn(&entry.dn), problem.clone());
-                issues.push(SourceIssue { entry: entry.dn.clone(), problem, id: None });
+                group_problem_by_dn.insert(normalize_dn(&record.dn), problem.clone());
+                issues.push(SourceIssue { entry: record.dn.clone(), problem: problem.clone(), id: None });
             }
             Ok(id) => {
-                if !claim_id(&id, &entry.dn, &mut issues) {
-                    continue;
+                let id = id.clone();
+                if claim_id(&id, &record.dn, &mut issues) {
+                    group_by_dn.insert(normalize_dn(&record.dn), groups.len());
+                    groups.push(Group { id, record });
                 }
-                let sid = profile
-                    .primary_group_membership
-                    .then(|| entry.values("objectSid").first().and_then(|s| ad::format_sid(s)))
-                    .flatten();
-                group_by_dn.insert(normalize_dn(&entry.dn), groups.len());
-                groups.push(Group {
-                    id,
-                    name: group_name(entry, profile),
-                    dn: entry.dn.clone(),
-                    refs: group_member_refs(entry, profile),
-                    sid,
-                });
             }
         }
     }
 
-    // Users.
-    let mut users: Vec<MappedUser> = Vec::new();
-    let mut user_by_dn: HashMap<String, usize> = HashMap::new();
+    // Users with usable, unique ids.
+    let mut users: Vec<MappedUser> = Vec::with_capacity(read.users.len());
+    let mut user_by_dn: HashMap<String, usize> = HashMap::with_capacity(read.users.len());
     let mut user_by_uid: HashMap<String, usize> = HashMap::new();
-    let mut primary_group_sid: Vec<Option<String>> = Vec::new();
-    for entry in &read.users {
-        match map_user(entry, profile, now) {
-            Err(problem) => issues.push(SourceIssue { entry: entry.dn.clone(), problem, id: None }),
+    let mut primary_group_sid: Vec<Option<String>> = Vec::with_capacity(read.users.len());
+    for record in read.users {
+        match record.mapped {
+            Err(problem) => issues.push(SourceIssue { entry: record.dn, problem, id: None }),
             Ok(mapped) => {
-                if !claim_id(&mapped.user.id, &entry.dn, &mut issues) {
+                if !claim_id(&mapped.user.id, &record.dn, &mut issues) {
                     continue;
                 }
                 let index = users.len();
-                user_by_dn.insert(normalize_dn(&entry.dn), index);
-                if let Some(uid) = entry.first_text(&profile.uid_attribute) {
-                    user_by_uid.entry(uid.to_lowercase()).or_insert(index);
+                user_by_dn.insert(normalize_dn(&record.dn), index);
+                if let Some(uid) = record.uid {
+                    user_by_uid.entry(uid).or_insert(index);
                 }
-                primary_group_sid.push(if profile.primary_group_membership {
-                    let user_sid = entry.values("objectSid").first().and_then(|s| ad::format_sid(s));
-                    let rid = entry.first_text("primaryGroupID").and_then(|r| r.parse::<u32>().ok());
-                    user_sid.zip(rid).and_then(|(sid, rid)| ad::primary_group_sid(&sid, rid))
-                } else {
-                    None
-                });
+                primary_group_sid.push(record.primary_group_sid);
                 users.push(mapped);
             }
         }
@@ -453,22 +536,22 @@ pub fn assemble(
     let mut child_groups: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     let mut member_users: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
     for (gi, group) in groups.iter().enumerate() {
-        for dn in &group.refs.dns {
+        for dn in &group.record.refs.dns {
             if let Some(&child) = group_by_dn.get(dn) {
                 child_groups[gi].push(child);
             } else if let Some(&user) = user_by_dn.get(dn) {
                 member_users[gi].push(user);
             }
         }
-        for uid in &group.refs.uids {
+        for uid in &group.record.refs.uids {
             if let Some(&user) = user_by_uid.get(uid) {
                 member_users[gi].push(user);
             }
         }
     }
-    if profile.primary_group_membership {
+    if primary_group_sid.iter().any(Option::is_some) {
         let group_by_sid: HashMap<&str, usize> =
-            groups.iter().enumerate().filter_map(|(i, g)| g.sid.as_deref().map(|s| (s, i))).collect();
+            groups.iter().enumerate().filter_map(|(i, g)| g.record.sid.as_deref().map(|s| (s, i))).collect();
         for (ui, sid) in primary_group_sid.iter().enumerate() {
             if let Some(&gi) = sid.as_deref().and_then(|s| group_by_sid.get(s)) {
                 member_users[gi].push(ui);
@@ -522,14 +605,19 @@ pub fn assemble(
                 .map(|c| groups[*c].id.clone())
                 .chain(member_users[gi].iter().map(|u| users[*u].user.id.clone()))
                 .collect();
-            members.sort();
+            members.sort_unstable();
             members.dedup();
-            DirectoryGroup { id: g.id.clone(), name: g.name.clone(), members, locator: Some(g.dn.clone()) }
+            DirectoryGroup {
+                id: g.id.clone(),
+                name: g.record.name.clone(),
+                members,
+                locator: Some(g.record.dn.clone()),
+            }
         })
         .collect();
-    out_groups.sort_by(|a, b| a.id.cmp(&b.id));
+    out_groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
-    let mut out_users = Vec::new();
+    let mut out_users = Vec::with_capacity(users.len());
     for (ui, mapped) in users.into_iter().enumerate() {
         if !user_reachable[ui] {
             continue;
@@ -543,10 +631,10 @@ pub fn assemble(
         }
         out_users.push(mapped.user);
     }
-    out_users.sort_by(|a, b| a.id.cmp(&b.id));
+    out_users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
-    let mut deleted = read.deleted.clone();
-    deleted.sort();
+    let mut deleted = read.deleted;
+    deleted.sort_unstable();
     deleted.dedup();
     issues.sort();
 

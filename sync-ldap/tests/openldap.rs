@@ -319,7 +319,6 @@ async fn connection_dropped_mid_read_fails_as_incomplete() {
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     // Cut inside the paged user read, after the groups were read.
     assert!(err.message.contains("objectClass=inetOrgPerson"), "{err}");
-    eprintln!("{err}");
 }
 
 /// Entries without the (overridden) id attribute, and two entries sharing one, become issues
