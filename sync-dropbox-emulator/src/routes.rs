@@ -14,6 +14,8 @@ use crate::wire::{self, Args, BadInput, Cursor, RouteError, tag_of};
 pub(crate) enum Reply {
     /// 200 with this JSON (`null` for Void results).
     Ok(Value),
+    /// 200 with this already-serialised JSON (large pages skip the `Value` tree).
+    OkSerialized(String),
     /// 409 route error.
     Route(RouteError),
     /// 400 text: the argument did not validate.
@@ -74,8 +76,8 @@ type RouteResult = Result<Value, Reply>;
 pub(crate) fn dispatch(team: &mut Team, settings: RouteSettings, route: &str, arg: &Value, now: SystemTime) -> Reply {
     let result = match route {
         "team/get_info" => get_info(team),
-        "team/members/list_v2" => members_list(team, arg),
-        "team/members/list/continue_v2" => members_list_continue(team, arg),
+        "team/members/list_v2" => return members_list(team, arg).unwrap_or_else(|e| e),
+        "team/members/list/continue_v2" => return members_list_continue(team, arg).unwrap_or_else(|e| e),
         "team/members/get_info_v2" => members_get_info(team, arg),
         "team/members/add_v2" => members_add(team, settings, arg, now),
         "team/members/add/job_status/get_v2" => poll(team, JobKind::MembersAdd, arg),
@@ -140,21 +142,32 @@ fn user_arg(arg: &Value) -> Result<wire::UserSelector, Reply> {
     Ok(wire::user_selector(args.required("user")?)?)
 }
 
-fn members_page_json(team: &Team, start: usize, limit: usize, include_removed: bool) -> Value {
-    let page = team.members_page(start, limit, include_removed);
-    let members: Vec<Value> = page.items.iter().map(|&idx| team.member_info_v2(idx)).collect();
-    json!({
-        "members": members,
-        "cursor": team.members_cursor(page.next, include_removed, limit),
-        "has_more": page.has_more,
-    })
+#[derive(serde::Serialize)]
+struct MembersPageView<'a> {
+    members: Vec<crate::team::MemberInfoView<'a>>,
+    cursor: String,
+    has_more: bool,
 }
 
-fn members_list(team: &Team, arg: &Value) -> RouteResult {
+/// `MembersListV2Result`, serialised straight from the team (no `Value` tree).
+fn members_page(team: &Team, start: usize, limit: usize, include_removed: bool) -> Reply {
+    let page = team.members_page(start, limit, include_removed);
+    let view = MembersPageView {
+        members: page.items.iter().map(|&idx| team.member_info_view(None, idx)).collect(),
+        cursor: team.members_cursor(page.next, include_removed, limit),
+        has_more: page.has_more,
+    };
+    match serde_json::to_string(&view) {
+        Ok(body) => Reply::OkSerialized(body),
+        Err(e) => Reply::BadInput(format!("internal error rendering members: {e}")),
+    }
+}
+
+fn members_list(team: &Team, arg: &Value) -> Result<Reply, Reply> {
     let args = Args::new(arg)?;
     let limit = args.u32_in("limit", 1, 1000, 1000)?;
     let include_removed = args.bool_or("include_removed", false)?;
-    Ok(members_page_json(team, 0, limit as usize, include_removed))
+    Ok(members_page(team, 0, limit as usize, include_removed))
 }
 
 /// Decodes a cursor of this team generation, or answers `invalid_cursor`.
@@ -170,9 +183,9 @@ fn cursor_arg(team: &Team, arg: &Value, kind: &'static str) -> Result<Cursor, Re
 /// The largest `limit` of the list routes.
 const MAX_PAGE: usize = 1000;
 
-fn members_list_continue(team: &Team, arg: &Value) -> RouteResult {
+fn members_list_continue(team: &Team, arg: &Value) -> Result<Reply, Reply> {
     let c = cursor_arg(team, arg, "members")?;
-    Ok(members_page_json(team, c.a as usize, page_size(c.c), c.b == 1))
+    Ok(members_page(team, c.a as usize, page_size(c.c), c.b == 1))
 }
 
 /// The page size a cursor carries (the `limit` of the call that opened the listing).

@@ -317,6 +317,7 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
     let inner = &mut *inner;
     match routes::dispatch(&mut inner.team, shared.settings, route, &arg, SystemTime::now()) {
         Reply::Ok(value) => json_response(200, &value),
+        Reply::OkSerialized(body) => response(200, "application/json", full(body)),
         Reply::Route(error) => {
             let dots = inner.misc_rng.up_to(3) as usize;
             json_response(409, &error.body(dots))

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::rng::Rng;
@@ -127,7 +128,97 @@ pub(crate) struct Team {
     job_polls_in_progress: u32,
 }
 
-const TEAM_ADMIN_ROLE_ID: &str = "pid_dbtmr:emulator-team-admin";
+/// The role team admins carry (`TeamMemberRole`); plain members carry none.
+const TEAM_ADMIN_ROLE: [RoleView; 1] = [RoleView {
+    role_id: "pid_dbtmr:emulator-team-admin",
+    name: "Team",
+    description: "Manage everything and access all permissions",
+}];
+
+#[derive(Serialize)]
+pub(crate) struct RoleView {
+    role_id: &'static str,
+    name: &'static str,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct TagView {
+    #[serde(rename = ".tag")]
+    tag: &'static str,
+}
+
+/// `TeamMemberStatus`; `removed` inlines `RemovedStatus`.
+#[derive(Serialize)]
+pub(crate) struct StatusView {
+    #[serde(rename = ".tag")]
+    tag: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_recoverable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_disconnected: Option<bool>,
+}
+
+/// `users.Name`: all five parts are required.
+#[derive(Serialize)]
+pub(crate) struct NameView<'a> {
+    given_name: &'a str,
+    surname: &'a str,
+    familiar_name: &'a str,
+    display_name: String,
+    abbreviated_name: String,
+}
+
+impl<'a> NameView<'a> {
+    fn new(given_name: &'a str, surname: &'a str) -> Self {
+        NameView {
+            given_name,
+            surname,
+            familiar_name: given_name,
+            display_name: wire::display_name(given_name, surname),
+            abbreviated_name: wire::abbreviated_name(given_name, surname),
+        }
+    }
+}
+
+/// `MemberProfile` / `TeamMemberProfile` (the last three fields).
+#[derive(Serialize)]
+pub(crate) struct ProfileView<'a> {
+    team_member_id: &'a str,
+    email: &'a str,
+    email_verified: bool,
+    status: StatusView,
+    name: NameView<'a>,
+    membership_type: TagView,
+    secondary_emails: [(); 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invited_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    joined_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suspended_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_directory_restricted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member_folder_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_folder_id: Option<&'a str>,
+}
+
+/// `TeamMemberInfoV2`, or a union member inlining it (`member_info`, `success`).
+#[derive(Serialize)]
+pub(crate) struct MemberInfoView<'a> {
+    #[serde(rename = ".tag", skip_serializing_if = "Option::is_none")]
+    tag: Option<&'static str>,
+    profile: ProfileView<'a>,
+    roles: &'static [RoleView],
+}
 
 impl Team {
     pub(crate) fn new(name: String, license_limit: Option<u32>, seed: u64, job_polls_in_progress: u32) -> Team {
@@ -839,73 +930,55 @@ impl Team {
 
     // ----- rendering ------------------------------------------------------------------------
 
-    /// `MemberProfile`, or `TeamMemberProfile` (adds groups and folder ids) when `team_profile`.
-    pub(crate) fn profile_json(&self, idx: usize, team_profile: bool) -> Value {
+    /// `MemberProfile`, or `TeamMemberProfile` (adds groups and folder ids) when `team_profile`,
+    /// as a borrowed serde view (no `Value` tree: list pages render 1000 of these).
+    pub(crate) fn profile_view(&self, idx: usize, team_profile: bool) -> ProfileView<'_> {
         let m = &self.members[idx];
-        let status = if m.status == MemberStatus::Removed {
-            json!({".tag": "removed", "is_recoverable": m.recoverable, "is_disconnected": m.disconnected})
-        } else {
-            json!({".tag": m.status.tag()})
-        };
-        let mut p = json!({
-            "team_member_id": m.team_member_id,
-            "email": m.email,
-            "email_verified": m.status != MemberStatus::Invited,
-            "status": status,
-            "name": wire::name_json(&m.given_name, &m.surname),
-            "membership_type": {".tag": "full"},
-            "secondary_emails": [],
-        });
-        let obj = p.as_object_mut();
-        if let Some(obj) = obj {
-            if let Some(ext) = &m.external_id {
-                obj.insert("external_id".into(), json!(ext));
-            }
-            if m.status != MemberStatus::Invited {
-                obj.insert("account_id".into(), json!(m.account_id));
-            }
-            if let Some(t) = m.invited_on {
-                obj.insert("invited_on".into(), json!(wire::timestamp(t)));
-            }
-            if let Some(t) = m.joined_on {
-                obj.insert("joined_on".into(), json!(wire::timestamp(t)));
-            }
-            if let Some(t) = m.suspended_on {
-                obj.insert("suspended_on".into(), json!(wire::timestamp(t)));
-            }
-            if let Some(r) = m.is_directory_restricted {
-                obj.insert("is_directory_restricted".into(), json!(r));
-            }
-            if team_profile {
-                let groups: Vec<&str> = m.groups.iter().map(|&g| self.groups[g].group_id.as_str()).collect();
-                obj.insert("groups".into(), json!(groups));
-                obj.insert("member_folder_id".into(), json!(m.member_folder_id));
-                obj.insert("root_folder_id".into(), json!(m.root_folder_id));
-            }
+        ProfileView {
+            team_member_id: &m.team_member_id,
+            email: &m.email,
+            email_verified: m.status != MemberStatus::Invited,
+            status: StatusView {
+                tag: m.status.tag(),
+                is_recoverable: (m.status == MemberStatus::Removed).then_some(m.recoverable),
+                is_disconnected: (m.status == MemberStatus::Removed).then_some(m.disconnected),
+            },
+            name: NameView::new(&m.given_name, &m.surname),
+            membership_type: TagView { tag: "full" },
+            secondary_emails: [],
+            external_id: m.external_id.as_deref(),
+            account_id: (m.status != MemberStatus::Invited).then_some(m.account_id.as_str()),
+            invited_on: m.invited_on.map(wire::timestamp),
+            joined_on: m.joined_on.map(wire::timestamp),
+            suspended_on: m.suspended_on.map(wire::timestamp),
+            is_directory_restricted: m.is_directory_restricted,
+            groups: team_profile.then(|| m.groups.iter().map(|&g| self.groups[g].group_id.as_str()).collect()),
+            member_folder_id: team_profile.then_some(m.member_folder_id.as_str()),
+            root_folder_id: team_profile.then_some(m.root_folder_id.as_str()),
         }
-        p
     }
 
-    pub(crate) fn roles_json(&self, idx: usize) -> Value {
-        if self.members[idx].is_admin {
-            json!([{
-                "role_id": TEAM_ADMIN_ROLE_ID,
-                "name": "Team",
-                "description": "Manage everything and access all permissions",
-            }])
-        } else {
-            json!([])
+    pub(crate) fn profile_json(&self, idx: usize, team_profile: bool) -> Value {
+        serde_json::to_value(self.profile_view(idx, team_profile)).unwrap_or(Value::Null)
+    }
+
+    /// `TeamMemberInfoV2` as a borrowed serde view, optionally inlined after a union tag.
+    pub(crate) fn member_info_view(&self, tag: Option<&'static str>, idx: usize) -> MemberInfoView<'_> {
+        MemberInfoView {
+            tag,
+            profile: self.profile_view(idx, true),
+            roles: if self.members[idx].is_admin { &TEAM_ADMIN_ROLE[..] } else { &[] },
         }
     }
 
     /// `TeamMemberInfoV2` = `{profile, roles}`.
     pub(crate) fn member_info_v2(&self, idx: usize) -> Value {
-        json!({"profile": self.profile_json(idx, true), "roles": self.roles_json(idx)})
+        serde_json::to_value(self.member_info_view(None, idx)).unwrap_or(Value::Null)
     }
 
     /// The same fields inlined after a union tag (`{".tag": tag, "profile":..., "roles":...}`).
-    pub(crate) fn tagged_member_info_v2(&self, tag: &str, idx: usize) -> Value {
-        json!({".tag": tag, "profile": self.profile_json(idx, true), "roles": self.roles_json(idx)})
+    pub(crate) fn tagged_member_info_v2(&self, tag: &'static str, idx: usize) -> Value {
+        serde_json::to_value(self.member_info_view(Some(tag), idx)).unwrap_or(Value::Null)
     }
 
     pub(crate) fn group_summary(&self, gidx: usize) -> Value {

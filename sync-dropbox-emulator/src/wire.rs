@@ -226,23 +226,19 @@ pub(crate) fn is_valid_name_part(part: &str) -> bool {
     part.chars().count() <= 50 && !part.chars().any(|c| "/:?*<>\"|".contains(c))
 }
 
-/// Dropbox's `users.Name` with all five required parts derived from given name and surname.
-pub(crate) fn name_json(given_name: &str, surname: &str) -> Value {
-    let display = match (given_name.is_empty(), surname.is_empty()) {
+/// `users.Name.display_name`: given name and surname, whichever are present.
+pub(crate) fn display_name(given_name: &str, surname: &str) -> String {
+    match (given_name.is_empty(), surname.is_empty()) {
         (false, false) => format!("{given_name} {surname}"),
         (false, true) => given_name.to_owned(),
         (true, false) => surname.to_owned(),
         (true, true) => String::new(),
-    };
-    let initials: String =
-        [given_name, surname].iter().filter_map(|p| p.chars().next()).flat_map(char::to_uppercase).collect();
-    json!({
-        "given_name": given_name,
-        "surname": surname,
-        "familiar_name": given_name,
-        "display_name": display,
-        "abbreviated_name": initials,
-    })
+    }
+}
+
+/// `users.Name.abbreviated_name`: the initials.
+pub(crate) fn abbreviated_name(given_name: &str, surname: &str) -> String {
+    [given_name, surname].iter().filter_map(|p| p.chars().next()).flat_map(char::to_uppercase).collect()
 }
 
 /// `DropboxTimestamp`: `%Y-%m-%dT%H:%M:%SZ`, UTC, no fractional seconds.
@@ -348,12 +344,12 @@ mod tests {
     }
 
     #[test]
-    fn name_has_all_five_parts() {
-        let n = name_json("Franz", "Ferdinand");
-        assert_eq!(n["display_name"], "Franz Ferdinand");
-        assert_eq!(n["abbreviated_name"], "FF");
-        assert_eq!(n["familiar_name"], "Franz");
-        assert_eq!(name_json("", "")["display_name"], "");
+    fn display_and_abbreviated_names() {
+        assert_eq!(display_name("Franz", "Ferdinand"), "Franz Ferdinand");
+        assert_eq!(display_name("", "Ferdinand"), "Ferdinand");
+        assert_eq!(display_name("", ""), "");
+        assert_eq!(abbreviated_name("franz", "Ferdinand"), "FF");
+        assert_eq!(abbreviated_name("", ""), "");
     }
 
     #[test]
