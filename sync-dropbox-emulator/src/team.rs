@@ -452,11 +452,17 @@ impl Team {
 
     /// `members/add_v2` for one member. The error is the per-member failure tag.
     pub(crate) fn add_member(&mut self, new: &NewMember<'_>, active: bool, now: SystemTime) -> Result<usize, &'static str> {
-        if self.member_by_email.contains_key(&new.email.to_lowercase()) {
+        // A removed member that can no longer be recovered has left the team for good: its
+        // email and external id are free again (the new member gets a new record).
+        let still_holds = |idx: &usize| {
+            let m = &self.members[*idx];
+            m.status != MemberStatus::Removed || m.recoverable
+        };
+        if self.member_by_email.get(&new.email.to_lowercase()).is_some_and(still_holds) {
             // Includes removed-but-recoverable members (members/remove doc).
             return Err("user_already_on_team");
         }
-        if new.external_id.is_some_and(|e| self.member_by_external_id.contains_key(e)) {
+        if new.external_id.and_then(|e| self.member_by_external_id.get(e)).is_some_and(still_holds) {
             return Err("duplicate_external_member_id");
         }
         if new.persistent_id.is_some() {

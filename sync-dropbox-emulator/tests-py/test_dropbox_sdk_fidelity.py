@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import SEED, SEEDED_ON_TEAM
+from dropbox_emulator_support import SEED, SEEDED_ON_TEAM
 
 
 def unique_email(prefix):

@@ -329,6 +329,32 @@ async fn member_lifecycle_rules() {
     let transfer = json!({"user": email("carol@acme.test"), "transfer_dest_id": email("bob@acme.test")});
     assert_eq!(api.route_error("team/members/remove", transfer).await[".tag"], "unspecified_transfer_admin_id");
     assert_eq!(api.route_error("team/members/remove", json!({"user": email("admin@acme.test")})).await[".tag"], "remove_last_admin");
+
+    // Removed for good (files deleted): not recoverable, and the email may join again.
+    api.ok("team/members/remove", json!({"user": email("carol@acme.test"), "permanently_delete_files": true})).await;
+    let err = api.route_error("team/members/recover", json!({"user": email("carol@acme.test")})).await;
+    assert_eq!(err[".tag"], "user_unrecoverable");
+    let again = api.ok("team/members/add_v2", json!({"new_members": [{"member_email": "carol@acme.test"}]})).await;
+    assert_eq!(again["complete"][0][".tag"], "success");
+    let state = emu.state();
+    let carols: Vec<_> = state.members.iter().filter(|m| m.email == "carol@acme.test").collect();
+    assert_eq!(carols.len(), 2);
+    assert_ne!(carols[0].team_member_id, carols[1].team_member_id);
+    // A recoverable removed member still holds the email.
+    api.ok("team/members/remove", json!({"user": email("bob@acme.test")})).await;
+    let held = api.ok("team/members/add_v2", json!({"new_members": [{"member_email": "bob@acme.test"}]})).await;
+    assert_eq!(held["complete"][0][".tag"], "user_already_on_team");
+}
+
+#[tokio::test]
+async fn latency_and_jitter_delay_but_do_not_break_calls() {
+    let faults = Faults { latency_ms: 5, latency_jitter_ms: 5, ..Faults::default() };
+    let (emu, api) = start(EmulatorConfig { faults: faults.clone(), ..quiet_jobs() }).await;
+    assert_eq!(emu.faults(), faults);
+    for _ in 0..3 {
+        api.ok("team/get_info", Value::Null).await;
+    }
+    assert_eq!(emu.call_counts()["team/get_info"], 3);
 }
 
 #[tokio::test]
