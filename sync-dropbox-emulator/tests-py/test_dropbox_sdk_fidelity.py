@@ -344,3 +344,25 @@ def test_authorization_code_flow_with_the_sdk(emulator, dropbox_sdk):
     assert "members.read" in result.scope
     client = dropbox_sdk.DropboxTeam(oauth2_access_token=result.access_token, ca_certs=emulator.ca_file)
     assert client.team_get_info().team_id == result.account_id
+
+
+def test_sdk_waits_retry_after_and_succeeds(emulator, dropbox_sdk):
+    client = dropbox_sdk.DropboxTeam(
+        oauth2_refresh_token=emulator.info["refresh_token"], app_key=emulator.info["app_key"],
+        app_secret=emulator.info["app_secret"], ca_certs=emulator.ca_file, max_retries_on_rate_limit=3)
+    client.team_get_info()  # refreshes the token before the window opens
+    emulator.set_faults({"rate_limit": {"max_calls": 1, "window_ms": 1000}})
+    try:
+        before = emulator.calls()["team/get_info"]
+        client.team_get_info()
+        assert client.team_get_info().name == "Fidelity Team"  # 429, waits Retry-After, retries
+        assert emulator.calls()["team/get_info"] - before >= 3
+    finally:
+        emulator.set_faults()
+
+
+def test_dropped_connection_surfaces_as_a_transport_error(team, emulator):
+    team.team_get_info()
+    emulator.set_faults({"drop_connection_rate": 1.0})
+    with pytest.raises(requests.exceptions.RequestException):
+        team.team_get_info()
