@@ -142,12 +142,20 @@ fn main() {
     let t = Instant::now();
     let read = runtime.block_on(directory.read_entries()).expect("read");
     let read_time = t.elapsed();
-    let t = Instant::now();
     let cfg = directory.config();
-    let assembled =
-        sync_ldap::map::assemble(&cfg.profile, &cfg.user_root_dns, &cfg.group_root_dns, &read, std::time::SystemTime::now())
-            .expect("assemble");
-    println!("breakdown: reads {read_time:.3?}, assembly {:.3?} ({} users)", t.elapsed(), assembled.users.len());
+    let now = std::time::SystemTime::now();
+    let t = Instant::now();
+    let user_records: Vec<_> = read.users.iter().map(|u| sync_ldap::map::user_record(u, &cfg.profile, now)).collect();
+    let group_records: Vec<_> = read.groups.iter().map(|g| sync_ldap::map::group_record(g, &cfg.profile)).collect();
+    let map_time = t.elapsed();
+    let t = Instant::now();
+    let records = sync_ldap::map::ReadRecords { groups: group_records, users: user_records, deleted: vec![] };
+    let assembled = sync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records).expect("assemble");
+    println!(
+        "breakdown: reads {read_time:.3?}, entry mapping {map_time:.3?}, assembly {:.3?} ({} users)",
+        t.elapsed(),
+        assembled.users.len()
+    );
     let ratio = best_snapshot.as_secs_f64() / best_ldapsearch.as_secs_f64();
     println!("--");
     println!("users {users}, groups {groups}, page size 1000, best of {rounds}");

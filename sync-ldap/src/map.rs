@@ -2,7 +2,9 @@
 //! group members, and the assembly of a [`DesiredState`] from the entries of one read
 //! (membership closure from the roots, cycle-safe). No network, no clock: "now" is an input.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::time::{Duration, SystemTime};
 
 use sync_core::{DesiredState, DirectoryGroup, DirectoryUser, Email, SourceId, SourceIssue};
@@ -85,6 +87,9 @@ impl RawEntry {
 /// A DN in a form that compares equal however the server spelled it: RDNs trimmed around `,`,
 /// `+` and `=`, ASCII lower-cased. Escapes are kept as they are.
 pub fn normalize_dn(dn: &str) -> String {
+    if !dn.bytes().any(|b| b.is_ascii_uppercase() || b == b' ') {
+        return dn.to_owned(); // already normal: the common case on OpenLDAP
+    }
     let mut out = String::with_capacity(dn.len());
     let mut chars = dn.trim().chars().peekable();
     let mut pending_space = String::new();
@@ -468,20 +473,25 @@ pub fn assemble_records(
     read: ReadRecords,
 ) -> Result<DesiredState, AssembleError> {
     let mut issues: Vec<SourceIssue> = Vec::new();
-    let mut seen_ids: HashMap<SourceId, usize> = HashMap::with_capacity(read.groups.len() + read.users.len());
-    let mut seen_dns: Vec<String> = Vec::new();
-    let mut claim_id = |id: &SourceId, dn: &str, issues: &mut Vec<SourceIssue>| -> bool {
-        if let Some(&first) = seen_ids.get(id) {
-            issues.push(SourceIssue {
-                entry: dn.to_owned(),
-                problem: format!("duplicate id {id}, already used by {}; this entry is ignored", seen_dns[first]),
-                id: Some(id.clone()),
-            });
-            false
-        } else {
-            seen_ids.insert(id.clone(), seen_dns.len());
-            seen_dns.push(dn.to_owned());
-            true
+    // First owner of each id; later entries with the same id are reported once all are read.
+    #[derive(Clone, Copy)]
+    enum Owner {
+        Group(usize),
+        User(usize),
+    }
+    let mut seen_ids: FxHashMap<SourceId, Owner> = FxHashMap::default();
+    seen_ids.reserve(read.groups.len() + read.users.len());
+    let mut duplicates: Vec<(String, SourceId, Owner)> = Vec::new();
+    let mut claim_id = |id: &SourceId, dn: &str, owner: Owner| -> bool {
+        match seen_ids.entry(id.clone()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                duplicates.push((dn.to_owned(), id.clone(), *first.get()));
+                false
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(owner);
+                true
+            }
         }
     };
 
@@ -491,8 +501,8 @@ pub fn assemble_records(
         record: GroupRecord,
     }
     let mut groups: Vec<Group> = Vec::with_capacity(read.groups.len());
-    let mut group_by_dn: HashMap<String, usize> = HashMap::with_capacity(read.groups.len());
-    let mut group_problem_by_dn: HashMap<String, String> = HashMap::new();
+    let mut group_by_dn: FxHashMap<String, usize> = FxHashMap::default();
+    let mut group_problem_by_dn: FxHashMap<String, String> = FxHashMap::default();
     for record in read.groups {
         match &record.id {
             Err(problem) => {
@@ -501,7 +511,7 @@ pub fn assemble_records(
             }
             Ok(id) => {
                 let id = id.clone();
-                if claim_id(&id, &record.dn, &mut issues) {
+                if claim_id(&id, &record.dn, Owner::Group(groups.len())) {
                     group_by_dn.insert(normalize_dn(&record.dn), groups.len());
                     groups.push(Group { id, record });
                 }
@@ -511,14 +521,15 @@ pub fn assemble_records(
 
     // Users with usable, unique ids.
     let mut users: Vec<MappedUser> = Vec::with_capacity(read.users.len());
-    let mut user_by_dn: HashMap<String, usize> = HashMap::with_capacity(read.users.len());
-    let mut user_by_uid: HashMap<String, usize> = HashMap::new();
+    let mut user_by_dn: FxHashMap<String, usize> = FxHashMap::default();
+    user_by_dn.reserve(read.users.len());
+    let mut user_by_uid: FxHashMap<String, usize> = FxHashMap::default();
     let mut primary_group_sid: Vec<Option<String>> = Vec::with_capacity(read.users.len());
     for record in read.users {
         match record.mapped {
             Err(problem) => issues.push(SourceIssue { entry: record.dn, problem, id: None }),
             Ok(mapped) => {
-                if !claim_id(&mapped.user.id, &record.dn, &mut issues) {
+                if !claim_id(&mapped.user.id, &record.dn, Owner::User(users.len())) {
                     continue;
                 }
                 let index = users.len();
@@ -530,6 +541,18 @@ pub fn assemble_records(
                 users.push(mapped);
             }
         }
+    }
+
+    for (dn, id, first) in duplicates {
+        let first_dn = match first {
+            Owner::Group(i) => groups[i].record.dn.as_str(),
+            Owner::User(i) => users[i].user.locator.as_deref().unwrap_or(""),
+        };
+        issues.push(SourceIssue {
+            entry: dn,
+            problem: format!("duplicate id {id}, already used by {first_dn}; this entry is ignored"),
+            id: Some(id),
+        });
     }
 
     // Members of each group: child groups and users, by index.
@@ -550,7 +573,7 @@ pub fn assemble_records(
         }
     }
     if primary_group_sid.iter().any(Option::is_some) {
-        let group_by_sid: HashMap<&str, usize> =
+        let group_by_sid: FxHashMap<&str, usize> =
             groups.iter().enumerate().filter_map(|(i, g)| g.record.sid.as_deref().map(|s| (s, i))).collect();
         for (ui, sid) in primary_group_sid.iter().enumerate() {
             if let Some(&gi) = sid.as_deref().and_then(|s| group_by_sid.get(s)) {

@@ -268,45 +268,53 @@ async fn size_limited_read_fails_as_incomplete() {
     assert!(err.message.contains("size limit"), "{err}");
 }
 
-/// Forwards one connection to slapd and cuts it after `limit` bytes from the server, in the
-/// middle of the user read (3000 bulk users span three pages).
-async fn cutting_proxy(limit: usize) -> String {
+/// Forwards one connection to slapd and, after `limit` bytes from the server (in the middle of
+/// the user read: 3000 bulk users span three pages), cuts it or, with `stall`, stops forwarding
+/// but keeps it open.
+async fn cutting_proxy(limit: usize, stall: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let upstream = env("TEAMSYNC_SLAPD_LDAPS_URL").trim_start_matches("ldaps://").to_owned();
     tokio::spawn(async move {
         let (mut client, _) = listener.accept().await.unwrap();
         let mut server = TcpStream::connect(upstream).await.unwrap();
-        let (mut cr, mut cw) = client.split();
-        let (mut sr, mut sw) = server.split();
-        let up = async {
-            let mut buf = [0u8; 4096];
-            loop {
-                let n = match cr.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                if sw.write_all(&buf[..n]).await.is_err() {
-                    break;
+        {
+            let (mut cr, mut cw) = client.split();
+            let (mut sr, mut sw) = server.split();
+            let up = async {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
                 }
-            }
-        };
-        let down = async {
-            let mut buf = [0u8; 4096];
-            let mut sent = 0usize;
-            while sent < limit {
-                let n = match sr.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n.min(limit - sent),
-                };
-                if cw.write_all(&buf[..n]).await.is_err() {
-                    break;
+            };
+            let down = async {
+                let mut buf = [0u8; 4096];
+                let mut sent = 0usize;
+                while sent < limit {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n.min(limit - sent),
+                    };
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
                 }
-                sent += n;
-            }
-        };
-        // Whichever ends first (the cut), both sockets are dropped: the client sees EOF.
-        tokio::select! { _ = up => {}, _ = down => {} }
+            };
+            // Whichever ends first (the cut), both sockets are dropped: the client sees EOF.
+            tokio::select! { _ = up => {}, _ = down => {} }
+        }
+        if stall {
+            // Both sockets stay open and silent.
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        }
+        drop((client, server));
     });
     format!("ldaps://127.0.0.1:{}", addr.port())
 }
@@ -314,11 +322,38 @@ async fn cutting_proxy(limit: usize) -> String {
 #[tokio::test]
 async fn connection_dropped_mid_read_fails_as_incomplete() {
     let mut c = config();
-    c.url = cutting_proxy(60_000).await;
+    c.url = cutting_proxy(60_000, false).await;
     let err = snapshot(c).await.expect_err("a dropped connection must fail the read");
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     // Cut inside the paged user read, after the groups were read.
     assert!(err.message.contains("objectClass=inetOrgPerson"), "{err}");
+}
+
+#[tokio::test]
+async fn stalled_server_hits_the_operation_timeout() {
+    let mut c = config();
+    c.url = cutting_proxy(60_000, true).await;
+    c.operation_timeout = Duration::from_millis(500);
+    let err = snapshot(c).await.expect_err("a stalled read must time out");
+    assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
+    assert!(err.message.contains("timeout"), "{err}");
+}
+
+/// A server that accepts TCP but never answers the TLS handshake hits the connect timeout.
+#[tokio::test]
+async fn silent_server_hits_the_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (_socket, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut c = config();
+    c.url = format!("ldaps://127.0.0.1:{port}");
+    c.connect_timeout = Duration::from_millis(500);
+    let err = snapshot(c).await.expect_err("a silent server must time out");
+    assert_eq!(err.kind, DirectoryErrorKind::Connect, "{err}");
+    assert!(err.message.contains("timeout"), "{err}");
 }
 
 /// Entries without the (overridden) id attribute, and two entries sharing one, become issues
