@@ -42,6 +42,19 @@ pub enum CaSource {
     Pem(Vec<u8>),
 }
 
+/// Whether requests go through an HTTP proxy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// Use `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` (and `NO_PROXY`) from the environment.
+    #[default]
+    FromEnvironment,
+    /// Connect directly, whatever the environment says.
+    Disabled,
+    /// Send every request through this proxy (`http://host:port`; credentials in the URL are
+    /// allowed and never printed by this crate).
+    Url(String),
+}
+
 /// How to reach Dropbox.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -52,6 +65,8 @@ pub struct ClientConfig {
     pub http_version: HttpVersion,
     /// Extra CA certificates to trust, beside the built-in web roots.
     pub ca: Option<CaSource>,
+    /// Forward proxy.
+    pub proxy: ProxySetting,
     /// Longest wait for a TCP + TLS connection.
     pub connect_timeout: Duration,
     /// Longest wait for a whole request, body included.
@@ -68,6 +83,7 @@ impl Default for ClientConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             http_version: HttpVersion::Auto,
             ca: None,
+            proxy: ProxySetting::FromEnvironment,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             token_refresh_margin: Duration::from_secs(300),
@@ -138,6 +154,13 @@ impl DropboxClient {
             HttpVersion::Auto => builder,
             HttpVersion::Http1Only => builder.http1_only(),
             HttpVersion::Http2Only => builder.http2_prior_knowledge(),
+        };
+        builder = match &config.proxy {
+            ProxySetting::FromEnvironment => builder,
+            ProxySetting::Disabled => builder.no_proxy(),
+            ProxySetting::Url(url) => builder.proxy(
+                reqwest::Proxy::all(url).map_err(|_| DropboxError::Config("the proxy URL is not a valid URL".to_owned()))?,
+            ),
         };
         if let Some(ca) = &config.ca {
             let pem = match ca {

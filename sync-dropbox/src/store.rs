@@ -43,6 +43,24 @@ impl Default for JobPolling {
     }
 }
 
+/// The async jobs whose result is empty (`async.PollEmptyResult`).
+#[derive(Debug, Clone, Copy)]
+enum EmptyJob {
+    /// `members/remove`, polled with `members/remove/job_status/get`.
+    MembersRemove,
+    /// `groups/delete`, polled with `groups/job_status/get`.
+    GroupsDelete,
+}
+
+impl EmptyJob {
+    fn route(self) -> &'static str {
+        match self {
+            Self::MembersRemove => "team/members/remove/job_status/get",
+            Self::GroupsDelete => "team/groups/job_status/get",
+        }
+    }
+}
+
 /// Settings of [`DropboxTeam`] beyond the client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamOptions {
@@ -193,19 +211,18 @@ impl DropboxTeam {
         }
     }
 
-    async fn wait_for_empty_job(&self, route: &'static str, launched: EmptyJobStatus) -> Result<(), DropboxError> {
+    async fn wait_for_empty_job(&self, job: EmptyJob, launched: EmptyJobStatus) -> Result<(), DropboxError> {
         let job_id = match launched {
             EmptyJobStatus::Complete => return Ok(()),
             EmptyJobStatus::AsyncJobId(id) => id,
             EmptyJobStatus::InProgress => {
-                return Err(DropboxError::Decode { route: route.to_owned(), message: "launch answered in_progress".to_owned() });
+                return Err(DropboxError::Decode { route: job.route().to_owned(), message: "launch answered in_progress".to_owned() });
             }
         };
-        self.wait_for_job(route, || async {
-            let status = if route == "team/groups/job_status/get" {
-                self.client.groups_job_status_get(&job_id).await?
-            } else {
-                self.client.members_remove_job_status_get(&job_id).await?
+        self.wait_for_job(job.route(), || async {
+            let status = match job {
+                EmptyJob::GroupsDelete => self.client.groups_job_status_get(&job_id).await?,
+                EmptyJob::MembersRemove => self.client.members_remove_job_status_get(&job_id).await?,
             };
             Ok((status == EmptyJobStatus::Complete).then_some(()))
         })
@@ -305,7 +322,7 @@ impl TeamStore for DropboxTeam {
 
     async fn remove(&self, member: &MemberRef, options: &RemoveOptions) -> Result<(), StoreError> {
         let launched = self.client.members_remove(&map::remove_arg(member, options)).await?;
-        Ok(self.wait_for_empty_job("team/members/remove/job_status/get", launched).await?)
+        Ok(self.wait_for_empty_job(EmptyJob::MembersRemove, launched).await?)
     }
 
     async fn recover(&self, member: &MemberRef) -> Result<(), StoreError> {
@@ -332,7 +349,7 @@ impl TeamStore for DropboxTeam {
 
     async fn delete_group(&self, group: &GroupRef) -> Result<(), StoreError> {
         let launched = self.client.groups_delete(&map::group_selector(group)).await?;
-        Ok(self.wait_for_empty_job("team/groups/job_status/get", launched).await?)
+        Ok(self.wait_for_empty_job(EmptyJob::GroupsDelete, launched).await?)
     }
 
     async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {

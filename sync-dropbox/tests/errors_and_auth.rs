@@ -283,3 +283,27 @@ async fn removal_of_the_last_admin_is_a_conflict() {
     let error = store.remove(&MemberRef::ExternalId("teamsync:boss".into()), &RemoveOptions { wipe_data: true, mode: RemoveMode::Plain }).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Conflict, "{error:?}");
 }
+
+#[tokio::test]
+async fn requests_go_through_a_configured_proxy() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A stand-in forward proxy: it records the request line and refuses with 502.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buffer = vec![0u8; 8192];
+        let n = socket.read(&mut buffer).await.unwrap();
+        let answer = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&buffer[..n]).lines().next().unwrap_or_default().to_owned()
+    });
+    let config = ClientConfig {
+        proxy: sync_dropbox::ProxySetting::Url(format!("http://{proxy}")),
+        ..ClientConfig::with_base_url("http://dropbox.invalid")
+    };
+    let client = DropboxClient::new(config, Credentials::access_token("sl.x")).unwrap();
+    let error = StoreError::from(client.team_get_info().await.unwrap_err());
+    assert_eq!(error.kind, ErrorKind::Transient, "a 502 from the proxy: {error:?}");
+    assert_eq!(server.await.unwrap(), "POST http://dropbox.invalid/2/team/get_info HTTP/1.1");
+}
