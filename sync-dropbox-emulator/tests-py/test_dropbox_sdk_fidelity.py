@@ -273,6 +273,11 @@ def test_groups_list_continue_and_system_managed(team, dropbox_sdk):
     assert err.value.error.is_system_managed_group_disallowed()
     seeded = team.team_groups_members_list(t.GroupSelector.group_external_id("grp-seeded"))
     assert [m.profile.email for m in seeded.members] == ["user00@fidelity.example.com"]
+    infos = team.team_groups_get_info(t.GroupsSelector.group_external_ids(["grp-seeded", "no-such-group"]))
+    assert infos[0].is_group_info()
+    info = infos[0].get_group_info()
+    assert info.group_name == "Seeded Group" and [m.profile.email for m in info.members] == ["user00@fidelity.example.com"]
+    assert infos[1].is_id_not_found() and infos[1].get_id_not_found() == "no-such-group"
 
 
 def test_rate_limit_is_the_sdks_rate_limit_error(team, dropbox_sdk, emulator):

@@ -670,3 +670,44 @@ async fn shutdown_stops_serving() {
     let after = reqwest::Client::new().post(format!("{base}/2/team/get_info")).send().await;
     assert!(after.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_keep_the_indexes_consistent() {
+    let (emu, _) = start(quiet_jobs()).await;
+    let mut tasks = Vec::new();
+    for writer in 0..6 {
+        let api = Api::new(&emu);
+        tasks.push(tokio::spawn(async move {
+            let mut successes = 0;
+            for batch in 0..5 {
+                // Writers overlap: writer w and w+1 share half their emails.
+                let members: Vec<Value> =
+                    (0..20).map(|i| new_member(&format!("c{}@acme.test", writer * 50 + batch * 20 + i))).collect();
+                let result = api.ok("team/members/add_v2", json!({"new_members": members})).await;
+                let done = if result[".tag"] == "async_job_id" {
+                    api.ok("team/members/add/job_status/get_v2", json!({"async_job_id": result["async_job_id"]})).await
+                } else {
+                    result
+                };
+                successes += done["complete"].as_array().unwrap().iter().filter(|r| r[".tag"] == "success").count();
+            }
+            successes
+        }));
+    }
+    let mut successes = 0;
+    for t in tasks {
+        successes += t.await.unwrap();
+    }
+    let state = emu.state();
+    let created: Vec<_> = state.members.iter().filter(|m| m.email.starts_with('c') && m.email != "carol@acme.test").collect();
+    assert_eq!(created.len(), successes, "every success is one member, no duplicates");
+    let mut emails: Vec<_> = created.iter().map(|m| m.email.clone()).collect();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(emails.len(), created.len());
+    // Emails 0..350 (6 writers x 50 stride + 100 span) were each added exactly once.
+    assert_eq!(successes, 350);
+    let api = Api::new(&emu);
+    let listed = api.ok("team/members/list_v2", json!({})).await;
+    assert_eq!(listed["members"].as_array().unwrap().len(), 4 + 350);
+}
