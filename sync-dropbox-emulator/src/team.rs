@@ -627,13 +627,16 @@ impl Team {
         if m.is_admin && m.status == MemberStatus::Active && self.active_admins <= 1 {
             return Err(RouteError::tag("remove_last_admin"));
         }
+        // Removing an invited member withdraws the invitation: there is no account or data to
+        // recover, and the email is free for a new invitation (unverified against Dropbox).
+        let was_invited = m.status == MemberStatus::Invited;
         self.set_status(idx, MemberStatus::Removed);
         let groups = std::mem::take(&mut self.members[idx].groups);
         for gidx in groups {
             self.groups[gidx].members.remove(&idx);
         }
         let m = &mut self.members[idx];
-        m.recoverable = !opts.keep_account && !opts.permanently_delete_files;
+        m.recoverable = !opts.keep_account && !opts.permanently_delete_files && !was_invited;
         m.disconnected = opts.keep_account;
         m.suspended_on = None;
         Ok(())

@@ -340,6 +340,12 @@ async fn member_lifecycle_rules() {
     let carols: Vec<_> = state.members.iter().filter(|m| m.email == "carol@acme.test").collect();
     assert_eq!(carols.len(), 2);
     assert_ne!(carols[0].team_member_id, carols[1].team_member_id);
+    // Removing an invited member withdraws the invitation; the email can be invited again.
+    api.ok("team/members/remove", json!({"user": email("invited@acme.test")})).await;
+    let err = api.route_error("team/members/recover", json!({"user": email("invited@acme.test")})).await;
+    assert_eq!(err[".tag"], "user_unrecoverable");
+    let reinvited = api.ok("team/members/add_v2", json!({"new_members": [{"member_email": "invited@acme.test"}]})).await;
+    assert_eq!(reinvited["complete"][0]["profile"]["status"][".tag"], "invited");
     // A recoverable removed member still holds the email.
     api.ok("team/members/remove", json!({"user": email("bob@acme.test")})).await;
     let held = api.ok("team/members/add_v2", json!({"new_members": [{"member_email": "bob@acme.test"}]})).await;
