@@ -33,7 +33,10 @@ pub(crate) struct GrantError {
 }
 
 fn grant_error(status: u16, error: &str, description: &str) -> GrantError {
-    GrantError { status, body: json!({"error": error, "error_description": description}) }
+    GrantError {
+        status,
+        body: json!({"error": error, "error_description": description}),
+    }
 }
 
 pub(crate) struct Auth {
@@ -75,7 +78,8 @@ impl Auth {
 
     fn mint_access(&mut self, scopes: Scopes, expires_at: Option<Instant>) -> String {
         let token = format!("sl.emu-{}", self.rng.token(40));
-        self.access.insert(token.clone(), AccessToken { scopes, expires_at });
+        self.access
+            .insert(token.clone(), AccessToken { scopes, expires_at });
         token
     }
 
@@ -98,7 +102,12 @@ impl Auth {
     }
 
     /// Checks a bearer token for a route's scope.
-    pub(crate) fn check(&self, token: &str, scope: &'static str, now: Instant) -> Result<(), TokenRejection> {
+    pub(crate) fn check(
+        &self,
+        token: &str,
+        scope: &'static str,
+        now: Instant,
+    ) -> Result<(), TokenRejection> {
         let t = self.access.get(token).ok_or(TokenRejection::Invalid)?;
         if t.expires_at.is_some_and(|at| now >= at) {
             return Err(TokenRejection::Expired);
@@ -119,24 +128,47 @@ impl Auth {
     ) -> Result<Value, GrantError> {
         let (client_id, client_secret) = match basic {
             Some((id, secret)) => (Some(id), Some(secret)),
-            None => (form.get("client_id").cloned(), form.get("client_secret").cloned()),
+            None => (
+                form.get("client_id").cloned(),
+                form.get("client_secret").cloned(),
+            ),
         };
         let Some(client_id) = client_id else {
-            return Err(grant_error(400, "invalid_request", "No auth function available for given request"));
+            return Err(grant_error(
+                400,
+                "invalid_request",
+                "No auth function available for given request",
+            ));
         };
         // A secret, when given, must match; PKCE clients send none.
-        if client_id != self.app_key || client_secret.as_ref().is_some_and(|s| *s != self.app_secret) {
-            return Err(grant_error(400, "invalid_client", "Invalid client_id or client_secret"));
+        if client_id != self.app_key
+            || client_secret
+                .as_ref()
+                .is_some_and(|s| *s != self.app_secret)
+        {
+            return Err(grant_error(
+                400,
+                "invalid_client",
+                "Invalid client_id or client_secret",
+            ));
         }
         let field = |name: &str| form.get(name).map(String::as_str);
         match field("grant_type") {
             Some("authorization_code") => {
                 let code = field("code").unwrap_or("");
                 if client_secret.is_none() && field("code_verifier").is_none() {
-                    return Err(grant_error(400, "invalid_request", "client_secret or code_verifier required"));
+                    return Err(grant_error(
+                        400,
+                        "invalid_request",
+                        "client_secret or code_verifier required",
+                    ));
                 }
                 let Some(scopes) = self.codes.remove(code) else {
-                    return Err(grant_error(400, "invalid_grant", "code doesn't exist or has expired"));
+                    return Err(grant_error(
+                        400,
+                        "invalid_grant",
+                        "code doesn't exist or has expired",
+                    ));
                 };
                 let refresh_token = self.mint_refresh(scopes.clone());
                 let mut body = self.access_response(scopes, now);
@@ -146,28 +178,43 @@ impl Auth {
                     obj.insert("team_id".into(), json!(team_id));
                     // The Python SDK's code exchange reads `uid` unconditionally (KeyError
                     // without it), team tokens included; a numeric id like Dropbox's.
-                    obj.insert("uid".into(), json!((self.rng.next_u64() % 1_000_000_000).to_string()));
+                    obj.insert(
+                        "uid".into(),
+                        json!((self.rng.next_u64() % 1_000_000_000).to_string()),
+                    );
                 }
                 Ok(body)
             }
             Some("refresh_token") => {
                 let token = field("refresh_token").unwrap_or("");
                 let Some(granted) = self.refresh.get(token).cloned() else {
-                    return Err(grant_error(400, "invalid_grant", "refresh token is invalid or revoked"));
+                    return Err(grant_error(
+                        400,
+                        "invalid_grant",
+                        "refresh token is invalid or revoked",
+                    ));
                 };
                 let scopes = match field("scope") {
                     None | Some("") => granted,
                     Some(asked) => {
                         let asked: Scopes = asked.split_whitespace().map(str::to_owned).collect();
                         if !asked.is_subset(&granted) {
-                            return Err(grant_error(400, "invalid_scope", "requested scope exceeds granted scope"));
+                            return Err(grant_error(
+                                400,
+                                "invalid_scope",
+                                "requested scope exceeds granted scope",
+                            ));
                         }
                         asked
                     }
                 };
                 Ok(self.access_response(scopes, now))
             }
-            Some(other) => Err(grant_error(400, "unsupported_grant_type", &format!("grant_type {other:?}"))),
+            Some(other) => Err(grant_error(
+                400,
+                "unsupported_grant_type",
+                &format!("grant_type {other:?}"),
+            )),
             None => Err(grant_error(400, "invalid_request", "missing grant_type")),
         }
     }
@@ -192,7 +239,10 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -201,18 +251,31 @@ mod tests {
         let now = Instant::now();
         let code = auth.authorization_code();
         let (key, secret) = (auth.app_key.clone(), auth.app_secret.clone());
-        let f = form(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", &key), ("client_secret", &secret)]);
+        let f = form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &key),
+            ("client_secret", &secret),
+        ]);
         let body = auth.grant(&f, None, now, "dbtid:t").unwrap();
         assert_eq!(body["token_type"], "bearer");
         assert_eq!(body["expires_in"], 60);
         let refresh = body["refresh_token"].as_str().unwrap().to_owned();
-        assert_eq!(auth.grant(&f, None, now, "dbtid:t").unwrap_err().body["error"], "invalid_grant");
+        assert_eq!(
+            auth.grant(&f, None, now, "dbtid:t").unwrap_err().body["error"],
+            "invalid_grant"
+        );
 
         let f = form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
-        let body = auth.grant(&f, Some((key.clone(), secret.clone())), now, "dbtid:t").unwrap();
+        let body = auth
+            .grant(&f, Some((key.clone(), secret.clone())), now, "dbtid:t")
+            .unwrap();
         let token = body["access_token"].as_str().unwrap();
         assert_eq!(auth.check(token, "members.read", now), Ok(()));
-        assert_eq!(auth.check(token, "members.read", now + Duration::from_secs(61)), Err(TokenRejection::Expired));
+        assert_eq!(
+            auth.check(token, "members.read", now + Duration::from_secs(61)),
+            Err(TokenRejection::Expired)
+        );
     }
 
     #[test]
@@ -220,12 +283,32 @@ mod tests {
         let mut auth = Auth::new(2, Duration::from_secs(60));
         let now = Instant::now();
         let key = auth.app_key.clone();
-        let bad = form(&[("grant_type", "refresh_token"), ("refresh_token", "nope"), ("client_id", &key)]);
-        assert_eq!(auth.grant(&bad, None, now, "t").unwrap_err().body["error"], "invalid_grant");
-        let wrong_secret = form(&[("grant_type", "refresh_token"), ("client_id", &key), ("client_secret", "x")]);
-        assert_eq!(auth.grant(&wrong_secret, None, now, "t").unwrap_err().body["error"], "invalid_client");
+        let bad = form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "nope"),
+            ("client_id", &key),
+        ]);
+        assert_eq!(
+            auth.grant(&bad, None, now, "t").unwrap_err().body["error"],
+            "invalid_grant"
+        );
+        let wrong_secret = form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &key),
+            ("client_secret", "x"),
+        ]);
+        assert_eq!(
+            auth.grant(&wrong_secret, None, now, "t").unwrap_err().body["error"],
+            "invalid_client"
+        );
         let narrow = auth.token_with_scopes(&["members.read"]);
-        assert_eq!(auth.check(&narrow, "members.write", now), Err(TokenRejection::MissingScope("members.write")));
-        assert_eq!(auth.check("sl.unknown", "members.read", now), Err(TokenRejection::Invalid));
+        assert_eq!(
+            auth.check(&narrow, "members.write", now),
+            Err(TokenRejection::MissingScope("members.write"))
+        );
+        assert_eq!(
+            auth.check("sl.unknown", "members.read", now),
+            Err(TokenRejection::Invalid)
+        );
     }
 }

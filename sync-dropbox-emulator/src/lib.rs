@@ -51,8 +51,8 @@ use tokio::task::JoinHandle;
 pub use config::{ALL_TEAM_SCOPES, EmulatorConfig, Faults, RateLimit};
 pub use routes::MAX_MEMBERS_PER_ADD;
 pub use seed::{
-    AccessType, GroupMemberState, GroupState, ManagementType, MemberState, MemberStatus, SeedGroup, SeedMember,
-    TeamSeed, TeamState,
+    AccessType, GroupMemberState, GroupState, ManagementType, MemberState, MemberStatus, SeedGroup,
+    SeedMember, TeamSeed, TeamState,
 };
 
 use server::Shared;
@@ -88,7 +88,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("base_url", &self.base_url()).finish_non_exhaustive()
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,30 +98,69 @@ impl Emulator {
     /// Binds `config.bind` (default `127.0.0.1:0`) and starts serving in the background.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         let listener =
-            TcpListener::bind(config.bind).await.map_err(|source| EmulatorError::Bind { addr: config.bind, source })?;
-        let addr = listener.local_addr().map_err(|source| EmulatorError::Bind { addr: config.bind, source })?;
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.bind,
+                source,
+            })?;
         let (acceptor, ca_pem) = if config.tls {
             let (server_config, ca_pem) = tls::server_config()?;
-            (Some(tokio_rustls::TlsAcceptor::from(server_config)), Some(ca_pem))
+            (
+                Some(tokio_rustls::TlsAcceptor::from(server_config)),
+                Some(ca_pem),
+            )
         } else {
             (None, None)
         };
-        let team = team::Team::new(config.team_name.clone(), config.license_limit, config.seed, config.job_polls_in_progress);
+        let team = team::Team::new(
+            config.team_name.clone(),
+            config.license_limit,
+            config.seed,
+            config.job_polls_in_progress,
+        );
         let auth = auth::Auth::new(config.seed, config.access_token_ttl);
         let settings = routes::RouteSettings {
             async_add_threshold: config.async_add_threshold,
             added_members_active: config.added_members_active,
         };
-        let shared = Arc::new(Shared::new(team, auth, config.faults.clone(), config.seed, settings));
+        let shared = Arc::new(Shared::new(
+            team,
+            auth,
+            config.faults.clone(),
+            config.seed,
+            settings,
+        ));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, acceptor, Arc::clone(&shared), shutdown_rx));
-        Ok(Emulator { shared, addr, ca_pem, shutdown_tx, task })
+        let task = tokio::spawn(server::serve(
+            listener,
+            acceptor,
+            Arc::clone(&shared),
+            shutdown_rx,
+        ));
+        Ok(Emulator {
+            shared,
+            addr,
+            ca_pem,
+            shutdown_tx,
+            task,
+        })
     }
 
     /// `http://127.0.0.1:PORT` (or `https://`): the API is at `{base}/2/...`, the token
     /// endpoint at `{base}/oauth2/token`.
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -186,12 +227,20 @@ impl Emulator {
     /// that is not in the seed, are skipped. Use [`Emulator::try_seed`] to have them refused.
     pub fn seed(&self, state: &TeamSeed) {
         // Lenient loading cannot fail.
-        let _ = self.shared.lock().team.load_seed(state, false, SystemTime::now());
+        let _ = self
+            .shared
+            .lock()
+            .team
+            .load_seed(state, false, SystemTime::now());
     }
 
     /// Like [`Emulator::seed`], but refuses (and changes nothing) when the seed breaks a team rule.
     pub fn try_seed(&self, state: &TeamSeed) -> Result<(), EmulatorError> {
-        self.shared.lock().team.load_seed(state, true, SystemTime::now()).map_err(EmulatorError::InvalidSeed)
+        self.shared
+            .lock()
+            .team
+            .load_seed(state, true, SystemTime::now())
+            .map_err(EmulatorError::InvalidSeed)
     }
 
     /// Replaces the faults (and restarts the rate-limit window).

@@ -58,7 +58,8 @@ struct Cli {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("invalid JSON in {}: {e}", path.display()))
 }
 
@@ -70,7 +71,12 @@ fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let seed: Option<TeamSeed> = cli.seed_file.as_deref().map(read_json).transpose()?;
-    let faults: Faults = cli.faults_file.as_deref().map(read_json).transpose()?.unwrap_or_default();
+    let faults: Faults = cli
+        .faults_file
+        .as_deref()
+        .map(read_json)
+        .transpose()?
+        .unwrap_or_default();
     let defaults = EmulatorConfig::default();
     let config = EmulatorConfig {
         team_name: cli.team_name.unwrap_or(defaults.team_name),
@@ -136,7 +142,11 @@ async fn wait_for_signal() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sync-dropbox-emulator: cannot start the runtime: {e}");

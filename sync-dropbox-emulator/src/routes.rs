@@ -48,13 +48,17 @@ pub(crate) struct RouteSettings {
 pub(crate) fn required_scope(route: &str) -> Option<&'static str> {
     Some(match route {
         "team/get_info" => "team_info.read",
-        "team/members/list_v2" | "team/members/list/continue_v2" | "team/members/get_info_v2" => "members.read",
+        "team/members/list_v2" | "team/members/list/continue_v2" | "team/members/get_info_v2" => {
+            "members.read"
+        }
         "team/members/add_v2"
         | "team/members/add/job_status/get_v2"
         | "team/members/set_profile_v2"
         | "team/members/suspend"
         | "team/members/unsuspend" => "members.write",
-        "team/members/remove" | "team/members/remove/job_status/get" | "team/members/recover" => "members.delete",
+        "team/members/remove" | "team/members/remove/job_status/get" | "team/members/recover" => {
+            "members.delete"
+        }
         "team/groups/list"
         | "team/groups/list/continue"
         | "team/groups/get_info"
@@ -73,11 +77,19 @@ pub(crate) fn required_scope(route: &str) -> Option<&'static str> {
 type RouteResult = Result<Value, Reply>;
 
 /// Runs one route against the team.
-pub(crate) fn dispatch(team: &mut Team, settings: RouteSettings, route: &str, arg: &Value, now: SystemTime) -> Reply {
+pub(crate) fn dispatch(
+    team: &mut Team,
+    settings: RouteSettings,
+    route: &str,
+    arg: &Value,
+    now: SystemTime,
+) -> Reply {
     let result = match route {
         "team/get_info" => get_info(team),
         "team/members/list_v2" => return members_list(team, arg).unwrap_or_else(|e| e),
-        "team/members/list/continue_v2" => return members_list_continue(team, arg).unwrap_or_else(|e| e),
+        "team/members/list/continue_v2" => {
+            return members_list_continue(team, arg).unwrap_or_else(|e| e);
+        }
         "team/members/get_info_v2" => members_get_info(team, arg),
         "team/members/add_v2" => members_add(team, settings, arg, now),
         "team/members/add/job_status/get_v2" => poll(team, JobKind::MembersAdd, arg),
@@ -98,7 +110,9 @@ pub(crate) fn dispatch(team: &mut Team, settings: RouteSettings, route: &str, ar
         "team/groups/members/remove" => groups_members_remove(team, arg),
         "team/groups/members/list" => groups_members_list(team, arg),
         "team/groups/members/list/continue" => groups_members_list_continue(team, arg),
-        other => Err(Reply::BadInput(format!("Unknown API function: \"{other}\""))),
+        other => Err(Reply::BadInput(format!(
+            "Unknown API function: \"{other}\""
+        ))),
     };
     match result {
         Ok(v) => Reply::Ok(v),
@@ -153,7 +167,11 @@ struct MembersPageView<'a> {
 fn members_page(team: &Team, start: usize, limit: usize, include_removed: bool) -> Reply {
     let page = team.members_page(start, limit, include_removed);
     let view = MembersPageView {
-        members: page.items.iter().map(|&idx| team.member_info_view(None, idx)).collect(),
+        members: page
+            .items
+            .iter()
+            .map(|&idx| team.member_info_view(None, idx))
+            .collect(),
         cursor: team.members_cursor(page.next, include_removed, limit),
         has_more: page.has_more,
     };
@@ -190,7 +208,11 @@ fn members_list_continue(team: &Team, arg: &Value) -> Result<Reply, Reply> {
 
 /// The page size a cursor carries (the `limit` of the call that opened the listing).
 fn page_size(stored: u64) -> usize {
-    if stored == 0 { MAX_PAGE } else { stored.min(MAX_PAGE as u64) as usize }
+    if stored == 0 {
+        MAX_PAGE
+    } else {
+        stored.min(MAX_PAGE as u64) as usize
+    }
 }
 
 fn members_get_info(team: &Team, arg: &Value) -> RouteResult {
@@ -206,7 +228,12 @@ fn members_get_info(team: &Team, arg: &Value) -> RouteResult {
     Ok(json!({ "members_info": items }))
 }
 
-fn members_add(team: &mut Team, settings: RouteSettings, arg: &Value, now: SystemTime) -> RouteResult {
+fn members_add(
+    team: &mut Team,
+    settings: RouteSettings,
+    arg: &Value,
+    now: SystemTime,
+) -> RouteResult {
     let args = Args::new(arg)?;
     let new_members = args.list("new_members")?;
     if new_members.len() > MAX_MEMBERS_PER_ADD {
@@ -222,20 +249,28 @@ fn members_add(team: &mut Team, settings: RouteSettings, arg: &Value, now: Syste
         let m = Args::new(m)?;
         let email = m.str("member_email")?;
         if !wire::is_valid_email(email) {
-            return Err(Reply::BadInput(format!("new_members[{i}].member_email: '{email}' is not a valid email address")));
+            return Err(Reply::BadInput(format!(
+                "new_members[{i}].member_email: '{email}' is not a valid email address"
+            )));
         }
         let given_name = m.opt_str("member_given_name")?.unwrap_or("");
         let surname = m.opt_str("member_surname")?.unwrap_or("");
         if !wire::is_valid_name_part(given_name) || !wire::is_valid_name_part(surname) {
-            return Err(Reply::BadInput(format!("new_members[{i}]: name part too long or has one of /:?*<>\"|")));
+            return Err(Reply::BadInput(format!(
+                "new_members[{i}]: name part too long or has one of /:?*<>\"|"
+            )));
         }
         let external_id = m.opt_str("member_external_id")?;
         if external_id.is_some_and(|e| e.chars().count() > 64) {
-            return Err(Reply::BadInput(format!("new_members[{i}].member_external_id: longer than 64")));
+            return Err(Reply::BadInput(format!(
+                "new_members[{i}].member_external_id: longer than 64"
+            )));
         }
         if let Some(roles) = m.get("role_ids") {
             if roles.as_array().is_none_or(|r| r.len() > 1) {
-                return Err(Reply::BadInput(format!("new_members[{i}].role_ids: at most 1 item")));
+                return Err(Reply::BadInput(format!(
+                    "new_members[{i}].role_ids: at most 1 item"
+                )));
             }
         }
         parsed.push(NewMember {
@@ -249,10 +284,12 @@ fn members_add(team: &mut Team, settings: RouteSettings, arg: &Value, now: Syste
     }
     let results: Vec<Value> = parsed
         .iter()
-        .map(|new| match team.add_member(new, settings.added_members_active, now) {
-            Ok(idx) => team.tagged_member_info_v2("success", idx),
-            Err(tag) => json!({".tag": tag, tag: new.email}),
-        })
+        .map(
+            |new| match team.add_member(new, settings.added_members_active, now) {
+                Ok(idx) => team.tagged_member_info_v2("success", idx),
+                Err(tag) => json!({".tag": tag, tag: new.email}),
+            },
+        )
         .collect();
     let complete = json!({".tag": "complete", "complete": results});
     if force_async || parsed.len() > settings.async_add_threshold {
@@ -282,15 +319,25 @@ fn members_set_profile(team: &mut Team, arg: &Value) -> RouteResult {
     };
     if let Some(email) = changes.new_email.filter(|e| !e.is_empty()) {
         if !wire::is_valid_email(email) {
-            return Err(Reply::BadInput(format!("new_email: '{email}' is not a valid email address")));
+            return Err(Reply::BadInput(format!(
+                "new_email: '{email}' is not a valid email address"
+            )));
         }
     }
-    for part in [changes.new_given_name, changes.new_surname].into_iter().flatten() {
+    for part in [changes.new_given_name, changes.new_surname]
+        .into_iter()
+        .flatten()
+    {
         if !wire::is_valid_name_part(part) {
-            return Err(Reply::BadInput("new_given_name/new_surname: too long or has one of /:?*<>\"|".into()));
+            return Err(Reply::BadInput(
+                "new_given_name/new_surname: too long or has one of /:?*<>\"|".into(),
+            ));
         }
     }
-    if changes.new_external_id.is_some_and(|e| e.chars().count() > 64) {
+    if changes
+        .new_external_id
+        .is_some_and(|e| e.chars().count() > 64)
+    {
         return Err(Reply::BadInput("new_external_id: longer than 64".into()));
     }
     let idx = team.set_profile(&user, &changes)?;
@@ -359,11 +406,17 @@ fn groups_list_continue(team: &Team, arg: &Value) -> RouteResult {
 
 fn groups_get_info(team: &Team, arg: &Value) -> RouteResult {
     let (tag, ids) = match tag_of(arg) {
-        Some(tag @ ("group_ids" | "group_external_ids")) => match arg.get(tag).and_then(Value::as_array) {
-            Some(ids) => (tag, ids),
-            None => return Err(Reply::BadInput(format!("'{tag}' must carry a list"))),
-        },
-        _ => return Err(Reply::BadInput("GroupsSelector: expected group_ids or group_external_ids".into())),
+        Some(tag @ ("group_ids" | "group_external_ids")) => {
+            match arg.get(tag).and_then(Value::as_array) {
+                Some(ids) => (tag, ids),
+                None => return Err(Reply::BadInput(format!("'{tag}' must carry a list"))),
+            }
+        }
+        _ => {
+            return Err(Reply::BadInput(
+                "GroupsSelector: expected group_ids or group_external_ids".into(),
+            ));
+        }
     };
     let mut items = Vec::new();
     for id in ids {
@@ -395,7 +448,9 @@ fn management_type_arg(args: &Args<'_>, name: &str) -> Result<Option<ManagementT
         None => Ok(None),
         Some(v) => match tag_of(v).and_then(ManagementType::from_tag) {
             Some(mt) => Ok(Some(mt)),
-            None => Err(Reply::BadInput(format!("{name}: unknown GroupManagementType"))),
+            None => Err(Reply::BadInput(format!(
+                "{name}: unknown GroupManagementType"
+            ))),
         },
     }
 }
@@ -443,7 +498,11 @@ fn groups_members_add(team: &mut Team, arg: &Value) -> RouteResult {
         let m = Args::new(m)?;
         let user = wire::user_selector(m.required("user")?)?;
         let access = match m.get("access_type") {
-            None => return Err(Reply::BadInput("members: missing required field 'access_type'".into())),
+            None => {
+                return Err(Reply::BadInput(
+                    "members: missing required field 'access_type'".into(),
+                ));
+            }
             Some(v) => tag_of(v)
                 .and_then(AccessType::from_tag)
                 .ok_or_else(|| Reply::BadInput("access_type: expected member or owner".into()))?,
@@ -458,14 +517,22 @@ fn groups_members_remove(team: &mut Team, arg: &Value) -> RouteResult {
     let args = Args::new(arg)?;
     let group = wire::group_selector(args.required("group")?)?;
     let return_members = args.bool_or("return_members", true)?;
-    let users = args.list("users")?.iter().map(wire::user_selector).collect::<Result<Vec<_>, _>>()?;
+    let users = args
+        .list("users")?
+        .iter()
+        .map(wire::user_selector)
+        .collect::<Result<Vec<_>, _>>()?;
     let gidx = team.remove_group_members(&group, &users)?;
     Ok(members_change_result(team, gidx, return_members))
 }
 
 fn group_members_page_json(team: &Team, gidx: usize, start: usize, limit: usize) -> Value {
     let page = team.group_members_page(gidx, start, limit);
-    let members: Vec<Value> = page.items.iter().map(|&idx| team.group_member_info(gidx, idx)).collect();
+    let members: Vec<Value> = page
+        .items
+        .iter()
+        .map(|&idx| team.group_member_info(gidx, idx))
+        .collect();
     json!({"members": members, "cursor": team.group_members_cursor(gidx, page.next, limit), "has_more": page.has_more})
 }
 
@@ -483,5 +550,10 @@ fn groups_members_list_continue(team: &Team, arg: &Value) -> RouteResult {
     if team.groups.get(gidx).is_none_or(|g| g.deleted) {
         return Err(RouteError::tag("invalid_cursor").into());
     }
-    Ok(group_members_page_json(team, gidx, c.b as usize, page_size(c.c)))
+    Ok(group_members_page_json(
+        team,
+        gidx,
+        c.b as usize,
+        page_size(c.c),
+    ))
 }

@@ -254,11 +254,15 @@ impl TeamState {
 
     /// The member with this email (case-insensitive), if any.
     pub fn member_by_email(&self, email: &str) -> Option<&MemberState> {
-        self.members.iter().find(|m| m.email.eq_ignore_ascii_case(email))
+        self.members
+            .iter()
+            .find(|m| m.email.eq_ignore_ascii_case(email))
     }
 
     /// The live group with this name (case-insensitive), if any.
     pub fn group_by_name(&self, name: &str) -> Option<&GroupState> {
-        self.groups.iter().find(|g| g.name.to_lowercase() == name.to_lowercase())
+        self.groups
+            .iter()
+            .find(|g| g.name.to_lowercase() == name.to_lowercase())
     }
 }

@@ -11,7 +11,9 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use hyper::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
@@ -52,7 +54,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(team: Team, auth: Auth, faults: Faults, seed: u64, settings: RouteSettings) -> Shared {
+    pub(crate) fn new(
+        team: Team,
+        auth: Auth,
+        faults: Faults,
+        seed: u64,
+        settings: RouteSettings,
+    ) -> Shared {
         Shared {
             inner: Mutex::new(Inner {
                 team,
@@ -70,7 +78,9 @@ impl Shared {
     /// The state lock; a panic elsewhere cannot leave the team half-changed (every rule checks
     /// before it mutates), so a poisoned lock is still usable.
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn set_faults(&self, faults: Faults) {
@@ -128,13 +138,16 @@ pub(crate) async fn serve(
 }
 
 fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 fn response(status: u16, content_type: &'static str, body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -157,8 +170,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         Err(_) => return Ok(text_response(400, "request body unreadable or too large")),
     };
     let mut resp = match (&method, path.as_str()) {
-        (&Method::POST, "/oauth2/token") => token_endpoint(&shared, &headers, query.as_deref(), &body),
-        (&Method::POST, p) if p.starts_with("/2/") => return Ok(api_call(&shared, &p[3..], &headers, &body).await),
+        (&Method::POST, "/oauth2/token") => {
+            token_endpoint(&shared, &headers, query.as_deref(), &body)
+        }
+        (&Method::POST, p) if p.starts_with("/2/") => {
+            return Ok(api_call(&shared, &p[3..], &headers, &body).await);
+        }
         (_, p) if p.starts_with("/__emulator/") => admin(&shared, &method, p, &body),
         _ => text_response(404, format!("Unknown endpoint {method} {path}")),
     };
@@ -197,7 +214,11 @@ fn plan_faults(inner: &mut Inner, now: Instant) -> FaultPlan {
         }
     }
     let rng = &mut inner.fault_rng;
-    let jitter = if faults.latency_jitter_ms > 0 { rng.up_to(faults.latency_jitter_ms) } else { 0 };
+    let jitter = if faults.latency_jitter_ms > 0 {
+        rng.up_to(faults.latency_jitter_ms)
+    } else {
+        0
+    };
     let server_error = rng.chance(faults.server_error_rate);
     let drop_connection = rng.chance(faults.drop_connection_rate);
     FaultPlan {
@@ -208,10 +229,18 @@ fn plan_faults(inner: &mut Inner, now: Instant) -> FaultPlan {
     }
 }
 
-const ACCEPTED_CONTENT_TYPES: [&str; 3] =
-    ["application/json", "application/json; charset=utf-8", "text/plain; charset=dropbox-cors-hack"];
+const ACCEPTED_CONTENT_TYPES: [&str; 3] = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain; charset=dropbox-cors-hack",
+];
 
-async fn api_call(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) -> Response<Body> {
+async fn api_call(
+    shared: &Shared,
+    route: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response<Body> {
     let route = route.trim_end_matches('/');
     let plan = {
         let mut inner = shared.lock();
@@ -227,28 +256,47 @@ async fn api_call(shared: &Shared, route: &str, headers: &HeaderMap, body: &Byte
             "error": {"reason": {".tag": "too_many_requests"}, "retry_after": retry_after},
         });
         let mut resp = json_response(429, &body);
-        resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
         resp
     } else if plan.server_error {
-        text_response(500, "Internal Server Error (injected by sync-dropbox-emulator)")
+        text_response(
+            500,
+            "Internal Server Error (injected by sync-dropbox-emulator)",
+        )
     } else {
         api_reply(shared, route, headers, body)
     };
     add_request_id(shared, &mut resp);
-    if plan.drop_connection { truncate(resp).await } else { resp }
+    if plan.drop_connection {
+        truncate(resp).await
+    } else {
+        resp
+    }
 }
 
 /// Sends the headers and half the body, then fails the body so the connection is cut.
 async fn truncate(resp: Response<Body>) -> Response<Body> {
     let (parts, body) = resp.into_parts();
-    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
     let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
         Ok(Frame::data(half)),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped (injected fault)")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "connection dropped (injected fault)",
+        )),
     ];
-    let mut resp = Response::from_parts(parts, StreamBody::new(futures::stream::iter(frames)).boxed());
-    resp.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let mut resp = Response::from_parts(
+        parts,
+        StreamBody::new(futures::stream::iter(frames)).boxed(),
+    );
+    resp.headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     resp
 }
 
@@ -256,7 +304,10 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
     let Some(scope) = routes::required_scope(route) else {
         return text_response(404, format!("Unknown API function: \"{route}\""));
     };
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_ascii_lowercase());
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_ascii_lowercase());
     match content_type {
         Some(ct) if ACCEPTED_CONTENT_TYPES.contains(&ct.as_str()) => {}
         None if body.is_empty() => {}
@@ -274,7 +325,9 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
         None => {
             return text_response(
                 400,
-                format!("Error in call to API function \"{route}\": Must provide HTTP header \"Authorization\" or URL parameter \"authorization\"."),
+                format!(
+                    "Error in call to API function \"{route}\": Must provide HTTP header \"Authorization\" or URL parameter \"authorization\"."
+                ),
             );
         }
         Some(value) => match value.strip_prefix("Bearer ") {
@@ -282,7 +335,9 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
             None => {
                 return text_response(
                     400,
-                    format!("Error in call to API function \"{route}\": Invalid authorization value in HTTP header \"Authorization\": expected \"Bearer <oauth2-access-token>\"."),
+                    format!(
+                        "Error in call to API function \"{route}\": Invalid authorization value in HTTP header \"Authorization\": expected \"Bearer <oauth2-access-token>\"."
+                    ),
                 );
             }
         },
@@ -294,7 +349,12 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
         match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
-                return text_response(400, format!("Error in call to API function \"{route}\": request body: could not decode input as JSON: {e}"));
+                return text_response(
+                    400,
+                    format!(
+                        "Error in call to API function \"{route}\": request body: could not decode input as JSON: {e}"
+                    ),
+                );
             }
         }
     };
@@ -315,18 +375,32 @@ fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) ->
         return json_response(401, &error.body(dots));
     }
     let inner = &mut *inner;
-    match routes::dispatch(&mut inner.team, shared.settings, route, &arg, SystemTime::now()) {
+    match routes::dispatch(
+        &mut inner.team,
+        shared.settings,
+        route,
+        &arg,
+        SystemTime::now(),
+    ) {
         Reply::Ok(value) => json_response(200, &value),
         Reply::OkSerialized(body) => response(200, "application/json", full(body)),
         Reply::Route(error) => {
             let dots = inner.misc_rng.up_to(3) as usize;
             json_response(409, &error.body(dots))
         }
-        Reply::BadInput(msg) => text_response(400, format!("Error in call to API function \"{route}\": request body: {msg}")),
+        Reply::BadInput(msg) => text_response(
+            400,
+            format!("Error in call to API function \"{route}\": request body: {msg}"),
+        ),
     }
 }
 
-fn token_endpoint(shared: &Shared, headers: &HeaderMap, query: Option<&str>, body: &Bytes) -> Response<Body> {
+fn token_endpoint(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Response<Body> {
     let mut form: HashMap<String, String> = HashMap::new();
     if let Some(q) = query {
         form.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
@@ -336,13 +410,23 @@ fn token_endpoint(shared: &Shared, headers: &HeaderMap, query: Option<&str>, bod
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
+        .and_then(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        })
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| pair.split_once(':').map(|(k, s)| (k.to_owned(), s.to_owned())));
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(k, s)| (k.to_owned(), s.to_owned()))
+        });
     let mut inner = shared.lock();
     let inner = &mut *inner;
     *inner.calls.entry("oauth2/token".to_owned()).or_insert(0) += 1;
-    match inner.auth.grant(&form, basic, Instant::now(), &inner.team.team_id) {
+    match inner
+        .auth
+        .grant(&form, basic, Instant::now(), &inner.team.team_id)
+    {
         Ok(body) => json_response(200, &body),
         Err(e) => json_response(e.status, &e.body),
     }
@@ -374,7 +458,11 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response
             Err(e) => text_response(400, format!("invalid seed JSON: {e}")),
         },
         (&Method::POST, "/__emulator/faults") => {
-            let parsed = if body.is_empty() { Ok(Faults::default()) } else { serde_json::from_slice::<Faults>(body) };
+            let parsed = if body.is_empty() {
+                Ok(Faults::default())
+            } else {
+                serde_json::from_slice::<Faults>(body)
+            };
             match parsed {
                 Ok(faults) => {
                     shared.set_faults(faults);

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use crate::rng::Rng;
 use crate::seed::{
-    AccessType, GroupMemberState, GroupState, ManagementType, MemberState, MemberStatus, TeamSeed, TeamState,
+    AccessType, GroupMemberState, GroupState, ManagementType, MemberState, MemberStatus, TeamSeed,
+    TeamState,
 };
 use crate::wire::{self, Cursor, GroupSelector, RouteError, UserSelector};
 
@@ -221,7 +222,12 @@ pub(crate) struct MemberInfoView<'a> {
 }
 
 impl Team {
-    pub(crate) fn new(name: String, license_limit: Option<u32>, seed: u64, job_polls_in_progress: u32) -> Team {
+    pub(crate) fn new(
+        name: String,
+        license_limit: Option<u32>,
+        seed: u64,
+        job_polls_in_progress: u32,
+    ) -> Team {
         let mut ids = Rng::new(seed ^ 0x1d5_1d5_1d5);
         let team_id = format!("dbtid:AA{}", ids.token(33));
         Team {
@@ -255,7 +261,12 @@ impl Team {
     /// Replaces members and groups with the seed's. With `strict`, duplicate emails, external
     /// ids or group names and unknown group members are errors (and nothing changes);
     /// otherwise later duplicates and unknown emails are skipped.
-    pub(crate) fn load_seed(&mut self, seed: &TeamSeed, strict: bool, now: SystemTime) -> Result<(), String> {
+    pub(crate) fn load_seed(
+        &mut self,
+        seed: &TeamSeed,
+        strict: bool,
+        now: SystemTime,
+    ) -> Result<(), String> {
         if strict {
             check_seed(seed)?;
         }
@@ -277,7 +288,9 @@ impl Team {
         self.license_limit = seed.license_limit;
         for m in &seed.members {
             if self.member_by_email.contains_key(&m.email.to_lowercase())
-                || m.external_id.as_ref().is_some_and(|e| self.member_by_external_id.contains_key(e))
+                || m.external_id
+                    .as_ref()
+                    .is_some_and(|e| self.member_by_external_id.contains_key(e))
             {
                 continue;
             }
@@ -296,11 +309,18 @@ impl Team {
         }
         for g in &seed.groups {
             if self.group_by_name.contains_key(&g.name.to_lowercase())
-                || g.external_id.as_ref().is_some_and(|e| self.group_by_external_id.contains_key(e))
+                || g.external_id
+                    .as_ref()
+                    .is_some_and(|e| self.group_by_external_id.contains_key(e))
             {
                 continue;
             }
-            let gidx = self.insert_group(&g.name, g.external_id.as_deref(), g.management_type.unwrap_or_default(), now);
+            let gidx = self.insert_group(
+                &g.name,
+                g.external_id.as_deref(),
+                g.management_type.unwrap_or_default(),
+                now,
+            );
             for email in &g.members {
                 if let Some(&idx) = self.member_by_email.get(&email.to_lowercase()) {
                     if self.members[idx].status != MemberStatus::Removed {
@@ -329,7 +349,11 @@ impl Team {
                     status: m.status,
                     recoverable: m.status == MemberStatus::Removed && m.recoverable,
                     is_admin: m.is_admin,
-                    groups: m.groups.iter().map(|&g| self.groups[g].name.clone()).collect(),
+                    groups: m
+                        .groups
+                        .iter()
+                        .map(|&g| self.groups[g].name.clone())
+                        .collect(),
                 })
                 .collect(),
             groups: self
@@ -368,7 +392,9 @@ impl Team {
     /// Resolves a selector to a member still on the team: `user_not_found` when unknown,
     /// `user_not_in_team` when removed.
     pub(crate) fn member_on_team(&self, selector: &UserSelector) -> Result<usize, RouteError> {
-        let idx = self.find_member(selector).ok_or_else(|| RouteError::tag("user_not_found"))?;
+        let idx = self
+            .find_member(selector)
+            .ok_or_else(|| RouteError::tag("user_not_found"))?;
         if self.members[idx].status == MemberStatus::Removed {
             return Err(RouteError::tag("user_not_in_team"));
         }
@@ -400,7 +426,13 @@ impl Team {
         m.status = status;
     }
 
-    fn insert_member(&mut self, new: &NewMember<'_>, status: MemberStatus, is_admin: bool, now: SystemTime) -> usize {
+    fn insert_member(
+        &mut self,
+        new: &NewMember<'_>,
+        status: MemberStatus,
+        is_admin: bool,
+        now: SystemTime,
+    ) -> usize {
         let idx = self.members.len();
         let mut team_member_id = format!("dbmid:AA{}", self.ids.token(33));
         while self.member_by_id.contains_key(&team_member_id) {
@@ -451,18 +483,31 @@ impl Team {
     // ----- members: operations ---------------------------------------------------------------
 
     /// `members/add_v2` for one member. The error is the per-member failure tag.
-    pub(crate) fn add_member(&mut self, new: &NewMember<'_>, active: bool, now: SystemTime) -> Result<usize, &'static str> {
+    pub(crate) fn add_member(
+        &mut self,
+        new: &NewMember<'_>,
+        active: bool,
+        now: SystemTime,
+    ) -> Result<usize, &'static str> {
         // A removed member that can no longer be recovered has left the team for good: its
         // email and external id are free again (the new member gets a new record).
         let still_holds = |idx: &usize| {
             let m = &self.members[*idx];
             m.status != MemberStatus::Removed || m.recoverable
         };
-        if self.member_by_email.get(&new.email.to_lowercase()).is_some_and(still_holds) {
+        if self
+            .member_by_email
+            .get(&new.email.to_lowercase())
+            .is_some_and(still_holds)
+        {
             // Includes removed-but-recoverable members (members/remove doc).
             return Err("user_already_on_team");
         }
-        if new.external_id.and_then(|e| self.member_by_external_id.get(e)).is_some_and(still_holds) {
+        if new
+            .external_id
+            .and_then(|e| self.member_by_external_id.get(e))
+            .is_some_and(still_holds)
+        {
             return Err("duplicate_external_member_id");
         }
         if new.persistent_id.is_some() {
@@ -472,7 +517,11 @@ impl Team {
         if !self.licence_available() {
             return Err("team_license_limit");
         }
-        let status = if active { MemberStatus::Active } else { MemberStatus::Invited };
+        let status = if active {
+            MemberStatus::Active
+        } else {
+            MemberStatus::Invited
+        };
         Ok(self.insert_member(new, status, false, now))
     }
 
@@ -483,7 +532,9 @@ impl Team {
         selector: &UserSelector,
         changes: &ProfileChanges<'_>,
     ) -> Result<usize, RouteError> {
-        let idx = self.find_member(selector).ok_or_else(|| RouteError::tag("user_not_found"))?;
+        let idx = self
+            .find_member(selector)
+            .ok_or_else(|| RouteError::tag("user_not_found"))?;
         if self.members[idx].status == MemberStatus::Removed {
             return Err(RouteError::tag("set_profile_disallowed"));
         }
@@ -503,12 +554,20 @@ impl Team {
             if email.is_empty() {
                 return Err(RouteError::tag("param_cannot_be_empty"));
             }
-            if self.member_by_email.get(&email.to_lowercase()).is_some_and(|&other| other != idx) {
+            if self
+                .member_by_email
+                .get(&email.to_lowercase())
+                .is_some_and(|&other| other != idx)
+            {
                 return Err(RouteError::tag("email_reserved_for_other_user"));
             }
         }
         if let Some(ext) = changes.new_external_id.filter(|e| !e.is_empty()) {
-            if self.member_by_external_id.get(ext).is_some_and(|&other| other != idx) {
+            if self
+                .member_by_external_id
+                .get(ext)
+                .is_some_and(|&other| other != idx)
+            {
                 return Err(RouteError::tag("external_id_used_by_other_user"));
             }
         }
@@ -544,7 +603,11 @@ impl Team {
         Ok(idx)
     }
 
-    pub(crate) fn suspend(&mut self, selector: &UserSelector, now: SystemTime) -> Result<(), RouteError> {
+    pub(crate) fn suspend(
+        &mut self,
+        selector: &UserSelector,
+        now: SystemTime,
+    ) -> Result<(), RouteError> {
         let idx = self.member_on_team(selector)?;
         let m = &self.members[idx];
         if m.status != MemberStatus::Active {
@@ -570,7 +633,11 @@ impl Team {
         Ok(())
     }
 
-    pub(crate) fn remove(&mut self, selector: &UserSelector, opts: &RemoveOptions) -> Result<(), RouteError> {
+    pub(crate) fn remove(
+        &mut self,
+        selector: &UserSelector,
+        opts: &RemoveOptions,
+    ) -> Result<(), RouteError> {
         let idx = self.member_on_team(selector)?;
         let m = &self.members[idx];
         if opts.transfer_dest.is_some() {
@@ -589,7 +656,9 @@ impl Team {
                 return Err(RouteError::tag("cannot_keep_account_and_delete_data"));
             }
             if opts.permanently_delete_files {
-                return Err(RouteError::tag("cannot_keep_account_and_permanently_delete"));
+                return Err(RouteError::tag(
+                    "cannot_keep_account_and_permanently_delete",
+                ));
             }
             if m.status == MemberStatus::Invited {
                 return Err(RouteError::tag("cannot_keep_invited_user_account"));
@@ -604,7 +673,9 @@ impl Team {
             }
         }
         if let Some(dest) = &opts.transfer_dest {
-            let dest_idx = self.find_member(dest).ok_or_else(|| RouteError::tag("transfer_dest_user_not_found"))?;
+            let dest_idx = self
+                .find_member(dest)
+                .ok_or_else(|| RouteError::tag("transfer_dest_user_not_found"))?;
             if dest_idx == idx {
                 return Err(RouteError::tag("removed_and_transfer_dest_should_differ"));
             }
@@ -613,7 +684,9 @@ impl Team {
             }
         }
         if let Some(admin) = &opts.transfer_admin {
-            let admin_idx = self.find_member(admin).ok_or_else(|| RouteError::tag("transfer_admin_user_not_found"))?;
+            let admin_idx = self
+                .find_member(admin)
+                .ok_or_else(|| RouteError::tag("transfer_admin_user_not_found"))?;
             if admin_idx == idx {
                 return Err(RouteError::tag("removed_and_transfer_admin_should_differ"));
             }
@@ -642,8 +715,14 @@ impl Team {
         Ok(())
     }
 
-    pub(crate) fn recover(&mut self, selector: &UserSelector, now: SystemTime) -> Result<(), RouteError> {
-        let idx = self.find_member(selector).ok_or_else(|| RouteError::tag("user_not_found"))?;
+    pub(crate) fn recover(
+        &mut self,
+        selector: &UserSelector,
+        now: SystemTime,
+    ) -> Result<(), RouteError> {
+        let idx = self
+            .find_member(selector)
+            .ok_or_else(|| RouteError::tag("user_not_found"))?;
         let m = &self.members[idx];
         if m.status != MemberStatus::Removed || !m.recoverable {
             return Err(RouteError::tag("user_unrecoverable"));
@@ -670,12 +749,22 @@ impl Team {
             pos += 1;
         }
         let has_more = self.members[pos..].iter().any(eligible);
-        Page { items, next: pos, has_more }
+        Page {
+            items,
+            next: pos,
+            has_more,
+        }
     }
 
     // ----- groups ----------------------------------------------------------------------------
 
-    fn insert_group(&mut self, name: &str, external_id: Option<&str>, management_type: ManagementType, now: SystemTime) -> usize {
+    fn insert_group(
+        &mut self,
+        name: &str,
+        external_id: Option<&str>,
+        management_type: ManagementType,
+        now: SystemTime,
+    ) -> usize {
         let gidx = self.groups.len();
         let group_id = format!("g:{}", self.ids.hex(32));
         self.group_by_id.insert(group_id.clone(), gidx);
@@ -717,7 +806,11 @@ impl Team {
             return Err(RouteError::tag("group_name_invalid"));
         }
         // Uniqueness ignores case (the spec is silent; Dropbox's admin console behaves so).
-        if self.group_by_name.get(&name.to_lowercase()).is_some_and(|&g| Some(g) != except) {
+        if self
+            .group_by_name
+            .get(&name.to_lowercase())
+            .is_some_and(|&g| Some(g) != except)
+        {
             return Err(RouteError::tag("group_name_already_used"));
         }
         Ok(())
@@ -758,7 +851,11 @@ impl Team {
             self.check_group_name(name, Some(gidx))?;
         }
         if let Some(ext) = new_external_id.filter(|e| !e.is_empty()) {
-            if self.group_by_external_id.get(ext).is_some_and(|&g| g != gidx) {
+            if self
+                .group_by_external_id
+                .get(ext)
+                .is_some_and(|&g| g != gidx)
+            {
                 return Err(RouteError::tag("external_id_already_in_use"));
             }
         }
@@ -828,10 +925,16 @@ impl Team {
             }
         }
         if !not_found.is_empty() {
-            return Err(RouteError::with_value("users_not_found", Value::Array(not_found)));
+            return Err(RouteError::with_value(
+                "users_not_found",
+                Value::Array(not_found),
+            ));
         }
         if !not_in_team.is_empty() {
-            return Err(RouteError::with_value("members_not_in_team", Value::Array(not_in_team)));
+            return Err(RouteError::with_value(
+                "members_not_in_team",
+                Value::Array(not_in_team),
+            ));
         }
         Ok(found)
     }
@@ -873,13 +976,20 @@ impl Team {
         Ok(gidx)
     }
 
-    pub(crate) fn remove_group_members(&mut self, selector: &GroupSelector, users: &[UserSelector]) -> Result<usize, RouteError> {
+    pub(crate) fn remove_group_members(
+        &mut self,
+        selector: &GroupSelector,
+        users: &[UserSelector],
+    ) -> Result<usize, RouteError> {
         let gidx = self.find_group(selector)?;
         if self.groups[gidx].management_type == ManagementType::SystemManaged {
             return Err(RouteError::tag("system_managed_group_disallowed"));
         }
         let resolved = self.resolve_for_group(users.iter())?;
-        if resolved.iter().any(|idx| !self.groups[gidx].members.contains_key(idx)) {
+        if resolved
+            .iter()
+            .any(|idx| !self.groups[gidx].members.contains_key(idx))
+        {
             return Err(RouteError::tag("member_not_in_group"));
         }
         for idx in resolved {
@@ -900,16 +1010,27 @@ impl Team {
             pos += 1;
         }
         let has_more = self.groups[pos..].iter().any(|g| !g.deleted);
-        Page { items, next: pos, has_more }
+        Page {
+            items,
+            next: pos,
+            has_more,
+        }
     }
 
     /// A page of a group's members, from member position `start`.
     pub(crate) fn group_members_page(&self, gidx: usize, start: usize, limit: usize) -> Page {
-        let mut iter = self.groups[gidx].members.range(start..).map(|(&idx, _)| idx);
+        let mut iter = self.groups[gidx]
+            .members
+            .range(start..)
+            .map(|(&idx, _)| idx);
         let items: Vec<usize> = iter.by_ref().take(limit).collect();
         let after = iter.next();
         let next = items.last().map_or(start, |&last| last + 1);
-        Page { items, next, has_more: after.is_some() }
+        Page {
+            items,
+            next,
+            has_more: after.is_some(),
+        }
     }
 
     // ----- async jobs ------------------------------------------------------------------------
@@ -917,7 +1038,14 @@ impl Team {
     /// Records a finished job whose first polls answer `in_progress`; returns its id.
     pub(crate) fn launch_job(&mut self, kind: JobKind, complete: Value) -> String {
         let id = format!("dbjid:AA{}", self.ids.token(33));
-        self.jobs.insert(id.clone(), Job { kind, polls_left: self.job_polls_in_progress, complete });
+        self.jobs.insert(
+            id.clone(),
+            Job {
+                kind,
+                polls_left: self.job_polls_in_progress,
+                complete,
+            },
+        );
         id
     }
 
@@ -961,7 +1089,12 @@ impl Team {
             joined_on: m.joined_on.map(wire::timestamp),
             suspended_on: m.suspended_on.map(wire::timestamp),
             is_directory_restricted: m.is_directory_restricted,
-            groups: team_profile.then(|| m.groups.iter().map(|&g| self.groups[g].group_id.as_str()).collect()),
+            groups: team_profile.then(|| {
+                m.groups
+                    .iter()
+                    .map(|&g| self.groups[g].group_id.as_str())
+                    .collect()
+            }),
             member_folder_id: team_profile.then_some(m.member_folder_id.as_str()),
             root_folder_id: team_profile.then_some(m.root_folder_id.as_str()),
         }
@@ -972,11 +1105,19 @@ impl Team {
     }
 
     /// `TeamMemberInfoV2` as a borrowed serde view, optionally inlined after a union tag.
-    pub(crate) fn member_info_view(&self, tag: Option<&'static str>, idx: usize) -> MemberInfoView<'_> {
+    pub(crate) fn member_info_view(
+        &self,
+        tag: Option<&'static str>,
+        idx: usize,
+    ) -> MemberInfoView<'_> {
         MemberInfoView {
             tag,
             profile: self.profile_view(idx, true),
-            roles: if self.members[idx].is_admin { &TEAM_ADMIN_ROLE[..] } else { &[] },
+            roles: if self.members[idx].is_admin {
+                &TEAM_ADMIN_ROLE[..]
+            } else {
+                &[]
+            },
         }
     }
 
@@ -1006,7 +1147,11 @@ impl Team {
 
     /// `GroupMemberInfo` = `{profile: MemberProfile, access_type}`.
     pub(crate) fn group_member_info(&self, gidx: usize, idx: usize) -> Value {
-        let access = self.groups[gidx].members.get(&idx).copied().unwrap_or_default();
+        let access = self.groups[gidx]
+            .members
+            .get(&idx)
+            .copied()
+            .unwrap_or_default();
         json!({"profile": self.profile_json(idx, false), "access_type": {".tag": access.tag()}})
     }
 
@@ -1015,27 +1160,59 @@ impl Team {
         let mut v = self.group_summary(gidx);
         if let Some(obj) = v.as_object_mut() {
             if with_members {
-                let members: Vec<Value> =
-                    self.groups[gidx].members.keys().map(|&idx| self.group_member_info(gidx, idx)).collect();
+                let members: Vec<Value> = self.groups[gidx]
+                    .members
+                    .keys()
+                    .map(|&idx| self.group_member_info(gidx, idx))
+                    .collect();
                 obj.insert("members".into(), Value::Array(members));
             }
-            obj.insert("created".into(), json!(wire::epoch_millis(self.groups[gidx].created)));
+            obj.insert(
+                "created".into(),
+                json!(wire::epoch_millis(self.groups[gidx].created)),
+            );
         }
         v
     }
 
-    pub(crate) fn members_cursor(&self, next: usize, include_removed: bool, limit: usize) -> String {
+    pub(crate) fn members_cursor(
+        &self,
+        next: usize,
+        include_removed: bool,
+        limit: usize,
+    ) -> String {
         let (a, b, c) = (next as u64, u64::from(include_removed), limit as u64);
-        Cursor { kind: "members", generation: self.generation, a, b, c }.encode()
+        Cursor {
+            kind: "members",
+            generation: self.generation,
+            a,
+            b,
+            c,
+        }
+        .encode()
     }
 
     pub(crate) fn groups_cursor(&self, next: usize, limit: usize) -> String {
-        Cursor { kind: "groups", generation: self.generation, a: next as u64, b: limit as u64, c: 0 }.encode()
+        Cursor {
+            kind: "groups",
+            generation: self.generation,
+            a: next as u64,
+            b: limit as u64,
+            c: 0,
+        }
+        .encode()
     }
 
     pub(crate) fn group_members_cursor(&self, gidx: usize, next: usize, limit: usize) -> String {
         let (a, b, c) = (gidx as u64, next as u64, limit as u64);
-        Cursor { kind: "group_members", generation: self.generation, a, b, c }.encode()
+        Cursor {
+            kind: "group_members",
+            generation: self.generation,
+            a,
+            b,
+            c,
+        }
+        .encode()
     }
 }
 

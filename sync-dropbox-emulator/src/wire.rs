@@ -20,7 +20,10 @@ pub(crate) struct RouteError {
 impl RouteError {
     /// A void tag: `{".tag": tag}`.
     pub(crate) fn tag(tag: &str) -> Self {
-        RouteError { summary: tag.to_owned(), error: json!({ ".tag": tag }) }
+        RouteError {
+            summary: tag.to_owned(),
+            error: json!({ ".tag": tag }),
+        }
     }
 
     /// A tag carrying a value: `{".tag": tag, tag: value}`.
@@ -28,7 +31,10 @@ impl RouteError {
         let mut error = Map::new();
         error.insert(".tag".into(), Value::String(tag.to_owned()));
         error.insert(tag.to_owned(), value);
-        RouteError { summary: tag.to_owned(), error: Value::Object(error) }
+        RouteError {
+            summary: tag.to_owned(),
+            error: Value::Object(error),
+        }
     }
 
     /// The 409 body; `dots` (0..=3) mimics Dropbox's random trailing dots in `error_summary`.
@@ -76,7 +82,9 @@ impl<'a> Args<'a> {
 
     /// A field, treating an explicit `null` as absent (Stone allows `null` for optional fields).
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.fields.and_then(|m| m.get(name)).filter(|v| !v.is_null())
+        self.fields
+            .and_then(|m| m.get(name))
+            .filter(|v| !v.is_null())
     }
 
     pub(crate) fn required(&self, name: &str) -> ArgResult<&'a Value> {
@@ -159,7 +167,9 @@ impl UserSelector {
     /// The identifier as the caller gave it (what `id_not_found` and error lists echo back).
     pub(crate) fn raw(&self) -> &str {
         match self {
-            UserSelector::TeamMemberId(s) | UserSelector::ExternalId(s) | UserSelector::Email(s) => s,
+            UserSelector::TeamMemberId(s)
+            | UserSelector::ExternalId(s)
+            | UserSelector::Email(s) => s,
         }
     }
 }
@@ -174,9 +184,15 @@ fn tagged_string<'a>(value: &'a Value, tag: &str) -> ArgResult<&'a str> {
 
 pub(crate) fn user_selector(value: &Value) -> ArgResult<UserSelector> {
     match tag_of(value) {
-        Some("team_member_id") => Ok(UserSelector::TeamMemberId(tagged_string(value, "team_member_id")?.to_owned())),
-        Some("external_id") => Ok(UserSelector::ExternalId(tagged_string(value, "external_id")?.to_owned())),
-        Some("email") => Ok(UserSelector::Email(tagged_string(value, "email")?.to_owned())),
+        Some("team_member_id") => Ok(UserSelector::TeamMemberId(
+            tagged_string(value, "team_member_id")?.to_owned(),
+        )),
+        Some("external_id") => Ok(UserSelector::ExternalId(
+            tagged_string(value, "external_id")?.to_owned(),
+        )),
+        Some("email") => Ok(UserSelector::Email(
+            tagged_string(value, "email")?.to_owned(),
+        )),
         Some(other) => bad(format!("unknown UserSelectorArg tag '{other}'")),
         None => bad("UserSelectorArg: expected a union with '.tag'"),
     }
@@ -191,10 +207,12 @@ pub(crate) enum GroupSelector {
 
 pub(crate) fn group_selector(value: &Value) -> ArgResult<GroupSelector> {
     match tag_of(value) {
-        Some("group_id") => Ok(GroupSelector::GroupId(tagged_string(value, "group_id")?.to_owned())),
-        Some("group_external_id") => {
-            Ok(GroupSelector::ExternalId(tagged_string(value, "group_external_id")?.to_owned()))
-        }
+        Some("group_id") => Ok(GroupSelector::GroupId(
+            tagged_string(value, "group_id")?.to_owned(),
+        )),
+        Some("group_external_id") => Ok(GroupSelector::ExternalId(
+            tagged_string(value, "group_external_id")?.to_owned(),
+        )),
         Some(other) => bad(format!("unknown GroupSelector tag '{other}'")),
         None => bad("GroupSelector: expected a union with '.tag'"),
     }
@@ -206,10 +224,16 @@ pub(crate) fn is_valid_email(email: &str) -> bool {
     if email.len() > 255 {
         return false;
     }
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     let local_ok = !local.is_empty()
-        && local.chars().all(|c| c.is_ascii_alphanumeric() || "'#&._%+-".contains(c));
-    let Some((host, tld)) = domain.rsplit_once('.') else { return false };
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'#&._%+-".contains(c));
+    let Some((host, tld)) = domain.rsplit_once('.') else {
+        return false;
+    };
     let mut host_chars = host.chars();
     let host_ok = match host_chars.next() {
         Some(first) if first.is_ascii_alphanumeric() || first == '-' => {
@@ -238,21 +262,35 @@ pub(crate) fn display_name(given_name: &str, surname: &str) -> String {
 
 /// `users.Name.abbreviated_name`: the initials.
 pub(crate) fn abbreviated_name(given_name: &str, surname: &str) -> String {
-    [given_name, surname].iter().filter_map(|p| p.chars().next()).flat_map(char::to_uppercase).collect()
+    [given_name, surname]
+        .iter()
+        .filter_map(|p| p.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 /// `DropboxTimestamp`: `%Y-%m-%dT%H:%M:%SZ`, UTC, no fractional seconds.
 pub(crate) fn timestamp(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// Milliseconds since the Unix epoch (`GroupFullInfo.created`).
 pub(crate) fn epoch_millis(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    at.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -282,7 +320,10 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}|{}|{}|{}", self.kind, self.generation, self.a, self.b, self.c))
+        URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}|{}|{}|{}",
+            self.kind, self.generation, self.a, self.b, self.c
+        ))
     }
 
     /// Decodes a cursor of the expected kind; `None` for anything else.
@@ -294,7 +335,13 @@ impl Cursor {
         }
         let mut num = || parts.next().and_then(|p| p.parse::<u64>().ok());
         let (generation, a, b, c) = (num()?, num()?, num()?, num()?);
-        Some(Cursor { kind, generation, a, b, c })
+        Some(Cursor {
+            kind,
+            generation,
+            a,
+            b,
+            c,
+        })
     }
 }
 
@@ -318,7 +365,8 @@ mod tests {
         assert_eq!(sel, UserSelector::Email("a@b.co".into()));
         assert!(user_selector(&json!({".tag": "email"})).is_err());
         assert!(user_selector(&json!({".tag": "nickname", "nickname": "x"})).is_err());
-        let g = group_selector(&json!({".tag": "group_external_id", "group_external_id": "e1"})).unwrap();
+        let g = group_selector(&json!({".tag": "group_external_id", "group_external_id": "e1"}))
+            .unwrap();
         assert_eq!(g, GroupSelector::ExternalId("e1".into()));
     }
 
@@ -362,7 +410,13 @@ mod tests {
 
     #[test]
     fn cursor_round_trip_and_kind_check() {
-        let c = Cursor { kind: "members", generation: 2, a: 1000, b: 1, c: 0 };
+        let c = Cursor {
+            kind: "members",
+            generation: 2,
+            a: 1000,
+            b: 1,
+            c: 0,
+        };
         let text = c.encode();
         assert_eq!(Cursor::decode(&text, "members"), Some(c));
         assert_eq!(Cursor::decode(&text, "groups"), None);

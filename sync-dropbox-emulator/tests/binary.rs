@@ -33,14 +33,22 @@ async fn binary_serves_tls_with_seed_and_writes_ca_and_info() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let info: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&std::fs::read_to_string(&info_file).unwrap()).unwrap(), info);
+    assert_eq!(
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&info_file).unwrap()).unwrap(),
+        info
+    );
     let base = info["base_url"].as_str().unwrap();
     assert!(base.starts_with("https://127.0.0.1:"));
 
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_file).unwrap()).unwrap();
-    let http = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
     // The refresh token from the info line works at the token endpoint.
     let token: Value = http
         .post(format!("{base}/oauth2/token"))
@@ -70,13 +78,26 @@ async fn binary_serves_tls_with_seed_and_writes_ca_and_info() {
         .unwrap();
     assert_eq!(team["name"], "From File");
     assert_eq!(team["num_licensed_users"], 10);
-    let state: Value = http.get(format!("{base}/__emulator/state")).send().await.unwrap().json().await.unwrap();
+    let state: Value = http
+        .get(format!("{base}/__emulator/state"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(state["members"][0]["groups"], serde_json::json!(["Team A"]));
     assert_eq!(state["members"][1]["status"], "invited");
 
-    let status = Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
-    assert!(child.wait().unwrap().success(), "SIGTERM is a clean shutdown");
+    assert!(
+        child.wait().unwrap().success(),
+        "SIGTERM is a clean shutdown"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -85,8 +106,16 @@ fn binary_refuses_an_invalid_seed_file() {
     let dir = std::env::temp_dir().join(format!("emu-bin-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let seed = dir.join("seed.json");
-    std::fs::write(&seed, r#"{"members": [{"email": "a@x.test"}, {"email": "A@x.test"}]}"#).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sync-dropbox-emulator")).arg("--seed-file").arg(&seed).output().unwrap();
+    std::fs::write(
+        &seed,
+        r#"{"members": [{"email": "a@x.test"}, {"email": "A@x.test"}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sync-dropbox-emulator"))
+        .arg("--seed-file")
+        .arg(&seed)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate member email"));
     std::fs::remove_dir_all(&dir).unwrap();

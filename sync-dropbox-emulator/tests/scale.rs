@@ -9,7 +9,13 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use sync_dropbox_emulator::{Emulator, EmulatorConfig, SeedMember, TeamSeed};
 
-async fn call(http: &reqwest::Client, emu: &Emulator, token: &str, route: &str, arg: &Value) -> Value {
+async fn call(
+    http: &reqwest::Client,
+    emu: &Emulator,
+    token: &str,
+    route: &str,
+    arg: &Value,
+) -> Value {
     let resp = http
         .post(format!("{}/2/{route}", emu.base_url()))
         .bearer_auth(token)
@@ -43,23 +49,43 @@ async fn list_100k_members() {
     let seeded = started.elapsed();
     let (http, token) = (reqwest::Client::new(), emu.access_token());
     let started = Instant::now();
-    let mut page = call(&http, &emu, &token, "team/members/list_v2", &json!({"limit": 1000})).await;
+    let mut page = call(
+        &http,
+        &emu,
+        &token,
+        "team/members/list_v2",
+        &json!({"limit": 1000}),
+    )
+    .await;
     let mut total = page["members"].as_array().unwrap().len();
     while page["has_more"] == true {
-        page = call(&http, &emu, &token, "team/members/list/continue_v2", &json!({"cursor": page["cursor"]})).await;
+        page = call(
+            &http,
+            &emu,
+            &token,
+            "team/members/list/continue_v2",
+            &json!({"cursor": page["cursor"]}),
+        )
+        .await;
         total += page["members"].as_array().unwrap().len();
     }
     let listed = started.elapsed();
     assert_eq!(total, 100_000);
     let counts = emu.call_counts();
-    assert_eq!(counts["team/members/list_v2"] + counts["team/members/list/continue_v2"], 100);
+    assert_eq!(
+        counts["team/members/list_v2"] + counts["team/members/list/continue_v2"],
+        100
+    );
     println!("seed 100k: {seeded:?}; list 100k in 100 calls: {listed:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "scale check: slow in debug builds; run explicitly with --release --run-ignored only"]
 async fn provision_10k_members() {
-    let config = EmulatorConfig { async_add_threshold: 20, ..EmulatorConfig::default() };
+    let config = EmulatorConfig {
+        async_add_threshold: 20,
+        ..EmulatorConfig::default()
+    };
     let emu = Emulator::start(config).await.unwrap();
     let (http, token) = (reqwest::Client::new(), emu.access_token());
     let started = Instant::now();
@@ -67,7 +93,14 @@ async fn provision_10k_members() {
         let members: Vec<Value> = (0..20)
             .map(|i| json!({"member_email": format!("new{}@scale.test", batch * 20 + i), "member_given_name": "N", "member_surname": "M"}))
             .collect();
-        let result = call(&http, &emu, &token, "team/members/add_v2", &json!({"new_members": members})).await;
+        let result = call(
+            &http,
+            &emu,
+            &token,
+            "team/members/add_v2",
+            &json!({"new_members": members}),
+        )
+        .await;
         assert_eq!(result[".tag"], "complete");
     }
     let took = started.elapsed();
