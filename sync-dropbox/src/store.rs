@@ -61,6 +61,9 @@ impl EmptyJob {
     }
 }
 
+/// How many times `snapshot` starts over after a list cursor expired.
+const MAX_SNAPSHOT_RESTARTS: u32 = 3;
+
 /// Settings of [`DropboxTeam`] beyond the client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamOptions {
@@ -263,19 +266,8 @@ impl DropboxTeam {
             }
         }
     }
-}
 
-#[async_trait]
-impl TeamStore for DropboxTeam {
-    fn limits(&self) -> StoreLimits {
-        StoreLimits {
-            invites_per_call: INVITES_PER_CALL,
-            group_members_per_call: self.options.group_members_per_call,
-            max_concurrency: self.options.max_concurrency,
-        }
-    }
-
-    async fn snapshot(&self) -> Result<ActualState, StoreError> {
+    async fn snapshot_once(&self) -> Result<ActualState, StoreError> {
         let members = self.list_members().await?;
         let summaries = self.list_groups().await?;
         // System-managed groups ("Everyone at …") are never touched, and listing their members
@@ -293,6 +285,32 @@ impl TeamStore for DropboxTeam {
             .try_collect()
             .await?;
         Ok(ActualState { members, groups })
+    }
+}
+
+#[async_trait]
+impl TeamStore for DropboxTeam {
+    fn limits(&self) -> StoreLimits {
+        StoreLimits {
+            invites_per_call: INVITES_PER_CALL,
+            group_members_per_call: self.options.group_members_per_call,
+            max_concurrency: self.options.max_concurrency,
+        }
+    }
+
+    async fn snapshot(&self) -> Result<ActualState, StoreError> {
+        // A cursor dies when the team changes under a listing (or when it is too old); the
+        // pages read so far may then disagree with the rest, so the whole read starts over.
+        let mut restarts = 0;
+        loop {
+            match self.snapshot_once().await {
+                Err(error) if error.code.as_deref() == Some("invalid_cursor") && restarts < MAX_SNAPSHOT_RESTARTS => {
+                    restarts += 1;
+                    tracing::debug!(restarts, "a list cursor expired; reading the team again");
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn invite(&self, members: &[NewMember]) -> Vec<Result<(), StoreError>> {

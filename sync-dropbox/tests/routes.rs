@@ -319,3 +319,25 @@ async fn async_jobs_that_stay_in_progress_are_polled_with_backoff() {
     store.remove(&by_external("p0"), &RemoveOptions { wipe_data: false, mode: RemoveMode::Plain }).await.unwrap();
     assert_eq!(emu.state().member_by_email("p0@example.com").unwrap().status, SeedStatus::Removed);
 }
+
+#[tokio::test]
+async fn snapshot_starts_over_when_the_team_changes_under_it() {
+    let emu = emulator().await;
+    emu.try_seed(&mixed_team()).unwrap();
+    // One member per page and 20 ms per call: the listing takes long enough to be overtaken.
+    emu.set_faults(sync_dropbox_emulator::Faults { latency_ms: 20, ..Default::default() });
+    let store = store_with(&emu, TeamOptions { page_size: 1, ..test_options() });
+    let snapshot = tokio::spawn(async move { store.snapshot().await });
+    // Once the listing is under way, reload the team (with one more group): the emulator then
+    // refuses cursors of the old generation with `invalid_cursor`.
+    while calls(&emu, "team/members/list/continue_v2") < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let mut changed = mixed_team();
+    changed.groups.push(SeedGroup { name: "Interloper".into(), external_id: None, management_type: None, members: vec![] });
+    emu.try_seed(&changed).unwrap();
+    let actual = snapshot.await.unwrap().unwrap();
+    assert_eq!(calls(&emu, "team/members/list_v2"), 2, "the read started over once");
+    assert!(actual.groups.iter().any(|g| g.name == "Interloper"), "the second read saw the change");
+    assert_eq!(actual.members.len(), 23);
+}
