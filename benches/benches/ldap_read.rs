@@ -124,7 +124,11 @@ fn main() {
         let took = t.elapsed();
         assert_eq!(state.users.len(), users, "every user is in scope");
         assert_eq!(state.groups.len(), groups + 1);
+        let rss_holding = proc_status_kib("VmRSS:");
         drop(state);
+        if round == 1 {
+            println!("RSS while holding the DesiredState: {:.1} MiB", rss_holding as f64 / 1024.0);
+        }
         best_snapshot = best_snapshot.min(took);
 
         let (g_time, g_entries) = ldapsearch(&url, &dn, &pw, &base, &profile.group_filter, &profile.group_attributes());

@@ -263,9 +263,24 @@ async fn size_limited_read_fails_as_incomplete() {
     let mut c = config();
     c.bind_dn = Some(env("TEAMSYNC_SLAPD_LIMITED_DN"));
     c.bind_password = Some(BindPassword::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
-    let err = snapshot(c).await.expect_err("a size limit of 5 must fail the read");
+    let err = snapshot(c.clone()).await.expect_err("a size limit of 5 must fail the read");
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     assert!(err.message.contains("size limit"), "{err}");
+    // Pages of 2: the limit strikes on the third page, after entries were already handed out.
+    c.page_size = 2;
+    let err = snapshot(c).await.expect_err("a limit hit on a later page must fail the read too");
+    assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
+    assert!(err.message.contains("size limit"), "{err}");
+}
+
+/// Small pages (many round trips, cookies carried between them) give the same state.
+#[tokio::test]
+async fn small_pages_read_the_same() {
+    let mut c = config();
+    c.page_size = 7;
+    c.user_base_dn = Some(format!("ou=people,{}", base()));
+    let state = snapshot(c).await.expect("snapshot with pages of 7");
+    assert_eq!(state, expected_population().await);
 }
 
 /// Forwards one connection to slapd and, after `limit` bytes from the server (in the middle of
