@@ -1339,3 +1339,59 @@ async fn concurrent_writers_keep_the_indexes_consistent() {
     let listed = api.ok("team/members/list_v2", json!({})).await;
     assert_eq!(listed["members"].as_array().unwrap().len(), 4 + 350);
 }
+
+#[tokio::test]
+async fn malformed_arguments_never_crash_a_route() {
+    let (emu, api) = start(quiet_jobs()).await;
+    let routes = [
+        "team/get_info",
+        "team/members/list_v2",
+        "team/members/list/continue_v2",
+        "team/members/get_info_v2",
+        "team/members/add_v2",
+        "team/members/add/job_status/get_v2",
+        "team/members/set_profile_v2",
+        "team/members/suspend",
+        "team/members/unsuspend",
+        "team/members/remove",
+        "team/members/remove/job_status/get",
+        "team/members/recover",
+        "team/groups/list",
+        "team/groups/list/continue",
+        "team/groups/get_info",
+        "team/groups/create",
+        "team/groups/update",
+        "team/groups/delete",
+        "team/groups/job_status/get",
+        "team/groups/members/add",
+        "team/groups/members/remove",
+        "team/groups/members/list",
+        "team/groups/members/list/continue",
+    ];
+    let bodies = [
+        json!([]),
+        json!(1),
+        json!("group_id"),
+        json!({"user": 1, "group": {}, "members": [1], "users": "x"}),
+        json!({"new_members": [{}], "cursor": 5, "limit": -1}),
+        json!({"new_members": [{"member_email": 7}], "async_job_id": []}),
+        json!({"user": {".tag": "email"}, "group": {".tag": "group_id", "group_id": 3}}),
+        json!({"group_ids": "x", ".tag": "group_ids"}),
+        json!({"group": {".tag": "group_id", "group_id": "g:nope"}, "members": [{"user": {".tag": "email", "email": "bob@acme.test"}, "access_type": "boss"}]}),
+        json!({"cursor": "bWVtYmVyc3w5OTl8MHwwfDA", "limit": 0}),
+    ];
+    for route in routes {
+        for body in &bodies {
+            let a = api.call(route, body.clone()).await;
+            assert!(
+                matches!(a.status, 200 | 400 | 409),
+                "{route} {body}: {} {}",
+                a.status,
+                a.body
+            );
+        }
+    }
+    // The team is unchanged and still serves.
+    assert_eq!(emu.state().members.len(), 4);
+    api.ok("team/get_info", Value::Null).await;
+}
