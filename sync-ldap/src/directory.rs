@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::RawControl;
-use ldap3::{Ldap, Scope, SearchEntry};
+use ldap3::{Ldap, ResultEntry, Scope, SearchEntry};
 use sync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, SourceId};
 
 use crate::ad;
@@ -152,6 +152,12 @@ fn raw_entry(entry: SearchEntry) -> RawEntry {
     raw
 }
 
+/// Decodes an entry. ldap3's `SearchEntry::construct` panics on BER it cannot parse; a broken
+/// or hostile server must not bring the process down, so a panic becomes `None`.
+fn construct(entry: ResultEntry) -> Option<RawEntry> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SearchEntry::construct(entry))).ok().map(raw_entry)
+}
+
 /// A streaming, paged, entries-only search that must finish with success: any other result
 /// (size or time limit, dropped connection, error) fails the read. Referrals are skipped.
 #[allow(clippy::too_many_arguments)]
@@ -185,7 +191,13 @@ async fn paged_search(
                 if entry.is_ref() || entry.is_intermediate() {
                     continue;
                 }
-                on_entry(raw_entry(SearchEntry::construct(entry)));
+                match construct(entry) {
+                    Some(entry) => on_entry(entry),
+                    None => {
+                        let _ = stream.finish().await;
+                        return Err(incomplete(format!("{what}: the server sent an entry that cannot be decoded")));
+                    }
+                }
             }
             Ok(None) => break,
             Err(e) => {
@@ -224,7 +236,9 @@ async fn read_base(
     loop {
         match stream.next().await {
             Ok(Some(entry)) if !entry.is_ref() && !entry.is_intermediate() => {
-                found = Some(raw_entry(SearchEntry::construct(entry)));
+                found = Some(construct(entry).ok_or_else(|| {
+                    incomplete(format!("read of {dn}: the server sent an entry that cannot be decoded"))
+                })?);
             }
             Ok(Some(_)) => {}
             Ok(None) => break,
@@ -371,6 +385,15 @@ async fn missing_known_ids(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<Sour
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undecodable_entry_is_none_not_a_panic() {
+        use ldap3::asn1::{PL, StructureTag, TagClass};
+        let not_an_entry = StructureTag { class: TagClass::Application, id: 5, payload: PL::C(vec![]) };
+        assert_eq!(construct(ResultEntry::new(not_an_entry)), None);
+        let entry_without_dn = StructureTag { class: TagClass::Application, id: 4, payload: PL::C(vec![]) };
+        assert_eq!(construct(ResultEntry::new(entry_without_dn)), None);
+    }
 
     #[test]
     fn naming_context_is_the_trailing_dc_components() {
