@@ -40,8 +40,12 @@ const FORBIDDEN_NAME_CHARS: &[char] = &['/', ':', '?', '*', '<', '>', '"', '|'];
 /// characters dropped, cut to 50 characters on a character boundary. Borrowed when already clean.
 pub fn clean_name_part(name: &str) -> Cow<'_, str> {
     let trimmed = name.trim();
+    // Fast path, taken by nearly every name: short, printable ASCII, nothing forbidden.
+    if trimmed.len() <= NAME_PART_MAX && trimmed.bytes().all(|b| (0x20..0x7f).contains(&b) && !b"/:?*<>\"|".contains(&b)) {
+        return Cow::Borrowed(trimmed);
+    }
     let clean = |c: char| !FORBIDDEN_NAME_CHARS.contains(&c) && !c.is_control();
-    if trimmed.len() <= NAME_PART_MAX && trimmed.chars().all(clean) {
+    if trimmed.chars().count() <= NAME_PART_MAX && trimmed.chars().all(clean) {
         return Cow::Borrowed(trimmed);
     }
     let kept: String = trimmed.chars().filter(|&c| clean(c)).take(NAME_PART_MAX).collect();
@@ -80,12 +84,15 @@ enum UserPlan<'a> {
     Enabled { email: Cow<'a, str>, given_name: Cow<'a, str>, surname: Cow<'a, str> },
 }
 
-/// Whether a user holds a seat after the plan, and how to name it.
+/// A direct member of a directory group, resolved once to an index.
 #[derive(Debug, Clone, Copy)]
-struct Seat<'a> {
-    /// The member's Dropbox id, when it already exists.
-    team_member_id: Option<&'a str>,
+enum Node {
+    User(u32),
+    Group(u32),
 }
+
+/// Whether a user holds a seat after the plan: `Some(member)` when the member already exists.
+type Seat = Option<u32>;
 
 /// Where a managed member's source id stands in the directory.
 enum DirectoryStanding {
@@ -96,42 +103,61 @@ enum DirectoryStanding {
     Deleted,
 }
 
+/// Per-member flags, indexed like `ActualState::members`.
+#[derive(Debug, Clone, Copy, Default)]
+struct MemberFlags {
+    /// teamsync's member for its source id (the one a managed external id resolves to).
+    owned: bool,
+    /// Its directory entry has a problem: group memberships are left as they are.
+    frozen: bool,
+    /// Keeps a seat after the plan.
+    seated: bool,
+    /// Removed or its invitation withdrawn by this plan, which takes it out of its groups.
+    leaving_groups: bool,
+    /// Adopted by this plan: teamsync's once the plan has run.
+    adopted: bool,
+}
+
 struct Planner<'a> {
     d: &'a DesiredState,
     a: &'a ActualState,
     p: &'a Policy,
 
-    user_index: FxHashMap<&'a str, usize>,
-    group_index: FxHashMap<&'a str, usize>,
+    user_index: FxHashMap<&'a str, u32>,
+    group_index: FxHashMap<&'a str, u32>,
+    /// Direct members of each directory group, resolved.
+    group_nodes: Vec<Vec<Node>>,
     held_ids: FxHashSet<&'a str>,
     held_group_ids: FxHashSet<&'a str>,
     deleted: FxHashSet<&'a str>,
     in_scope: Vec<bool>,
     user_plans: Vec<Option<UserPlan<'a>>>,
-    seats: Vec<Option<Seat<'a>>>,
-
-    /// Managed members by source id (the part after the prefix).
-    managed: FxHashMap<&'a str, usize>,
-    live_by_email: FxHashMap<&'a str, usize>,
-    reserved_by_removed: FxHashMap<&'a str, usize>,
-    /// Members whose group memberships must not change (held directory entries).
-    frozen_members: FxHashSet<&'a str>,
-    /// Members that keep a seat after the plan, by team_member_id.
-    seated_members: FxHashSet<&'a str>,
-    /// Addresses of invitations this plan withdraws: free for other members.
-    released_emails: FxHashSet<&'a str>,
-    /// Members this plan removes or whose invitation it withdraws: removal takes them out of
-    /// their groups, so no group operation names them.
-    withdrawn: FxHashSet<&'a str>,
-    /// Members this plan adopts: teamsync's once it has run.
-    adopted: FxHashSet<&'a str>,
+    seats: Vec<Option<Seat>>,
     /// Addresses several in-scope users claim: nobody takes them.
     colliding_emails: FxHashSet<String>,
-    colliding_users: FxHashSet<usize>,
+    colliding_users: Vec<bool>,
+
+    /// Members by Dropbox id.
+    member_index: FxHashMap<&'a str, u32>,
+    flags: Vec<MemberFlags>,
+    /// teamsync's member for each directory user.
+    member_of_user: Vec<Option<u32>>,
+    /// teamsync's members whose source id is not a directory user, by source id.
+    orphans: FxHashMap<&'a str, u32>,
+    live_by_email: FxHashMap<&'a str, u32>,
+    reserved_by_removed: FxHashMap<&'a str, u32>,
+    /// Addresses of invitations this plan withdraws: free for other members.
+    released_emails: FxHashSet<&'a str>,
 
     ops: Vec<Operation>,
     warnings: Vec<Warning>,
     stats: Stats,
+}
+
+/// A source id as teamsync writes it: what `SourceId::new` accepts, checked without allocating.
+fn is_valid_source(s: &str) -> bool {
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else { return false };
+    !first.is_whitespace() && !last.is_whitespace() && (s.len() <= SourceId::MAX_LEN || s.chars().count() <= SourceId::MAX_LEN)
 }
 
 impl<'a> Planner<'a> {
@@ -142,22 +168,22 @@ impl<'a> Planner<'a> {
             p,
             user_index: FxHashMap::default(),
             group_index: FxHashMap::default(),
+            group_nodes: Vec::new(),
             held_ids: FxHashSet::default(),
             held_group_ids: FxHashSet::default(),
             deleted: FxHashSet::default(),
             in_scope: Vec::new(),
             user_plans: Vec::new(),
             seats: Vec::new(),
-            managed: FxHashMap::default(),
+            colliding_emails: FxHashSet::default(),
+            colliding_users: Vec::new(),
+            member_index: FxHashMap::default(),
+            flags: Vec::new(),
+            member_of_user: Vec::new(),
+            orphans: FxHashMap::default(),
             live_by_email: FxHashMap::default(),
             reserved_by_removed: FxHashMap::default(),
-            frozen_members: FxHashSet::default(),
-            seated_members: FxHashSet::default(),
             released_emails: FxHashSet::default(),
-            withdrawn: FxHashSet::default(),
-            adopted: FxHashSet::default(),
-            colliding_emails: FxHashSet::default(),
-            colliding_users: FxHashSet::default(),
             ops: Vec::new(),
             warnings: Vec::new(),
             stats: Stats::default(),
@@ -175,13 +201,17 @@ impl<'a> Planner<'a> {
         s
     }
 
+    fn member(&self, mi: u32) -> &'a TeamMember {
+        &self.a.members[mi as usize]
+    }
+
     fn index_directory(&mut self) {
         let d = self.d;
         self.user_index.reserve(d.users.len());
         for (i, u) in d.users.iter().enumerate() {
             if let Some(&first) = self.user_index.get(u.id.as_str()) {
                 if self.held_ids.insert(u.id.as_str()) {
-                    let (a, b) = (locator(&d.users[first]), locator(u));
+                    let (a, b) = (locator(&d.users[first as usize]), locator(u));
                     let (a, b) = if a <= b { (a, b) } else { (b, a) };
                     self.warn(
                         WarningKind::DuplicateUserId,
@@ -190,7 +220,7 @@ impl<'a> Planner<'a> {
                     );
                 }
             } else {
-                self.user_index.insert(u.id.as_str(), i);
+                self.user_index.insert(u.id.as_str(), i as u32);
             }
         }
         for (i, g) in d.groups.iter().enumerate() {
@@ -203,9 +233,23 @@ impl<'a> Planner<'a> {
                     );
                 }
             } else {
-                self.group_index.insert(g.id.as_str(), i);
+                self.group_index.insert(g.id.as_str(), i as u32);
             }
         }
+        // Members resolved once; ids the snapshot does not hold are out of scope and dropped.
+        self.group_nodes = d
+            .groups
+            .iter()
+            .map(|g| {
+                g.members
+                    .iter()
+                    .filter_map(|m| {
+                        let m = m.as_str();
+                        self.user_index.get(m).map(|&u| Node::User(u)).or_else(|| self.group_index.get(m).map(|&sub| Node::Group(sub)))
+                    })
+                    .collect()
+            })
+            .collect();
         for issue in &d.issues {
             if let Some(id) = &issue.id {
                 self.held_ids.insert(id.as_str());
@@ -215,34 +259,46 @@ impl<'a> Planner<'a> {
         self.deleted = d.deleted.iter().map(SourceId::as_str).collect();
     }
 
-    /// Marks the users reachable from the user roots; returns nothing, fills `in_scope`.
-    fn compute_user_scope(&mut self) {
-        let d = self.d;
-        self.in_scope = vec![false; d.users.len()];
-        let mut seen_groups = vec![false; d.groups.len()];
-        let mut queue: Vec<usize> = Vec::new();
-        for root in &d.user_roots {
-            match self.group_index.get(root.as_str()) {
-                Some(&g) => {
-                    if !seen_groups[g] {
-                        seen_groups[g] = true;
-                        queue.push(g);
-                    }
-                }
-                None => {
-                    self.warn(WarningKind::UnknownRoot, root.as_str(), "this user root group is not in the directory snapshot");
+    /// The groups reachable from `roots` (roots included), in no particular order.
+    fn reachable_groups(&self, roots: &[SourceId]) -> Vec<u32> {
+        let mut seen = vec![false; self.d.groups.len()];
+        let mut queue: Vec<u32> = Vec::new();
+        for root in roots {
+            if let Some(&g) = self.group_index.get(root.as_str()) {
+                if !seen[g as usize] {
+                    seen[g as usize] = true;
+                    queue.push(g);
                 }
             }
         }
+        let mut reached = Vec::new();
         while let Some(g) = queue.pop() {
-            for member in &d.groups[g].members {
-                if let Some(&u) = self.user_index.get(member.as_str()) {
-                    self.in_scope[u] = true;
-                } else if let Some(&sub) = self.group_index.get(member.as_str()) {
-                    if !seen_groups[sub] {
-                        seen_groups[sub] = true;
+            reached.push(g);
+            for node in &self.group_nodes[g as usize] {
+                if let Node::Group(sub) = *node {
+                    if !seen[sub as usize] {
+                        seen[sub as usize] = true;
                         queue.push(sub);
                     }
+                }
+            }
+        }
+        reached
+    }
+
+    /// Marks the users reachable from the user roots.
+    fn compute_user_scope(&mut self) {
+        let d = self.d;
+        for root in &d.user_roots {
+            if !self.group_index.contains_key(root.as_str()) {
+                self.warn(WarningKind::UnknownRoot, root.as_str(), "this user root group is not in the directory snapshot");
+            }
+        }
+        self.in_scope = vec![false; d.users.len()];
+        for g in self.reachable_groups(&d.user_roots) {
+            for node in &self.group_nodes[g as usize] {
+                if let Node::User(u) = *node {
+                    self.in_scope[u as usize] = true;
                 }
             }
         }
@@ -260,11 +316,13 @@ impl<'a> Planner<'a> {
             if u.enabled {
                 self.stats.users_enabled += 1;
             }
-            if self.held_ids.contains(u.id.as_str()) {
+            if !self.held_ids.is_empty() && self.held_ids.contains(u.id.as_str()) {
                 plans[i] = Some(UserPlan::Held);
                 continue;
             }
-            if prefix_len + u.id.as_str().chars().count() > 64 {
+            let id = u.id.as_str();
+            // Bytes bound characters from above: count characters only for long ids.
+            if prefix_len + id.len() > 64 && prefix_len + id.chars().count() > 64 {
                 self.warn(
                     WarningKind::ExternalIdTooLong,
                     locator(u),
@@ -301,21 +359,63 @@ impl<'a> Planner<'a> {
         self.user_plans = plans;
     }
 
+    /// Email collisions among the users that would get a seat: reported, and nobody takes such
+    /// an address (a member that already has it keeps it).
+    fn find_collisions(&mut self) {
+        let d = self.d;
+        self.colliding_users = vec![false; d.users.len()];
+        let mut first: FxHashMap<&str, u32> = FxHashMap::default();
+        first.reserve(d.users.len());
+        let mut shared: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+        for (ui, plan) in self.user_plans.iter().enumerate() {
+            if let Some(UserPlan::Enabled { email, .. }) = plan {
+                match first.get(email.as_ref()) {
+                    None => {
+                        first.insert(email.as_ref(), ui as u32);
+                    }
+                    Some(&earlier) => shared.entry(email.as_ref()).or_insert_with(|| vec![earlier]).push(ui as u32),
+                }
+            }
+        }
+        let mut collisions: Vec<(String, Vec<u32>)> = shared.into_iter().map(|(e, v)| (e.to_owned(), v)).collect();
+        collisions.sort_unstable();
+        for (email, users) in collisions {
+            let mut names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui as usize])).collect();
+            names.sort_unstable();
+            for &ui in &users {
+                self.colliding_users[ui as usize] = true;
+            }
+            self.warn(
+                WarningKind::EmailCollision,
+                email.clone(),
+                format!("{} directory users share this email ({}); none of them is invited, a user already on the team keeps its account", users.len(), names.join("; ")),
+            );
+            self.colliding_emails.insert(email);
+        }
+    }
+
     fn index_team(&mut self) {
         let a = self.a;
         let prefix = self.p.external_id_prefix.as_str();
+        let n = a.members.len();
+        self.flags = vec![MemberFlags::default(); n];
+        self.member_of_user = vec![None; self.d.users.len()];
+        self.member_index.reserve(n);
+        self.live_by_email.reserve(n);
         for (i, m) in a.members.iter().enumerate() {
+            let mi = i as u32;
+            self.member_index.insert(&m.team_member_id, mi);
             if m.status.is_removed() {
                 if m.status == (MemberStatus::Removed { recoverable: true }) {
-                    self.reserved_by_removed.insert(m.email.as_str(), i);
+                    self.reserved_by_removed.insert(m.email.as_str(), mi);
                 }
             } else {
-                self.live_by_email.insert(m.email.as_str(), i);
+                self.live_by_email.insert(m.email.as_str(), mi);
             }
             let Some(source) = m.external_id.as_deref().and_then(|x| x.strip_prefix(prefix)) else {
                 continue;
             };
-            if SourceId::new(source).map(|s| s.as_str() != source).unwrap_or(true) {
+            if !is_valid_source(source) {
                 if !m.status.is_removed() {
                     self.warn(
                         WarningKind::MalformedExternalId,
@@ -325,39 +425,82 @@ impl<'a> Planner<'a> {
                 }
                 continue;
             }
-            match self.managed.get(source) {
-                Some(&other) if prefer_member(&a.members[other], m) => {}
-                _ => {
-                    self.managed.insert(source, i);
+            // Two members claiming one id: a live one wins, then the smaller Dropbox id.
+            match self.user_index.get(source) {
+                Some(&ui) => {
+                    let slot = &mut self.member_of_user[ui as usize];
+                    match *slot {
+                        Some(kept) if prefer_member(&a.members[kept as usize], m) => {}
+                        _ => *slot = Some(mi),
+                    }
                 }
+                None => match self.orphans.get(source) {
+                    Some(&kept) if prefer_member(&a.members[kept as usize], m) => {}
+                    _ => {
+                        self.orphans.insert(source, mi);
+                    }
+                },
             }
         }
-        self.stats.managed_members = self.managed.values().filter(|&&i| !a.members[i].status.is_removed()).count();
+        let owned: Vec<u32> = self.member_of_user.iter().flatten().copied().chain(self.orphans.values().copied()).collect();
+        for mi in owned {
+            self.flags[mi as usize].owned = true;
+        }
+        self.stats.managed_members = self.flags.iter().zip(&a.members).filter(|(f, m)| f.owned && !m.status.is_removed()).count();
+    }
+
+    fn standing_of_user(&self, ui: usize) -> DirectoryStanding {
+        if self.in_scope[ui] {
+            return match self.user_plans[ui] {
+                Some(UserPlan::Held) | None => DirectoryStanding::Held,
+                Some(UserPlan::Disabled) => DirectoryStanding::Disabled(ui),
+                Some(UserPlan::Enabled { .. }) => DirectoryStanding::Enabled(ui),
+            };
+        }
+        self.standing_elsewhere(self.d.users[ui].id.as_str())
+    }
+
+    fn standing_elsewhere(&self, source: &str) -> DirectoryStanding {
+        if self.held_ids.contains(source) {
+            DirectoryStanding::Held
+        } else if self.deleted.contains(source) {
+            DirectoryStanding::Deleted
+        } else {
+            DirectoryStanding::OutOfScope
+        }
     }
 
     /// Every managed member through the lifecycle table.
     fn plan_managed_members(&mut self) {
-        let a = self.a;
-        let mut managed: Vec<(&'a str, usize)> = self.managed.iter().map(|(k, v)| (*k, *v)).collect();
-        managed.sort_unstable();
-        self.seats = vec![None; self.d.users.len()];
-        // Invitations withdrawn by this plan free their addresses before anything else runs.
-        for &(source, mi) in &managed {
-            let m = &a.members[mi];
-            let leaving = matches!(self.standing(source), DirectoryStanding::Disabled(_) | DirectoryStanding::OutOfScope | DirectoryStanding::Deleted);
-            if leaving && self.will_withdraw(m) {
-                self.released_emails.insert(m.email.as_str());
-                self.withdrawn.insert(&m.team_member_id);
+        let mut managed: Vec<(u32, DirectoryStanding)> = Vec::with_capacity(self.stats.managed_members);
+        for ui in 0..self.member_of_user.len() {
+            if let Some(mi) = self.member_of_user[ui] {
+                managed.push((mi, self.standing_of_user(ui)));
             }
         }
-        for (source, mi) in managed {
-            let m = &a.members[mi];
-            let standing = self.standing(source);
+        let orphans: Vec<(&'a str, u32)> = self.orphans.iter().map(|(s, m)| (*s, *m)).collect();
+        for (source, mi) in orphans {
+            managed.push((mi, self.standing_elsewhere(source)));
+        }
+        self.seats = vec![None; self.d.users.len()];
+        // Invitations withdrawn by this plan free their addresses before anything else runs.
+        for (mi, standing) in &managed {
+            let m = self.member(*mi);
+            let leaving = matches!(standing, DirectoryStanding::Disabled(_) | DirectoryStanding::OutOfScope | DirectoryStanding::Deleted);
+            if leaving && self.will_withdraw(m) {
+                self.released_emails.insert(m.email.as_str());
+                self.flags[*mi as usize].leaving_groups = true;
+            }
+        }
+        for (mi, standing) in managed {
+            let m = self.member(mi);
             match standing {
                 DirectoryStanding::Held => {
-                    self.frozen_members.insert(&m.team_member_id);
-                    self.seated_members.insert(&m.team_member_id);
+                    let flags = &mut self.flags[mi as usize];
+                    flags.frozen = true;
+                    flags.seated = true;
                     if !m.status.is_removed() {
+                        let source = m.external_id.as_deref().unwrap_or_default();
                         self.warn(
                             WarningKind::HeldMember,
                             m.email.as_str(),
@@ -365,48 +508,34 @@ impl<'a> Planner<'a> {
                         );
                     }
                 }
-                DirectoryStanding::Enabled(ui) => self.plan_enabled_member(ui, m),
-                DirectoryStanding::Disabled(ui) => self.plan_disabled_member(ui, m),
-                DirectoryStanding::OutOfScope => self.plan_leaver(m, self.p.on_leave, "left the directory's user scope"),
-                DirectoryStanding::Deleted => self.plan_leaver(m, self.p.on_delete, "deleted in the directory"),
+                DirectoryStanding::Enabled(ui) => self.plan_enabled_member(ui, mi),
+                DirectoryStanding::Disabled(ui) => self.plan_disabled_member(ui, mi),
+                DirectoryStanding::OutOfScope => self.plan_leaver(mi, self.p.on_leave, "left the directory's user scope"),
+                DirectoryStanding::Deleted => self.plan_leaver(mi, self.p.on_delete, "deleted in the directory"),
             }
         }
     }
 
-    fn standing(&self, source: &str) -> DirectoryStanding {
-        if self.held_ids.contains(source) {
-            return DirectoryStanding::Held;
-        }
-        if let Some(&ui) = self.user_index.get(source) {
-            if self.in_scope[ui] {
-                return match self.user_plans[ui] {
-                    Some(UserPlan::Held) | None => DirectoryStanding::Held,
-                    Some(UserPlan::Disabled) => DirectoryStanding::Disabled(ui),
-                    Some(UserPlan::Enabled { .. }) => DirectoryStanding::Enabled(ui),
-                };
-            }
-        }
-        if self.deleted.contains(source) { DirectoryStanding::Deleted } else { DirectoryStanding::OutOfScope }
+    fn own_ref(m: &TeamMember) -> MemberRef {
+        MemberRef::ExternalId(m.external_id.clone().unwrap_or_default())
     }
 
-    fn plan_enabled_member(&mut self, ui: usize, m: &'a TeamMember) {
+    fn plan_enabled_member(&mut self, ui: usize, mi: u32) {
         let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
             return;
         };
+        let m = self.member(mi);
         let u = &self.d.users[ui];
-        let ext = m.external_id.clone().unwrap_or_default();
-        let member_ref = MemberRef::ExternalId(ext.clone());
-        let target = m.email.to_string();
         match m.status {
             MemberStatus::Active => {
-                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed");
+                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed");
             }
             MemberStatus::Invited => {
                 let change = self.profile_change(m, &email, &given_name, &surname, false);
                 if !change.is_empty() {
                     self.warn(
                         WarningKind::DeferredUpdate,
-                        target,
+                        m.email.as_str(),
                         "the directory profile changed, but the member has not accepted the invitation yet; updated once they do",
                     );
                 }
@@ -416,20 +545,20 @@ impl<'a> Planner<'a> {
                 let after = before.with_status(MemberStatus::Active);
                 self.push(
                     Phase::Provision,
-                    Action::Unsuspend { member: member_ref.clone(), external_id: Some(ext) },
-                    target,
+                    Action::Unsuspend { member: Self::own_ref(m), external_id: m.external_id.clone() },
+                    m.email.to_string(),
                     before,
                     after,
                     format!("enabled and in scope in the directory ({})", locator(u)),
                 );
-                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed while suspended");
+                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed while suspended");
             }
             MemberStatus::Removed { recoverable: true } => {
                 if let Some(&holder) = self.live_by_email.get(m.email.as_str()).filter(|_| !self.released_emails.contains(m.email.as_str())) {
-                    let holder = &self.a.members[holder];
+                    let holder = self.member(holder);
                     self.warn(
                         WarningKind::EmailTaken,
-                        target,
+                        m.email.as_str(),
                         format!("cannot recover: the email is now used by team member {}", holder.team_member_id),
                     );
                     return;
@@ -438,56 +567,58 @@ impl<'a> Planner<'a> {
                 let after = before.with_status(MemberStatus::Active);
                 self.push(
                     Phase::Provision,
-                    Action::Recover { member: MemberRef::TeamMemberId(m.team_member_id.clone()), external_id: ext },
-                    target,
+                    Action::Recover { member: MemberRef::TeamMemberId(m.team_member_id.clone()), external_id: m.external_id.clone().unwrap_or_default() },
+                    m.email.to_string(),
                     before,
                     after,
                     format!("back in scope in the directory ({}); the removed member is still recoverable", locator(u)),
                 );
-                self.update_profile_if_needed(m, member_ref, &email, &given_name, &surname, "the directory changed while removed");
+                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed while removed");
             }
             MemberStatus::Removed { recoverable: false } => {
                 // No longer recoverable: treated like a user with no member.
                 return;
             }
         }
-        self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
-        self.seated_members.insert(&m.team_member_id);
+        self.seats[ui] = Some(Some(mi));
+        self.flags[mi as usize].seated = true;
     }
 
-    fn plan_disabled_member(&mut self, ui: usize, m: &'a TeamMember) {
+    fn plan_disabled_member(&mut self, ui: usize, mi: u32) {
+        let m = self.member(mi);
         let u = &self.d.users[ui];
         match m.status {
             MemberStatus::Active => {
                 let reason = format!("disabled in the directory ({})", locator(u));
-                if self.deprovision(m, LeaveAction::Suspend, reason) {
-                    self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+                if self.deprovision(mi, LeaveAction::Suspend, reason) {
+                    self.seats[ui] = Some(Some(mi));
                 }
             }
             MemberStatus::Invited => {
-                if self.withdraw_invitation(m, &format!("disabled in the directory ({})", locator(u))) {
+                if self.withdraw_invitation(mi, &format!("disabled in the directory ({})", locator(u))) {
                     return;
                 }
-                self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+                self.seats[ui] = Some(Some(mi));
             }
             MemberStatus::Suspended => {
-                self.seats[ui] = Some(Seat { team_member_id: Some(&m.team_member_id) });
+                self.seats[ui] = Some(Some(mi));
             }
             MemberStatus::Removed { .. } => return,
         }
-        self.seated_members.insert(&m.team_member_id);
+        self.flags[mi as usize].seated = true;
     }
 
-    fn plan_leaver(&mut self, m: &'a TeamMember, action: LeaveAction, why: &str) {
+    fn plan_leaver(&mut self, mi: u32, action: LeaveAction, why: &str) {
+        let m = self.member(mi);
         match m.status {
             MemberStatus::Active => {
-                self.deprovision(m, action, why.to_owned());
+                self.deprovision(mi, action, why.to_owned());
             }
             MemberStatus::Invited => {
-                self.withdraw_invitation(m, why);
+                self.withdraw_invitation(mi, why);
             }
             MemberStatus::Suspended if action == LeaveAction::Remove => {
-                self.deprovision(m, action, format!("{why}; already suspended"));
+                self.deprovision(mi, action, format!("{why}; already suspended"));
             }
             MemberStatus::Suspended | MemberStatus::Removed { .. } => {}
         }
@@ -495,7 +626,8 @@ impl<'a> Planner<'a> {
 
     /// Plans a suspension or removal, unless the member is a protected admin. Returns true when
     /// the member stays on the team (suspended or protected).
-    fn deprovision(&mut self, m: &'a TeamMember, action: LeaveAction, reason: String) -> bool {
+    fn deprovision(&mut self, mi: u32, action: LeaveAction, reason: String) -> bool {
+        let m = self.member(mi);
         let target = m.email.to_string();
         if m.is_admin && !self.p.deprovision_admins {
             self.warn(
@@ -508,7 +640,7 @@ impl<'a> Planner<'a> {
             );
             return true;
         }
-        let member = MemberRef::ExternalId(m.external_id.clone().unwrap_or_default());
+        let member = Self::own_ref(m);
         let before = Observed::of_member(m);
         match action {
             LeaveAction::Suspend => {
@@ -524,7 +656,7 @@ impl<'a> Planner<'a> {
                 };
                 let after = before.with_status(MemberStatus::Removed { recoverable: true });
                 let options = RemoveOptions { wipe_data: self.p.remove_wipes(), mode };
-                self.withdrawn.insert(&m.team_member_id);
+                self.flags[mi as usize].leaving_groups = true;
                 self.push(Phase::Deprovision, Action::Remove { member, options }, target, before, after, reason);
                 false
             }
@@ -539,7 +671,8 @@ impl<'a> Planner<'a> {
     }
 
     /// Withdraws an invitation per `on_invited_deprovision`. Returns true when it is withdrawn.
-    fn withdraw_invitation(&mut self, m: &'a TeamMember, why: &str) -> bool {
+    fn withdraw_invitation(&mut self, mi: u32, why: &str) -> bool {
+        let m = self.member(mi);
         if self.p.on_invited_deprovision == InvitedDeprovision::Leave {
             return false;
         }
@@ -551,10 +684,7 @@ impl<'a> Planner<'a> {
         let after = before.with_status(MemberStatus::Removed { recoverable: false });
         self.push(
             Phase::Withdraw,
-            Action::Remove {
-                member: MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()),
-                options: RemoveOptions { wipe_data: false, mode: RemoveMode::Plain },
-            },
+            Action::Remove { member: Self::own_ref(m), options: RemoveOptions { wipe_data: false, mode: RemoveMode::Plain } },
             m.email.to_string(),
             before,
             after,
@@ -573,7 +703,7 @@ impl<'a> Planner<'a> {
                 .get(email)
                 .filter(|_| !self.released_emails.contains(email))
                 .or_else(|| self.reserved_by_removed.get(email))
-                .map(|&i| &self.a.members[i]);
+                .map(|&i| self.member(i));
             match taken_by {
                 Some(other) if other.team_member_id != m.team_member_id => {
                     if report_taken {
@@ -596,7 +726,7 @@ impl<'a> Planner<'a> {
         change
     }
 
-    fn update_profile_if_needed(&mut self, m: &TeamMember, member: MemberRef, email: &str, given_name: &str, surname: &str, why: &str) {
+    fn update_profile_if_needed(&mut self, m: &TeamMember, email: &str, given_name: &str, surname: &str, why: &str) {
         let change = self.profile_change(m, email, given_name, surname, true);
         if change.is_empty() {
             return;
@@ -604,59 +734,29 @@ impl<'a> Planner<'a> {
         let before = Observed::of_member(m);
         let after = apply_change(&before, &change);
         let reason = format!("{why}: {}", describe_change(m, &change));
-        self.push(Phase::Profiles, Action::UpdateProfile { member, change }, m.email.to_string(), before, after, reason);
-    }
-
-    /// Email collisions among the users that would get a seat: reported, and nobody takes such
-    /// an address (a member that already has it keeps it).
-    fn find_collisions(&mut self) {
-        let d = self.d;
-        let mut by_email: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-        for (ui, plan) in self.user_plans.iter().enumerate() {
-            if let Some(UserPlan::Enabled { email, .. }) = plan {
-                by_email.entry(email.as_ref()).or_default().push(ui);
-            }
-        }
-        let mut collisions: Vec<(String, Vec<usize>)> =
-            by_email.into_iter().filter(|(_, v)| v.len() > 1).map(|(e, v)| (e.to_owned(), v)).collect();
-        collisions.sort_unstable();
-        for (email, users) in collisions {
-            let mut names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui])).collect();
-            names.sort_unstable();
-            self.colliding_emails.insert(email.clone());
-            for &ui in &users {
-                self.colliding_users.insert(ui);
-            }
-            self.warn(
-                WarningKind::EmailCollision,
-                email,
-                format!("{} directory users share this email ({}); none of them is invited, a user already on the team keeps its account", users.len(), names.join("; ")),
-            );
-        }
+        self.push(Phase::Profiles, Action::UpdateProfile { member: Self::own_ref(m), change }, m.email.to_string(), before, after, reason);
     }
 
     /// Enabled in-scope users with no managed member: adopt an existing member or invite.
     fn plan_new_users(&mut self) {
         let d = self.d;
         for ui in 0..d.users.len() {
-            let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
+            let Some(UserPlan::Enabled { email, given_name, surname }) = &self.user_plans[ui] else {
                 continue;
             };
+            let has_member = self.member_of_user[ui].is_some_and(|mi| self.member(mi).status != MemberStatus::Removed { recoverable: false });
+            if has_member || self.colliding_users[ui] {
+                continue;
+            }
+            let (email, given_name, surname) = (email.clone(), given_name.clone(), surname.clone());
             let u = &d.users[ui];
-            let has_member = self.managed.get(u.id.as_str()).is_some_and(|&mi| self.a.members[mi].status != MemberStatus::Removed { recoverable: false });
-            if has_member {
-                continue;
-            }
-            if self.colliding_users.contains(&ui) {
-                continue;
-            }
             let external_id = self.external_id(u.id.as_str());
             if let Some(&oi) = self.live_by_email.get(email.as_ref()).filter(|_| !self.released_emails.contains(email.as_ref())) {
-                self.adopt_or_report(ui, &self.a.members[oi], external_id, &email, &given_name, &surname);
+                self.adopt_or_report(ui, oi, external_id, &email, &given_name, &surname);
                 continue;
             }
             if let Some(&ri) = self.reserved_by_removed.get(email.as_ref()) {
-                let other = &self.a.members[ri];
+                let other = self.member(ri);
                 self.warn(
                     WarningKind::EmailTaken,
                     email.as_ref(),
@@ -680,7 +780,7 @@ impl<'a> Planner<'a> {
                 status: MemberStatus::Invited,
             };
             // An address freed by a withdrawn invitation is still held when the plan is made.
-            let before = self.live_by_email.get(email.as_ref()).map_or(Observed::Absent, |&i| Observed::of_member(&self.a.members[i]));
+            let before = self.live_by_email.get(email.as_ref()).map_or(Observed::Absent, |&i| Observed::of_member(self.member(i)));
             self.push(
                 Phase::Provision,
                 Action::Invite { member: new_member },
@@ -689,11 +789,12 @@ impl<'a> Planner<'a> {
                 after,
                 format!("in scope in the directory ({}), not on the team", locator(u)),
             );
-            self.seats[ui] = Some(Seat { team_member_id: None });
+            self.seats[ui] = Some(None);
         }
     }
 
-    fn adopt_or_report(&mut self, ui: usize, o: &'a TeamMember, external_id: String, email: &str, given_name: &str, surname: &str) {
+    fn adopt_or_report(&mut self, ui: usize, oi: u32, external_id: String, email: &str, given_name: &str, surname: &str) {
+        let o = self.member(oi);
         let prefix = self.p.external_id_prefix.as_str();
         let allowed = match o.external_id.as_deref() {
             None if self.p.manage_existing_users => true,
@@ -755,18 +856,21 @@ impl<'a> Planner<'a> {
             if o.external_id.is_some() { "adopt_foreign" } else { "manage_existing_users" }
         );
         self.push(Phase::Profiles, Action::AdoptMember { member: by_id, change }, target, before, after, reason);
-        self.seats[ui] = Some(Seat { team_member_id: Some(&o.team_member_id) });
-        self.seated_members.insert(&o.team_member_id);
-        self.adopted.insert(&o.team_member_id);
+        self.seats[ui] = Some(Some(oi));
+        let flags = &mut self.flags[oi as usize];
+        flags.seated = true;
+        flags.adopted = true;
     }
 
     /// How group operations name a member teamsync owns or is adopting; `None` for the others.
-    fn owned_ref(&self, m: &TeamMember) -> Option<MemberRef> {
-        if self.adopted.contains(m.team_member_id.as_str()) {
+    fn owned_ref(&self, mi: u32) -> Option<MemberRef> {
+        let m = self.member(mi);
+        let flags = self.flags[mi as usize];
+        if flags.adopted {
             // Named by Dropbox id: it has no external id of ours until its adoption has run.
             return Some(MemberRef::TeamMemberId(m.team_member_id.clone()));
         }
-        self.is_managed(m).then(|| MemberRef::ExternalId(m.external_id.clone().unwrap_or_default()))
+        flags.owned.then(|| Self::own_ref(m))
     }
 
     /// Groups: which directory groups are synced, matching to team groups, membership diffs,
@@ -789,29 +893,11 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let mut seen = vec![false; d.groups.len()];
-        let mut queue: Vec<usize> = roots.iter().filter_map(|r| self.group_index.get(r.as_str()).copied()).collect();
-        let root_set: FxHashSet<usize> = queue.iter().copied().collect();
-        for &g in &queue {
-            seen[g] = true;
-        }
-        let mut synced: Vec<usize> = Vec::new();
-        while let Some(g) = queue.pop() {
-            if !root_set.contains(&g) {
-                synced.push(g);
-            }
-            for member in &d.groups[g].members {
-                if let Some(&sub) = self.group_index.get(member.as_str()) {
-                    if !seen[sub] {
-                        seen[sub] = true;
-                        queue.push(sub);
-                    }
-                }
-            }
-        }
-        synced.sort_unstable_by(|&x, &y| d.groups[x].id.cmp(&d.groups[y].id));
+        let root_set: FxHashSet<u32> = roots.iter().filter_map(|r| self.group_index.get(r.as_str()).copied()).collect();
+        let mut synced: Vec<u32> = self.reachable_groups(roots).into_iter().filter(|g| !root_set.contains(g)).collect();
+        synced.sort_unstable_by(|&x, &y| d.groups[x as usize].id.cmp(&d.groups[y as usize].id));
 
-        // Team group lookups.
+        // Team group lookups; members resolved to indices once.
         let mut managed_groups: FxHashMap<&str, usize> = FxHashMap::default();
         let mut groups_by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (gi, g) in a.groups.iter().enumerate() {
@@ -824,18 +910,17 @@ impl<'a> Planner<'a> {
             }
         }
         self.stats.managed_groups = managed_groups.len();
-        let member_by_id: FxHashMap<&str, usize> = a.members.iter().enumerate().map(|(i, m)| (m.team_member_id.as_str(), i)).collect();
 
         // Directory name clashes among synced groups.
         let mut dir_names: FxHashMap<String, usize> = FxHashMap::default();
         for &g in &synced {
-            *dir_names.entry(d.groups[g].name.trim().to_lowercase()).or_default() += 1;
+            *dir_names.entry(d.groups[g as usize].name.trim().to_lowercase()).or_default() += 1;
         }
 
         let mut handled: FxHashSet<&str> = FxHashSet::default();
-        let mut closure = Closure::new(d.users.len(), d.groups.len());
+        let mut closure = Closure::new(d.users.len(), d.groups.len(), a.members.len());
         for &g in &synced {
-            let group = &d.groups[g];
+            let group = &d.groups[g as usize];
             let source = group.id.as_str();
             handled.insert(source);
             if self.held_group_ids.contains(source) {
@@ -848,13 +933,12 @@ impl<'a> Planner<'a> {
                 continue;
             }
             // Flatten: transitive users, split by user scope.
-            let users = closure.users_of(g, d, &self.user_index, &self.group_index);
-            let mut wanted: Vec<usize> = Vec::new();
+            let mut wanted: Vec<u32> = Vec::new();
             let mut out_of_scope = 0usize;
-            for &ui in users {
-                if !self.in_scope[ui] {
+            for &ui in closure.users_of(g, &self.group_nodes) {
+                if !self.in_scope[ui as usize] {
                     out_of_scope += 1;
-                } else if self.seats[ui].is_some() {
+                } else if self.seats[ui as usize].is_some() {
                     wanted.push(ui);
                 }
             }
@@ -883,9 +967,7 @@ impl<'a> Planner<'a> {
                         self.warn(WarningKind::GroupNameConflict, name, "several synced directory groups have this name; none of them is created");
                         continue;
                     }
-                    let same_name: Vec<&TeamGroup> =
-                        groups_by_name.get(&name.to_lowercase()).map(|v| v.iter().map(|&gi| &a.groups[gi]).collect()).unwrap_or_default();
-                    match same_name.first() {
+                    match groups_by_name.get(&name.to_lowercase()).and_then(|v| v.first()).map(|&gi| &a.groups[gi]) {
                         None => {
                             let after = Observed::Group { name: name.to_owned(), external_id: Some(external_id.clone()) };
                             self.push(
@@ -899,7 +981,6 @@ impl<'a> Planner<'a> {
                             None
                         }
                         Some(other) => {
-                            let other: &'a TeamGroup = other;
                             let adoptable = self.p.adopt_existing_groups
                                 && other.management_type != ManagementType::SystemManaged
                                 && other.external_id.as_deref().is_none_or(|x| !x.starts_with(prefix.as_str()));
@@ -950,7 +1031,7 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
-            self.diff_members(name, &group_ref, existing, &wanted, &member_by_id);
+            self.diff_members(name, &group_ref, existing, &wanted, &mut closure);
         }
 
         // Managed team groups whose directory group is no longer synced.
@@ -982,13 +1063,12 @@ impl<'a> Planner<'a> {
                     );
                 }
                 GroupLeave::Empty => {
-                    let mut ids: Vec<&str> = g.members.iter().map(String::as_str).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    for id in ids {
-                        let Some(&mi) = member_by_id.get(id) else { continue };
-                        let m = &a.members[mi];
-                        let Some(member) = self.owned_ref(m).filter(|_| !self.withdrawn.contains(id)) else { continue };
+                    for mi in closure.members_of(g, &self.member_index) {
+                        if self.flags[mi as usize].leaving_groups {
+                            continue;
+                        }
+                        let Some(member) = self.owned_ref(mi) else { continue };
+                        let m = self.member(mi);
                         self.push(
                             Phase::GroupCleanup,
                             Action::RemoveGroupMember { group: group_ref.clone(), member },
@@ -1003,35 +1083,29 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn is_managed(&self, m: &TeamMember) -> bool {
-        m.external_id
-            .as_deref()
-            .and_then(|x| x.strip_prefix(self.p.external_id_prefix.as_str()))
-            .is_some_and(|source| self.managed.get(source).is_some_and(|&i| self.a.members[i].team_member_id == m.team_member_id))
-    }
-
-    fn diff_members(&mut self, name: &str, group_ref: &GroupRef, existing: Option<&'a TeamGroup>, wanted: &[usize], member_by_id: &FxHashMap<&str, usize>) {
-        let a = self.a;
+    fn diff_members(&mut self, name: &str, group_ref: &GroupRef, existing: Option<&'a TeamGroup>, wanted: &[u32], closure: &mut Closure) {
         let d = self.d;
-        let current: FxHashSet<&str> = existing.map(|g| g.members.iter().map(String::as_str).collect()).unwrap_or_default();
-        let mut wanted_ids: FxHashSet<&str> = FxHashSet::default();
-        let mut adds: Vec<(MemberRef, String)> = Vec::new();
+        // Mark the group's current members, then walk the wanted users.
+        let current: Vec<u32> = existing.map(|g| closure.members_of(g, &self.member_index)).unwrap_or_default();
+        let stamp = closure.next_stamp();
+        for &mi in &current {
+            closure.member_mark[mi as usize] = stamp;
+        }
+        let mut wanted_stamp_members: Vec<u32> = Vec::new();
         for &ui in wanted {
-            let Some(seat) = self.seats[ui] else { continue };
-            if let Some(id) = seat.team_member_id {
-                wanted_ids.insert(id);
-                if current.contains(id) {
+            let Some(seat) = self.seats[ui as usize] else { continue };
+            if let Some(mi) = seat {
+                wanted_stamp_members.push(mi);
+                if closure.member_mark[mi as usize] == stamp {
                     continue;
                 }
             }
-            let u = &d.users[ui];
-            let email = match &self.user_plans[ui] {
+            let u = &d.users[ui as usize];
+            let email = match &self.user_plans[ui as usize] {
                 Some(UserPlan::Enabled { email, .. }) => email.to_string(),
-                _ => seat.team_member_id.and_then(|id| member_by_id.get(id)).map(|&mi| a.members[mi].email.to_string()).unwrap_or_default(),
+                _ => seat.map(|mi| self.member(mi).email.to_string()).unwrap_or_default(),
             };
-            adds.push((MemberRef::ExternalId(self.external_id(u.id.as_str())), email));
-        }
-        for (member, email) in adds {
+            let member = MemberRef::ExternalId(self.external_id(u.id.as_str()));
             self.push(
                 Phase::GroupAdds,
                 Action::AddGroupMember { group: group_ref.clone(), member },
@@ -1042,20 +1116,21 @@ impl<'a> Planner<'a> {
             );
         }
         let Some(g) = existing else { return };
-        let mut current_sorted: Vec<&str> = current.into_iter().collect();
-        current_sorted.sort_unstable();
-        for id in current_sorted {
-            if wanted_ids.contains(id) || self.frozen_members.contains(id) || self.withdrawn.contains(id) {
+        // Unmark the wanted; what stays marked is extra.
+        for mi in wanted_stamp_members {
+            closure.member_mark[mi as usize] = 0;
+        }
+        for mi in current {
+            if closure.member_mark[mi as usize] != stamp {
                 continue;
             }
-            let Some(&mi) = member_by_id.get(id) else { continue };
-            let m = &a.members[mi];
-            let Some(member) = self.owned_ref(m) else { continue };
-            let reason = if self.seated_members.contains(id) {
-                "no longer a member of the directory group"
-            } else {
-                "leaving the team"
-            };
+            let flags = self.flags[mi as usize];
+            if flags.frozen || flags.leaving_groups {
+                continue;
+            }
+            let Some(member) = self.owned_ref(mi) else { continue };
+            let reason = if flags.seated { "no longer a member of the directory group" } else { "leaving the team" };
+            let m = self.member(mi);
             self.push(
                 Phase::GroupRemoves,
                 Action::RemoveGroupMember { group: group_ref.clone(), member },
@@ -1115,50 +1190,68 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Transitive user members of a group, cycle-safe, reusing its buffers across groups.
+/// Buffers reused across groups: transitive user members (cycle-safe) and member marks.
 struct Closure {
     user_mark: Vec<u32>,
     group_mark: Vec<u32>,
-    generation: u32,
-    users: Vec<usize>,
-    stack: Vec<usize>,
+    member_mark: Vec<u32>,
+    stamp: u32,
+    users: Vec<u32>,
+    stack: Vec<u32>,
 }
 
 impl Closure {
-    fn new(users: usize, groups: usize) -> Self {
-        Closure { user_mark: vec![0; users], group_mark: vec![0; groups], generation: 0, users: Vec::new(), stack: Vec::new() }
+    fn new(users: usize, groups: usize, members: usize) -> Self {
+        Closure {
+            user_mark: vec![0; users],
+            group_mark: vec![0; groups],
+            member_mark: vec![0; members],
+            stamp: 0,
+            users: Vec::new(),
+            stack: Vec::new(),
+        }
     }
 
-    fn users_of(
-        &mut self,
-        group: usize,
-        d: &DesiredState,
-        user_index: &FxHashMap<&str, usize>,
-        group_index: &FxHashMap<&str, usize>,
-    ) -> &[usize] {
-        self.generation += 1;
-        let generation = self.generation;
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp += 1;
+        self.stamp
+    }
+
+    /// The users of directory group `group`, directly or through nested groups, sorted.
+    fn users_of(&mut self, group: u32, nodes: &[Vec<Node>]) -> &[u32] {
+        let stamp = self.next_stamp();
         self.users.clear();
         self.stack.clear();
         self.stack.push(group);
-        self.group_mark[group] = generation;
+        self.group_mark[group as usize] = stamp;
         while let Some(g) = self.stack.pop() {
-            for member in &d.groups[g].members {
-                if let Some(&u) = user_index.get(member.as_str()) {
-                    if self.user_mark[u] != generation {
-                        self.user_mark[u] = generation;
-                        self.users.push(u);
+            for node in &nodes[g as usize] {
+                match *node {
+                    Node::User(u) => {
+                        if self.user_mark[u as usize] != stamp {
+                            self.user_mark[u as usize] = stamp;
+                            self.users.push(u);
+                        }
                     }
-                } else if let Some(&sub) = group_index.get(member.as_str()) {
-                    if self.group_mark[sub] != generation {
-                        self.group_mark[sub] = generation;
-                        self.stack.push(sub);
+                    Node::Group(sub) => {
+                        if self.group_mark[sub as usize] != stamp {
+                            self.group_mark[sub as usize] = stamp;
+                            self.stack.push(sub);
+                        }
                     }
                 }
             }
         }
         self.users.sort_unstable();
         &self.users
+    }
+
+    /// A team group's members as indices, without duplicates, sorted.
+    fn members_of(&mut self, g: &TeamGroup, index: &FxHashMap<&str, u32>) -> Vec<u32> {
+        let mut out: Vec<u32> = g.members.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
@@ -1172,7 +1265,8 @@ fn prefer_member(kept: &TeamMember, other: &TeamMember) -> bool {
 }
 
 fn normalize_email(raw: &str) -> Result<Cow<'_, str>, crate::model::EmailError> {
-    let trimmed = raw.trim();
+    let padded = raw.as_bytes().first().is_some_and(u8::is_ascii_whitespace) || raw.as_bytes().last().is_some_and(u8::is_ascii_whitespace);
+    let trimmed = if padded || !raw.is_ascii() { raw.trim() } else { raw };
     if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
         let e = Email::parse(trimmed)?;
         Ok(Cow::Owned(String::from(e)))
