@@ -79,6 +79,9 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Extra random delay, uniform in `0..=latency_jitter_ms` milliseconds.
     pub latency_jitter_ms: u64,
+    /// Also inject these faults into `POST /oauth2/token` (off by default, so that tests of
+    /// API faults do not also break token refreshes).
+    pub include_token_endpoint: bool,
 }
 
 /// A fixed-window rate limit over all API routes (Dropbox limits per team, not per route).

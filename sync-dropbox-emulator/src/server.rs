@@ -171,7 +171,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     };
     let mut resp = match (&method, path.as_str()) {
         (&Method::POST, "/oauth2/token") => {
-            token_endpoint(&shared, &headers, query.as_deref(), &body)
+            let reply = || token_endpoint(&shared, &headers, query.as_deref(), &body);
+            let faulted = {
+                let mut inner = shared.lock();
+                *inner.calls.entry("oauth2/token".to_owned()).or_insert(0) += 1;
+                inner.faults.include_token_endpoint
+            };
+            if faulted {
+                return Ok(with_faults(&shared, reply).await);
+            }
+            reply()
         }
         (&Method::POST, p) if p.starts_with("/2/") => {
             return Ok(api_call(&shared, &p[3..], &headers, &body).await);
@@ -242,11 +251,14 @@ async fn api_call(
     body: &Bytes,
 ) -> Response<Body> {
     let route = route.trim_end_matches('/');
-    let plan = {
-        let mut inner = shared.lock();
-        *inner.calls.entry(route.to_owned()).or_insert(0) += 1;
-        plan_faults(&mut inner, Instant::now())
-    };
+    *shared.lock().calls.entry(route.to_owned()).or_insert(0) += 1;
+    with_faults(shared, || api_reply(shared, route, headers, body)).await
+}
+
+/// Answers with `reply()` under the configured faults: delay, then 429, 500, or the reply
+/// (possibly cut halfway).
+async fn with_faults(shared: &Shared, reply: impl FnOnce() -> Response<Body>) -> Response<Body> {
+    let plan = plan_faults(&mut shared.lock(), Instant::now());
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -265,7 +277,7 @@ async fn api_call(
             "Internal Server Error (injected by sync-dropbox-emulator)",
         )
     } else {
-        api_reply(shared, route, headers, body)
+        reply()
     };
     add_request_id(shared, &mut resp);
     if plan.drop_connection {
@@ -422,7 +434,6 @@ fn token_endpoint(
         });
     let mut inner = shared.lock();
     let inner = &mut *inner;
-    *inner.calls.entry("oauth2/token".to_owned()).or_insert(0) += 1;
     match inner
         .auth
         .grant(&form, basic, Instant::now(), &inner.team.team_id)

@@ -676,6 +676,35 @@ async fn member_lifecycle_rules() {
 }
 
 #[tokio::test]
+async fn token_endpoint_faults_only_when_asked() {
+    let (emu, _) = start(quiet_jobs()).await;
+    let form = |emu: &Emulator| {
+        [
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", emu.refresh_token()),
+            ("client_id", emu.app_key()),
+            ("client_secret", emu.app_secret()),
+        ]
+    };
+    let http = reqwest::Client::new();
+    let url = format!("{}/oauth2/token", emu.base_url());
+    emu.set_faults(Faults {
+        server_error_rate: 1.0,
+        ..Faults::default()
+    });
+    let spared = http.post(&url).form(&form(&emu)).send().await.unwrap();
+    assert_eq!(spared.status().as_u16(), 200);
+    emu.set_faults(Faults {
+        server_error_rate: 1.0,
+        include_token_endpoint: true,
+        ..Faults::default()
+    });
+    let faulted = http.post(&url).form(&form(&emu)).send().await.unwrap();
+    assert_eq!(faulted.status().as_u16(), 500);
+    assert_eq!(emu.call_counts()["oauth2/token"], 2);
+}
+
+#[tokio::test]
 async fn latency_and_jitter_delay_but_do_not_break_calls() {
     let faults = Faults {
         latency_ms: 5,
