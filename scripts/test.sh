@@ -44,6 +44,8 @@ done
 
 echo "== Rust tests"
 cargo nextest run --workspace --no-fail-fast
+# nextest does not run doc tests; the crate docs' examples must compile and pass too.
+cargo test --workspace --doc --quiet
 
 echo "== Python tests"
 pytest_dirs=()

@@ -10,6 +10,29 @@
 //!   same inputs, in any order, give the same plan, byte for byte.
 //! * **No runtime.** Only `apply` is async, and it runs on whatever executor drives it.
 //!
+//! ## Example
+//!
+//! ```
+//! use sync_core::memory::MemoryTeam;
+//! use sync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy};
+//!
+//! let desired: DesiredState = serde_json::from_str(r#"{
+//!     "user_roots": ["root"],
+//!     "users": [{"id": "u1", "email": "ann@example.com", "given_name": "Ann", "surname": "Lee"}],
+//!     "groups": [{"id": "root", "name": "Dropbox Users", "members": ["u1"]}]
+//! }"#)?;
+//! let team = MemoryTeam::with_state(ActualState::default());
+//!
+//! let dry_run = plan(&desired, &team.state(), &Policy::default())?;
+//! assert_eq!(dry_run.operations.len(), 1); // invite ann@example.com
+//! println!("{}", dry_run.render());
+//!
+//! let outcome = futures::executor::block_on(apply(&dry_run, &team, &ApplyOptions::default()))?;
+//! assert!(outcome.is_success());
+//! assert!(plan(&desired, &team.state(), &Policy::default())?.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! [`Directory`]: store::Directory
 //! [`TeamStore`]: store::TeamStore
 #![warn(missing_docs)]

@@ -850,10 +850,13 @@ impl<'a> Planner<'a> {
         change.external_id = Some(external_id);
         let before = Observed::of_member(o);
         let after = apply_change(&before, &change);
+        let profile = describe_change(o, &change);
         let reason = format!(
-            "matches directory user {} by email; teamsync takes it over ({})",
+            "matches directory user {} by email; teamsync takes it over ({}){}{}",
             locator(u),
-            if o.external_id.is_some() { "adopt_foreign" } else { "manage_existing_users" }
+            if o.external_id.is_some() { "adopt_foreign" } else { "manage_existing_users" },
+            if profile.is_empty() { "" } else { ": " },
+            profile
         );
         self.push(Phase::Profiles, Action::AdoptMember { member: by_id, change }, target, before, after, reason);
         self.seats[ui] = Some(Some(oi));
