@@ -16,7 +16,10 @@ use sync_core::Directory;
 use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Users `uid=uNNNNNN,ou=people` and groups `cn=gNNNN,ou=groups` (user i in group i % groups),
@@ -24,9 +27,18 @@ fn env_usize(name: &str, default: usize) -> usize {
 fn write_ldif(path: &Path, users: usize, groups: usize) -> std::io::Result<()> {
     let base = "dc=example,dc=org";
     let mut w = BufWriter::new(File::create(path)?);
-    writeln!(w, "dn: {base}\nobjectClass: top\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n")?;
-    writeln!(w, "dn: ou=people,{base}\nobjectClass: organizationalUnit\nou: people\n")?;
-    writeln!(w, "dn: ou=groups,{base}\nobjectClass: organizationalUnit\nou: groups\n")?;
+    writeln!(
+        w,
+        "dn: {base}\nobjectClass: top\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n"
+    )?;
+    writeln!(
+        w,
+        "dn: ou=people,{base}\nobjectClass: organizationalUnit\nou: people\n"
+    )?;
+    writeln!(
+        w,
+        "dn: ou=groups,{base}\nobjectClass: organizationalUnit\nou: groups\n"
+    )?;
     for i in 0..users {
         writeln!(
             w,
@@ -35,13 +47,19 @@ fn write_ldif(path: &Path, users: usize, groups: usize) -> std::io::Result<()> {
         )?;
     }
     for g in 0..groups {
-        writeln!(w, "dn: cn=g{g:04},ou=groups,{base}\nobjectClass: groupOfNames\ncn: g{g:04}")?;
+        writeln!(
+            w,
+            "dn: cn=g{g:04},ou=groups,{base}\nobjectClass: groupOfNames\ncn: g{g:04}"
+        )?;
         for i in (g..users).step_by(groups) {
             writeln!(w, "member: uid=u{i:06},ou=people,{base}")?;
         }
         writeln!(w)?;
     }
-    writeln!(w, "dn: cn=all,ou=groups,{base}\nobjectClass: groupOfNames\ncn: all")?;
+    writeln!(
+        w,
+        "dn: cn=all,ou=groups,{base}\nobjectClass: groupOfNames\ncn: all"
+    )?;
     for g in 0..groups {
         writeln!(w, "member: cn=g{g:04},ou=groups,{base}")?;
     }
@@ -61,22 +79,49 @@ fn proc_status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
 }
 
-fn ldapsearch(url: &str, dn: &str, pw: &str, base: &str, filter: &str, attrs: &[String]) -> (Duration, usize) {
+fn ldapsearch(
+    url: &str,
+    dn: &str,
+    pw: &str,
+    base: &str,
+    filter: &str,
+    attrs: &[String],
+) -> (Duration, usize) {
     let start = Instant::now();
     let out = Command::new("ldapsearch")
-        .args(["-x", "-LLL", "-H", url, "-D", dn, "-w", pw, "-b", base, "-E", "pr=1000/noprompt", filter])
+        .args([
+            "-x",
+            "-LLL",
+            "-H",
+            url,
+            "-D",
+            dn,
+            "-w",
+            pw,
+            "-b",
+            base,
+            "-E",
+            "pr=1000/noprompt",
+            filter,
+        ])
         .args(attrs)
         .stderr(Stdio::inherit())
         .output()
         .expect("run ldapsearch");
     let elapsed = start.elapsed();
     assert!(out.status.success(), "ldapsearch failed");
-    let entries = out.stdout.split(|b| *b == b'\n').filter(|l| l.starts_with(b"dn: ")).count();
+    let entries = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| l.starts_with(b"dn: "))
+        .count();
     (elapsed, entries)
 }
 
@@ -93,27 +138,46 @@ fn main() {
 
     let t = Instant::now();
     write_ldif(&ldif, users, groups).expect("write LDIF");
-    println!("generated {users} users + {groups} groups in {:.2?}", t.elapsed());
+    println!(
+        "generated {users} users + {groups} groups in {:.2?}",
+        t.elapsed()
+    );
     let t = Instant::now();
     let status = Command::new("bash")
         .arg(&script)
         .args([Path::new("start"), &state, &ldif, Path::new("0")])
         .status()
         .expect("run slapd.sh");
-    assert!(status.success(), "slapd.sh start failed (is slapd installed? scripts/deps/ldap.sh)");
+    assert!(
+        status.success(),
+        "slapd.sh start failed (is slapd installed? scripts/deps/ldap.sh)"
+    );
     println!("slapadd + slapd start in {:.2?}", t.elapsed());
     let env = read_env(&state.join("slapd.env"));
-    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).expect(k);
-    let (url, base, dn, pw) =
-        (get("TEAMSYNC_SLAPD_URL"), get("TEAMSYNC_SLAPD_BASE"), get("TEAMSYNC_SLAPD_BIND_DN"), get("TEAMSYNC_SLAPD_BIND_PW"));
+    let get = |k: &str| {
+        env.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .expect(k)
+    };
+    let (url, base, dn, pw) = (
+        get("TEAMSYNC_SLAPD_URL"),
+        get("TEAMSYNC_SLAPD_BASE"),
+        get("TEAMSYNC_SLAPD_BIND_DN"),
+        get("TEAMSYNC_SLAPD_BIND_PW"),
+    );
 
     let profile = Profile::open_ldap();
-    let mut config = LdapConfig::new(&url, &base, profile.clone()).with_bind(&dn, BindPassword::new(&pw));
+    let mut config =
+        LdapConfig::new(&url, &base, profile.clone()).with_bind(&dn, BindPassword::new(&pw));
     // Both sides over the same plain loopback connection, so TLS cost does not skew the ratio.
     config.allow_plaintext_bind = true;
     config.user_root_dns = vec![format!("cn=all,ou=groups,{base}")];
     let directory = LdapDirectory::new(config).expect("config");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
 
     let rss_before = proc_status_kib("VmRSS:");
     let mut best_snapshot = Duration::MAX;
@@ -127,12 +191,29 @@ fn main() {
         let rss_holding = proc_status_kib("VmRSS:");
         drop(state);
         if round == 1 {
-            println!("RSS while holding the DesiredState: {:.1} MiB", rss_holding as f64 / 1024.0);
+            println!(
+                "RSS while holding the DesiredState: {:.1} MiB",
+                rss_holding as f64 / 1024.0
+            );
         }
         best_snapshot = best_snapshot.min(took);
 
-        let (g_time, g_entries) = ldapsearch(&url, &dn, &pw, &base, &profile.group_filter, &profile.group_attributes());
-        let (u_time, u_entries) = ldapsearch(&url, &dn, &pw, &base, &profile.user_filter, &profile.user_attributes());
+        let (g_time, g_entries) = ldapsearch(
+            &url,
+            &dn,
+            &pw,
+            &base,
+            &profile.group_filter,
+            &profile.group_attributes(),
+        );
+        let (u_time, u_entries) = ldapsearch(
+            &url,
+            &dn,
+            &pw,
+            &base,
+            &profile.user_filter,
+            &profile.user_attributes(),
+        );
         assert_eq!(g_entries, groups + 1);
         assert_eq!(u_entries, users);
         let search = g_time + u_time;
@@ -149,12 +230,26 @@ fn main() {
     let cfg = directory.config();
     let now = std::time::SystemTime::now();
     let t = Instant::now();
-    let user_records: Vec<_> = read.users.iter().map(|u| sync_ldap::map::user_record(u, &cfg.profile, now)).collect();
-    let group_records: Vec<_> = read.groups.iter().map(|g| sync_ldap::map::group_record(g, &cfg.profile)).collect();
+    let user_records: Vec<_> = read
+        .users
+        .iter()
+        .map(|u| sync_ldap::map::user_record(u, &cfg.profile, now))
+        .collect();
+    let group_records: Vec<_> = read
+        .groups
+        .iter()
+        .map(|g| sync_ldap::map::group_record(g, &cfg.profile))
+        .collect();
     let map_time = t.elapsed();
     let t = Instant::now();
-    let records = sync_ldap::map::ReadRecords { groups: group_records, users: user_records, deleted: vec![] };
-    let assembled = sync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records).expect("assemble");
+    let records = sync_ldap::map::ReadRecords {
+        groups: group_records,
+        users: user_records,
+        deleted: vec![],
+    };
+    let assembled =
+        sync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records)
+            .expect("assemble");
     println!(
         "breakdown: reads {read_time:.3?}, entry mapping {map_time:.3?}, assembly {:.3?} ({} users)",
         t.elapsed(),
@@ -166,8 +261,15 @@ fn main() {
     println!("snapshot()          {best_snapshot:.3?}");
     println!("ldapsearch (2 runs) {best_ldapsearch:.3?}");
     println!("ratio               {ratio:.2} (target <= 1.5)");
-    println!("peak RSS (VmHWM)    {:.1} MiB (RSS before the reads {:.1} MiB)", hwm as f64 / 1024.0, rss_before as f64 / 1024.0);
+    println!(
+        "peak RSS (VmHWM)    {:.1} MiB (RSS before the reads {:.1} MiB)",
+        hwm as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
 
-    let _ = Command::new("bash").arg(&script).args([Path::new("stop"), &state]).status();
+    let _ = Command::new("bash")
+        .arg(&script)
+        .args([Path::new("stop"), &state])
+        .status();
     let _ = std::fs::remove_dir_all(&state);
 }

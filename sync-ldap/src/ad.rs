@@ -23,7 +23,22 @@ pub fn format_guid(bytes: &[u8]) -> Option<String> {
     let b: &[u8; 16] = bytes.try_into().ok()?;
     Some(format!(
         "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+        b[3],
+        b[2],
+        b[1],
+        b[0],
+        b[5],
+        b[4],
+        b[7],
+        b[6],
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
     ))
 }
 
@@ -34,7 +49,9 @@ pub fn format_sid(bytes: &[u8]) -> Option<String> {
     if rest.len() != 6 + 4 * usize::from(count) {
         return None;
     }
-    let authority = rest[..6].iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let authority = rest[..6]
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
     let mut out = format!("S-{revision}-{authority}");
     for chunk in rest[6..].chunks_exact(4) {
         let sub = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
@@ -87,8 +104,13 @@ pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
 
 /// The primary address of `proxyAddresses`: the value prefixed `SMTP:` (upper case; aliases
 /// are `smtp:`), without the prefix.
-pub fn primary_smtp_address<'a>(proxy_addresses: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    proxy_addresses.into_iter().find_map(|v| v.strip_prefix("SMTP:")).map(str::trim)
+pub fn primary_smtp_address<'a>(
+    proxy_addresses: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    proxy_addresses
+        .into_iter()
+        .find_map(|v| v.strip_prefix("SMTP:"))
+        .map(str::trim)
 }
 
 /// A ranged attribute key, `member;range=0-1499` or `member;range=1500-*`.
@@ -116,16 +138,25 @@ pub fn parse_range_key(key: &str) -> Option<RangeKey> {
         }
         let (start, end) = value.split_once('-')?;
         let start = start.parse().ok()?;
-        let end = if end == "*" { None } else { Some(end.parse().ok()?) };
+        let end = if end == "*" {
+            None
+        } else {
+            Some(end.parse().ok()?)
+        };
         if end.is_some_and(|e| e < start) {
             return None;
         }
-        return Some(RangeKey { attribute, start, end });
+        return Some(RangeKey {
+            attribute,
+            start,
+            end,
+        });
     }
     None
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::Duration;
@@ -134,9 +165,13 @@ mod tests {
     fn guid_is_mixed_endian_lower_case() {
         // Bytes as AD stores {0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f}.
         let bytes = [
-            0xc6, 0xf7, 0xa0, 0x0b, 0x27, 0x3a, 0x0f, 0x4e, 0x9b, 0x2d, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f,
+            0xc6, 0xf7, 0xa0, 0x0b, 0x27, 0x3a, 0x0f, 0x4e, 0x9b, 0x2d, 0x1a, 0x2b, 0x3c, 0x4d,
+            0x5e, 0x6f,
         ];
-        assert_eq!(format_guid(&bytes).unwrap(), "0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f");
+        assert_eq!(
+            format_guid(&bytes).unwrap(),
+            "0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f"
+        );
         assert_eq!(format_guid(&bytes[..15]), None);
         assert_eq!(format_guid(&[0; 17]), None);
     }
@@ -150,7 +185,10 @@ mod tests {
         }
         let sid = format_sid(&bytes).unwrap();
         assert_eq!(sid, "S-1-5-21-1004336348-1177238915-682003330-1103");
-        assert_eq!(primary_group_sid(&sid, 513).unwrap(), "S-1-5-21-1004336348-1177238915-682003330-513");
+        assert_eq!(
+            primary_group_sid(&sid, 513).unwrap(),
+            "S-1-5-21-1004336348-1177238915-682003330-513"
+        );
         assert_eq!(format_sid(&bytes[..10]), None);
         assert_eq!(format_sid(&[]), None);
         assert_eq!(primary_group_sid("garbage", 513), None);
@@ -179,7 +217,12 @@ mod tests {
 
     #[test]
     fn primary_smtp_is_the_upper_case_one() {
-        let values = ["smtp:alias@x.com", "SMTP:Main@X.com", "X400:c=US", "sip:a@x.com"];
+        let values = [
+            "smtp:alias@x.com",
+            "SMTP:Main@X.com",
+            "X400:c=US",
+            "sip:a@x.com",
+        ];
         assert_eq!(primary_smtp_address(values), Some("Main@X.com"));
         assert_eq!(primary_smtp_address(["smtp:alias@x.com"]), None);
     }
@@ -188,11 +231,19 @@ mod tests {
     fn range_keys() {
         assert_eq!(
             parse_range_key("member;range=0-1499"),
-            Some(RangeKey { attribute: "member".into(), start: 0, end: Some(1499) })
+            Some(RangeKey {
+                attribute: "member".into(),
+                start: 0,
+                end: Some(1499)
+            })
         );
         assert_eq!(
             parse_range_key("member;Range=1500-*"),
-            Some(RangeKey { attribute: "member".into(), start: 1500, end: None })
+            Some(RangeKey {
+                attribute: "member".into(),
+                start: 1500,
+                end: None
+            })
         );
         assert_eq!(parse_range_key("member"), None);
         assert_eq!(parse_range_key("member;range=x-1"), None);

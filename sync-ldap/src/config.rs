@@ -160,12 +160,18 @@ pub struct MemberAttribute {
 impl MemberAttribute {
     /// An attribute of member DNs.
     pub fn dn(name: &str) -> Self {
-        Self { name: name.to_owned(), kind: MemberKind::Dn }
+        Self {
+            name: name.to_owned(),
+            kind: MemberKind::Dn,
+        }
     }
 
     /// An attribute of bare uids.
     pub fn uid(name: &str) -> Self {
-        Self { name: name.to_owned(), kind: MemberKind::Uid }
+        Self {
+            name: name.to_owned(),
+            kind: MemberKind::Uid,
+        }
     }
 }
 
@@ -262,7 +268,10 @@ impl Profile {
             group_filter: "(objectClass=group)".into(),
             member_attributes: vec![MemberAttribute::dn("member")],
             uid_attribute: "sAMAccountName".into(),
-            disabled_rules: vec![DisabledRule::AdAccountDisabled, DisabledRule::AdAccountExpired],
+            disabled_rules: vec![
+                DisabledRule::AdAccountDisabled,
+                DisabledRule::AdAccountExpired,
+            ],
             email_attributes: strings(&["mail"]),
             proxy_addresses_attribute: Some("proxyAddresses".into()),
             upn_as_email: false,
@@ -318,11 +327,16 @@ impl Profile {
             id_format: IdFormat::Text,
             user_filter: "(&(objectClass=person)(!(objectClass=mepManagedEntry)))".into(),
             group_filter: "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))".into(),
-            member_attributes: vec![MemberAttribute::dn("member"), MemberAttribute::dn("uniqueMember")],
+            member_attributes: vec![
+                MemberAttribute::dn("member"),
+                MemberAttribute::dn("uniqueMember"),
+            ],
             uid_attribute: "uid".into(),
             disabled_rules: vec![
                 DisabledRule::NsAccountLock,
-                DisabledRule::PasswordPolicyLocked { lockout_duration: None },
+                DisabledRule::PasswordPolicyLocked {
+                    lockout_duration: None,
+                },
             ],
             email_attributes: strings(&["mail"]),
             proxy_addresses_attribute: None,
@@ -339,7 +353,10 @@ impl Profile {
 
     /// 389-DS without FreeIPA: as [`Profile::free_ipa`] with `nsUniqueId` ids.
     pub fn ds389() -> Self {
-        Self { id_attribute: "nsUniqueId".into(), ..Self::free_ipa() }
+        Self {
+            id_attribute: "nsUniqueId".into(),
+            ..Self::free_ipa()
+        }
     }
 
     /// Any LDAP server: `entryUUID`, inetOrgPerson, groupOfNames / groupOfUniqueNames.
@@ -348,7 +365,10 @@ impl Profile {
             kind: ProfileKind::Generic,
             user_filter: "(objectClass=inetOrgPerson)".into(),
             group_filter: "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))".into(),
-            member_attributes: vec![MemberAttribute::dn("member"), MemberAttribute::dn("uniqueMember")],
+            member_attributes: vec![
+                MemberAttribute::dn("member"),
+                MemberAttribute::dn("uniqueMember"),
+            ],
             disabled_rules: vec![],
             ..Self::open_ldap()
         }
@@ -415,10 +435,14 @@ impl Profile {
 
 fn dedup_case_insensitive(names: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    names.into_iter().filter(|n| seen.insert(n.to_ascii_lowercase())).collect()
+    names
+        .into_iter()
+        .filter(|n| seen.insert(n.to_ascii_lowercase()))
+        .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -435,12 +459,23 @@ mod tests {
     fn presets_request_what_they_read() {
         let ad = Profile::active_directory();
         let attrs = ad.user_attributes();
-        for a in ["objectGUID", "mail", "proxyAddresses", "userAccountControl", "accountExpires", "primaryGroupID"] {
+        for a in [
+            "objectGUID",
+            "mail",
+            "proxyAddresses",
+            "userAccountControl",
+            "accountExpires",
+            "primaryGroupID",
+        ] {
             assert!(attrs.iter().any(|x| x == a), "{a} missing from {attrs:?}");
         }
         assert!(!attrs.iter().any(|x| x == "userPrincipalName"));
         let ol = Profile::open_ldap();
-        assert!(ol.user_attributes().iter().any(|x| x == "pwdAccountLockedTime"));
+        assert!(
+            ol.user_attributes()
+                .iter()
+                .any(|x| x == "pwdAccountLockedTime")
+        );
         assert!(ol.group_attributes().iter().any(|x| x == "memberUid"));
         assert_eq!(Profile::generic().kind, ProfileKind::Generic);
         assert_eq!(Profile::ds389().id_attribute, "nsUniqueId");

@@ -31,22 +31,34 @@ pub(crate) fn transport(config: &LdapConfig) -> Result<Transport, DirectoryError
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     let transport = match scheme.as_deref() {
         Some("ldaps") if config.starttls => {
-            return Err(config_error(format!("{url}: StartTLS cannot be used on an ldaps:// URL")));
+            return Err(config_error(format!(
+                "{url}: StartTLS cannot be used on an ldaps:// URL"
+            )));
         }
         Some("ldaps") => Transport::Ldaps,
         Some("ldap") if config.starttls => Transport::StartTls,
         Some("ldap") => Transport::Plain,
         Some("ldapi") => Transport::LocalSocket,
-        _ => return Err(config_error(format!("{url}: the URL must start with ldap://, ldaps:// or ldapi://"))),
+        _ => {
+            return Err(config_error(format!(
+                "{url}: the URL must start with ldap://, ldaps:// or ldapi://"
+            )));
+        }
     };
-    let sends_password = config.bind_dn.is_some() && config.bind_password.as_ref().is_some_and(|p| !p.expose().is_empty());
+    let sends_password = config.bind_dn.is_some()
+        && config
+            .bind_password
+            .as_ref()
+            .is_some_and(|p| !p.expose().is_empty());
     if transport == Transport::Plain && sends_password && !config.allow_plaintext_bind {
         return Err(config_error(format!(
             "{url}: refusing a simple bind in clear text; use ldaps:// or StartTLS, or set allow_plaintext_bind"
         )));
     }
     if config.bind_dn.is_some() && config.bind_password.is_none() {
-        return Err(config_error("a bind DN is set without a bind password".into()));
+        return Err(config_error(
+            "a bind DN is set without a bind password".into(),
+        ));
     }
     Ok(transport)
 }
@@ -64,7 +76,12 @@ fn tls_config(config: &LdapConfig) -> Result<Arc<ClientConfig>, DirectoryError> 
             "TLS certificate verification is OFF for this directory: anyone on the path can read the bind password and the directory"
         );
         let verifier = Arc::new(NoVerification(provider));
-        return Ok(Arc::new(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()));
+        return Ok(Arc::new(
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier)
+                .with_no_client_auth(),
+        ));
     }
     let mut roots = RootCertStore::empty();
     if let Some(path) = &config.ca_file {
@@ -73,10 +90,15 @@ fn tls_config(config: &LdapConfig) -> Result<Arc<ClientConfig>, DirectoryError> 
             .collect::<Result<_, _>>()
             .map_err(|e| config_error(format!("CA file {}: {e}", path.display())))?;
         if certs.is_empty() {
-            return Err(config_error(format!("CA file {} holds no certificate", path.display())));
+            return Err(config_error(format!(
+                "CA file {} holds no certificate",
+                path.display()
+            )));
         }
         for cert in certs {
-            roots.add(cert).map_err(|e| config_error(format!("CA file {}: {e}", path.display())))?;
+            roots
+                .add(cert)
+                .map_err(|e| config_error(format!("CA file {}: {e}", path.display())))?;
         }
     } else {
         let native = rustls_native_certs::load_native_certs();
@@ -85,10 +107,14 @@ fn tls_config(config: &LdapConfig) -> Result<Arc<ClientConfig>, DirectoryError> 
             let _ = roots.add(cert);
         }
         if roots.is_empty() {
-            return Err(config_error("no CA file given and the system trust store is empty".into()));
+            return Err(config_error(
+                "no CA file given and the system trust store is empty".into(),
+            ));
         }
     }
-    Ok(Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+    Ok(Arc::new(
+        builder.with_root_certificates(roots).with_no_client_auth(),
+    ))
 }
 
 /// Accepts any certificate, still checking handshake signatures. Only with `no_tls_verify`.
@@ -113,7 +139,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -122,7 +153,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -157,24 +193,31 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Ldap, DirectoryError>
         .with_timeout(config.operation_timeout)
         .simple_bind(dn, password)
         .await
-        .map_err(|e| DirectoryError::new(DirectoryErrorKind::Connect, format!("{url}: bind: {e}")))?;
+        .map_err(|e| {
+            DirectoryError::new(DirectoryErrorKind::Connect, format!("{url}: bind: {e}"))
+        })?;
     if result.rc != 0 {
         let who = if dn.is_empty() { "anonymous" } else { dn };
         return Err(DirectoryError::new(
             DirectoryErrorKind::Bind,
-            format!("{url}: bind as {who} refused (rc {}: {})", result.rc, result.text),
+            format!(
+                "{url}: bind as {who} refused (rc {}: {})",
+                result.rc, result.text
+            ),
         ));
     }
     Ok(ldap)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::config::{BindPassword, Profile};
 
     fn cfg(url: &str) -> LdapConfig {
-        LdapConfig::new(url, "dc=x", Profile::generic()).with_bind("cn=admin,dc=x", BindPassword::new("pw"))
+        LdapConfig::new(url, "dc=x", Profile::generic())
+            .with_bind("cn=admin,dc=x", BindPassword::new("pw"))
     }
 
     #[test]

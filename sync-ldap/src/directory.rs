@@ -45,7 +45,10 @@ impl LdapDirectory {
             ));
         }
         if config.user_root_dns.is_empty() && config.group_root_dns.is_empty() {
-            return Err(DirectoryError::new(DirectoryErrorKind::Config, "no user or group root DN configured"));
+            return Err(DirectoryError::new(
+                DirectoryErrorKind::Config,
+                "no user or group root DN configured",
+            ));
         }
         Ok(Self { config })
     }
@@ -60,13 +63,27 @@ impl LdapDirectory {
         let profile = &self.config.profile;
         // Users are reduced as they stream in, so 100k raw entries are never held at once.
         let mut users = Vec::new();
-        let (groups, deleted) = self.read_with(|entry| users.push(map::user_record(&entry, profile, now))).await?;
-        let groups = groups.iter().map(|g| map::group_record(g, profile)).collect();
-        let records = ReadRecords { groups, users, deleted };
+        let (groups, deleted) = self
+            .read_with(|entry| users.push(map::user_record(&entry, profile, now)))
+            .await?;
+        let groups = groups
+            .iter()
+            .map(|g| map::group_record(g, profile))
+            .collect();
+        let records = ReadRecords {
+            groups,
+            users,
+            deleted,
+        };
         let cfg = &self.config;
-        map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records).map_err(|e| match e {
-            AssembleError::RootNotFound(_) => DirectoryError::new(DirectoryErrorKind::RootNotFound, e.to_string()),
-            AssembleError::RootWithoutId { .. } => DirectoryError::new(DirectoryErrorKind::Other, e.to_string()),
+        map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records).map_err(|e| match e
+        {
+            AssembleError::RootNotFound(_) => {
+                DirectoryError::new(DirectoryErrorKind::RootNotFound, e.to_string())
+            }
+            AssembleError::RootWithoutId { .. } => {
+                DirectoryError::new(DirectoryErrorKind::Other, e.to_string())
+            }
         })
     }
 
@@ -74,7 +91,11 @@ impl LdapDirectory {
     pub async fn read_entries(&self) -> Result<ReadEntries, DirectoryError> {
         let mut users = Vec::new();
         let (groups, deleted) = self.read_with(|entry| users.push(entry)).await?;
-        Ok(ReadEntries { groups, users, deleted })
+        Ok(ReadEntries {
+            groups,
+            users,
+            deleted,
+        })
     }
 
     /// Reads groups (ranged values completed), streams users to `on_user`, and detects
@@ -91,9 +112,16 @@ impl LdapDirectory {
 
         let group_attrs = with_member_ranges(profile, profile.group_attributes());
         let mut groups = Vec::new();
-        paged_search(&mut ldap, cfg, group_base, Scope::Subtree, &profile.group_filter, &group_attrs, None, |e| {
-            groups.push(e)
-        })
+        paged_search(
+            &mut ldap,
+            cfg,
+            group_base,
+            Scope::Subtree,
+            &profile.group_filter,
+            &group_attrs,
+            None,
+            |e| groups.push(e),
+        )
         .await?;
 
         // Roots outside the group filter or base are read by DN, so that a root can be any entry.
@@ -111,12 +139,21 @@ impl LdapDirectory {
         }
 
         let user_filter = match &cfg.extra_user_filter {
-            Some(extra) if !extra.trim().is_empty() => format!("(&{}{})", profile.user_filter, extra.trim()),
+            Some(extra) if !extra.trim().is_empty() => {
+                format!("(&{}{})", profile.user_filter, extra.trim())
+            }
             _ => profile.user_filter.clone(),
         };
-        paged_search(&mut ldap, cfg, user_base, Scope::Subtree, &user_filter, &profile.user_attributes(), None, |e| {
-            on_user(e)
-        })
+        paged_search(
+            &mut ldap,
+            cfg,
+            user_base,
+            Scope::Subtree,
+            &user_filter,
+            &profile.user_attributes(),
+            None,
+            &mut on_user,
+        )
         .await?;
 
         let deleted = match profile.deleted_detection {
@@ -142,7 +179,10 @@ fn incomplete(message: String) -> DirectoryError {
 
 /// Converts what ldap3 returns into a [`RawEntry`]: keys lower-cased, text and binary merged.
 fn raw_entry(entry: SearchEntry) -> RawEntry {
-    let mut raw = RawEntry { dn: entry.dn, ..RawEntry::default() };
+    let mut raw = RawEntry {
+        dn: entry.dn,
+        ..RawEntry::default()
+    };
     for (name, values) in entry.attrs {
         raw.push_all(&name, values.into_iter().map(String::into_bytes));
     }
@@ -155,7 +195,11 @@ fn raw_entry(entry: SearchEntry) -> RawEntry {
 /// Decodes an entry. ldap3's `SearchEntry::construct` panics on BER it cannot parse; a broken
 /// or hostile server must not bring the process down, so a panic becomes `None`.
 fn construct(entry: ResultEntry) -> Option<RawEntry> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| SearchEntry::construct(entry))).ok().map(raw_entry)
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        SearchEntry::construct(entry)
+    }))
+    .ok()
+    .map(raw_entry)
 }
 
 /// A streaming, paged, entries-only search that must finish with success: any other result
@@ -172,8 +216,10 @@ async fn paged_search(
     mut on_entry: impl FnMut(RawEntry),
 ) -> Result<(), DirectoryError> {
     let what = format!("search under {base} for {filter}");
-    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
-        vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(i32::from(cfg.page_size)))];
+    let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> = vec![
+        Box::new(EntriesOnly::new()),
+        Box::new(PagedResults::new(i32::from(cfg.page_size))),
+    ];
     let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
     let mut handle = ldap.clone();
     handle.with_timeout(cfg.operation_timeout);
@@ -195,7 +241,9 @@ async fn paged_search(
                     Some(entry) => on_entry(entry),
                     None => {
                         let _ = stream.finish().await;
-                        return Err(incomplete(format!("{what}: the server sent an entry that cannot be decoded")));
+                        return Err(incomplete(format!(
+                            "{what}: the server sent an entry that cannot be decoded"
+                        )));
                     }
                 }
             }
@@ -212,9 +260,18 @@ async fn paged_search(
     }
     match result.rc {
         0 => Ok(()),
-        4 => Err(incomplete(format!("{what}: the server's size limit cut the result (rc 4: {})", result.text))),
-        3 => Err(incomplete(format!("{what}: the server's time limit cut the result (rc 3: {})", result.text))),
-        rc => Err(incomplete(format!("{what}: the search did not complete (rc {rc}: {})", result.text))),
+        4 => Err(incomplete(format!(
+            "{what}: the server's size limit cut the result (rc 4: {})",
+            result.text
+        ))),
+        3 => Err(incomplete(format!(
+            "{what}: the server's time limit cut the result (rc 3: {})",
+            result.text
+        ))),
+        rc => Err(incomplete(format!(
+            "{what}: the search did not complete (rc {rc}: {})",
+            result.text
+        ))),
     }
 }
 
@@ -229,7 +286,13 @@ async fn read_base(
     let mut handle = ldap.clone();
     handle.with_timeout(cfg.operation_timeout);
     let mut stream = handle
-        .streaming_search_with(EntriesOnly::new(), dn, Scope::Base, "(objectClass=*)", attrs)
+        .streaming_search_with(
+            EntriesOnly::new(),
+            dn,
+            Scope::Base,
+            "(objectClass=*)",
+            attrs,
+        )
         .await
         .map_err(|e| incomplete(format!("read of {dn}: {e}")))?;
     let mut found = None;
@@ -237,7 +300,9 @@ async fn read_base(
         match stream.next().await {
             Ok(Some(entry)) if !entry.is_ref() && !entry.is_intermediate() => {
                 found = Some(construct(entry).ok_or_else(|| {
-                    incomplete(format!("read of {dn}: the server sent an entry that cannot be decoded"))
+                    incomplete(format!(
+                        "read of {dn}: the server sent an entry that cannot be decoded"
+                    ))
                 })?);
             }
             Ok(Some(_)) => {}
@@ -249,28 +314,46 @@ async fn read_base(
     match result.rc {
         0 => Ok(found),
         32 => Ok(None), // noSuchObject
-        rc => Err(incomplete(format!("read of {dn}: rc {rc}: {}", result.text))),
+        rc => Err(incomplete(format!(
+            "read of {dn}: rc {rc}: {}",
+            result.text
+        ))),
     }
 }
 
 /// AD ranged retrieval: while an attribute arrived as `name;range=A-B`, asks for
 /// `name;range=B+1-*` with a base read until the part ending in `*`.
-async fn complete_ranged_values(ldap: &mut Ldap, cfg: &LdapConfig, entry: &mut RawEntry) -> Result<(), DirectoryError> {
+async fn complete_ranged_values(
+    ldap: &mut Ldap,
+    cfg: &LdapConfig,
+    entry: &mut RawEntry,
+) -> Result<(), DirectoryError> {
     let mut pending = entry.merge_ranged_parts();
     let mut rounds = 0usize;
     while let Some((attribute, start)) = pending.pop() {
         rounds += 1;
         if rounds > MAX_RANGE_ROUNDS {
-            return Err(incomplete(format!("{}: ranged retrieval of {attribute} does not end", entry.dn)));
+            return Err(incomplete(format!(
+                "{}: ranged retrieval of {attribute} does not end",
+                entry.dn
+            )));
         }
         let request = format!("{attribute};range={start}-*");
-        let Some(mut part) = read_base(ldap, cfg, &entry.dn, std::slice::from_ref(&request)).await? else {
-            return Err(incomplete(format!("{}: vanished during ranged retrieval of {attribute}", entry.dn)));
+        let Some(mut part) =
+            read_base(ldap, cfg, &entry.dn, std::slice::from_ref(&request)).await?
+        else {
+            return Err(incomplete(format!(
+                "{}: vanished during ranged retrieval of {attribute}",
+                entry.dn
+            )));
         };
         let ranged_key = part.attrs.keys().find(|k| k.contains(";range=")).cloned();
         let Some(key) = ranged_key else {
             // Some servers answer the last part without a range option: take it whole.
-            let values = part.attrs.remove(&attribute.to_ascii_lowercase()).unwrap_or_default();
+            let values = part
+                .attrs
+                .remove(&attribute.to_ascii_lowercase())
+                .unwrap_or_default();
             entry.push_all(&attribute, values);
             continue;
         };
@@ -302,11 +385,20 @@ fn with_member_ranges(profile: &Profile, attrs: Vec<String>) -> Vec<String> {
         return attrs;
     }
     let ranged = |name: &str| {
-        profile.member_attributes.iter().any(|m| m.kind == MemberKind::Dn && m.name.eq_ignore_ascii_case(name))
+        profile
+            .member_attributes
+            .iter()
+            .any(|m| m.kind == MemberKind::Dn && m.name.eq_ignore_ascii_case(name))
     };
     attrs
         .into_iter()
-        .map(|a| if ranged(&a) { format!("{a};range=0-{}", AD_VALUE_RANGE - 1) } else { a })
+        .map(|a| {
+            if ranged(&a) {
+                format!("{a};range=0-{}", AD_VALUE_RANGE - 1)
+            } else {
+                a
+            }
+        })
         .collect()
 }
 
@@ -325,7 +417,11 @@ fn naming_context(dn: &str) -> &str {
             _ => escaped = false,
         }
     }
-    let is_dc = |rdn: &str| rdn.trim_start().get(..3).is_some_and(|p| p.eq_ignore_ascii_case("dc="));
+    let is_dc = |rdn: &str| {
+        rdn.trim_start()
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("dc="))
+    };
     let mut context_start = None;
     for (n, &start) in starts.iter().enumerate().rev() {
         let end = starts.get(n + 1).map_or(dn.len(), |next| next - 1);
@@ -339,22 +435,41 @@ fn naming_context(dn: &str) -> &str {
 
 /// AD: ids of deleted users and groups (tombstones), via the show-deleted control. Searched
 /// from the top of the base's naming context, where `CN=Deleted Objects` is.
-async fn read_tombstones(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<SourceId>, DirectoryError> {
-    let control = RawControl { ctype: ad::SHOW_DELETED_OID.into(), crit: true, val: None };
+async fn read_tombstones(
+    ldap: &mut Ldap,
+    cfg: &LdapConfig,
+) -> Result<Vec<SourceId>, DirectoryError> {
+    let control = RawControl {
+        ctype: ad::SHOW_DELETED_OID.into(),
+        crit: true,
+        val: None,
+    };
     let mut deleted = Vec::new();
     let attrs = [cfg.profile.id_attribute.clone()];
     let base = naming_context(&cfg.base_dn);
-    paged_search(ldap, cfg, base, Scope::Subtree, ad::DELETED_FILTER, &attrs, Some(control), |e| {
-        if let Ok(id) = map::entry_id(&e, &cfg.profile) {
-            deleted.push(id);
-        }
-    })
+    paged_search(
+        ldap,
+        cfg,
+        base,
+        Scope::Subtree,
+        ad::DELETED_FILTER,
+        &attrs,
+        Some(control),
+        |e| {
+            if let Ok(id) = map::entry_id(&e, &cfg.profile) {
+                deleted.push(id);
+            }
+        },
+    )
     .await?;
     Ok(deleted)
 }
 
 /// Servers without tombstones: the known ids no longer found under the base DN.
-async fn missing_known_ids(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<SourceId>, DirectoryError> {
+async fn missing_known_ids(
+    ldap: &mut Ldap,
+    cfg: &LdapConfig,
+) -> Result<Vec<SourceId>, DirectoryError> {
     if cfg.known_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -372,34 +487,63 @@ async fn missing_known_ids(ldap: &mut Ldap, cfg: &LdapConfig) -> Result<Vec<Sour
             filter.push_str(&format!("({attr}={})", ldap3::ldap_escape(id.as_str())));
         }
         filter.push(')');
-        paged_search(ldap, cfg, &cfg.base_dn, Scope::Subtree, &filter, std::slice::from_ref(attr), None, |e| {
-            if let Ok(id) = map::entry_id(&e, &cfg.profile) {
-                found.insert(id);
-            }
-        })
+        paged_search(
+            ldap,
+            cfg,
+            &cfg.base_dn,
+            Scope::Subtree,
+            &filter,
+            std::slice::from_ref(attr),
+            None,
+            |e| {
+                if let Ok(id) = map::entry_id(&e, &cfg.profile) {
+                    found.insert(id);
+                }
+            },
+        )
         .await?;
     }
-    Ok(cfg.known_ids.iter().filter(|id| !found.contains(*id)).cloned().collect())
+    Ok(cfg
+        .known_ids
+        .iter()
+        .filter(|id| !found.contains(*id))
+        .cloned()
+        .collect())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn undecodable_entry_is_none_not_a_panic() {
         use ldap3::asn1::{PL, StructureTag, TagClass};
-        let not_an_entry = StructureTag { class: TagClass::Application, id: 5, payload: PL::C(vec![]) };
+        let not_an_entry = StructureTag {
+            class: TagClass::Application,
+            id: 5,
+            payload: PL::C(vec![]),
+        };
         assert_eq!(construct(ResultEntry::new(not_an_entry)), None);
-        let entry_without_dn = StructureTag { class: TagClass::Application, id: 4, payload: PL::C(vec![]) };
+        let entry_without_dn = StructureTag {
+            class: TagClass::Application,
+            id: 4,
+            payload: PL::C(vec![]),
+        };
         assert_eq!(construct(ResultEntry::new(entry_without_dn)), None);
     }
 
     #[test]
     fn naming_context_is_the_trailing_dc_components() {
-        assert_eq!(naming_context("OU=Staff,OU=Teamsync,DC=fx,DC=test"), "DC=fx,DC=test");
+        assert_eq!(
+            naming_context("OU=Staff,OU=Teamsync,DC=fx,DC=test"),
+            "DC=fx,DC=test"
+        );
         assert_eq!(naming_context("dc=fx, dc=test"), "dc=fx, dc=test");
-        assert_eq!(naming_context("CN=Smith\\, DC=x,OU=People, DC=corp,DC=example"), "DC=corp,DC=example");
+        assert_eq!(
+            naming_context("CN=Smith\\, DC=x,OU=People, DC=corp,DC=example"),
+            "DC=corp,DC=example"
+        );
         assert_eq!(naming_context("ou=people,o=example"), "ou=people,o=example");
         assert_eq!(naming_context(""), "");
     }
@@ -408,10 +552,16 @@ mod tests {
     fn ad_member_attributes_are_requested_in_windows() {
         let ad = Profile::active_directory();
         let attrs = with_member_ranges(&ad, ad.group_attributes());
-        assert!(attrs.iter().any(|a| a == "member;range=0-1499"), "{attrs:?}");
+        assert!(
+            attrs.iter().any(|a| a == "member;range=0-1499"),
+            "{attrs:?}"
+        );
         assert!(!attrs.iter().any(|a| a == "member"), "{attrs:?}");
         assert!(attrs.iter().any(|a| a == "objectGUID"), "{attrs:?}");
         let ol = Profile::open_ldap();
-        assert_eq!(with_member_ranges(&ol, ol.group_attributes()), ol.group_attributes());
+        assert_eq!(
+            with_member_ranges(&ol, ol.group_attributes()),
+            ol.group_attributes()
+        );
     }
 }

@@ -42,7 +42,7 @@ mod directory;
 pub mod map;
 
 pub use config::{
-    BindPassword, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute, MemberKind, Profile,
-    ProfileKind,
+    BindPassword, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute,
+    MemberKind, Profile, ProfileKind,
 };
 pub use directory::LdapDirectory;

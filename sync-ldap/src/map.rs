@@ -24,8 +24,14 @@ pub struct RawEntry {
 
 impl RawEntry {
     /// An entry with text attributes, for tests and fixtures.
-    pub fn from_text<'a>(dn: &str, attrs: impl IntoIterator<Item = (&'a str, &'a [&'a str])>) -> Self {
-        let mut entry = Self { dn: dn.to_owned(), attrs: BTreeMap::new() };
+    pub fn from_text<'a>(
+        dn: &str,
+        attrs: impl IntoIterator<Item = (&'a str, &'a [&'a str])>,
+    ) -> Self {
+        let mut entry = Self {
+            dn: dn.to_owned(),
+            attrs: BTreeMap::new(),
+        };
         for (name, values) in attrs {
             entry.push_all(name, values.iter().map(|v| v.as_bytes().to_vec()));
         }
@@ -34,7 +40,10 @@ impl RawEntry {
 
     /// Adds values under `name` (case-insensitive).
     pub fn push_all(&mut self, name: &str, values: impl IntoIterator<Item = Vec<u8>>) {
-        self.attrs.entry(name.to_ascii_lowercase()).or_default().extend(values);
+        self.attrs
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .extend(values);
     }
 
     /// All values of an attribute (case-insensitive name).
@@ -58,7 +67,9 @@ impl RawEntry {
 
     /// The text values of an attribute; values that are not UTF-8 are skipped.
     pub fn texts(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.values(name).iter().filter_map(|v| std::str::from_utf8(v).ok())
+        self.values(name)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v).ok())
     }
 
     /// The first non-blank text value, trimmed.
@@ -69,7 +80,12 @@ impl RawEntry {
     /// Moves ranged parts (`member;range=0-1499`) into the plain attribute and returns, for
     /// each attribute whose last part was not reached, the index to ask for next.
     pub fn merge_ranged_parts(&mut self) -> Vec<(String, u32)> {
-        let ranged: Vec<String> = self.attrs.keys().filter(|k| k.contains(";range=")).cloned().collect();
+        let ranged: Vec<String> = self
+            .attrs
+            .keys()
+            .filter(|k| k.contains(";range="))
+            .cloned()
+            .collect();
         let mut pending = Vec::new();
         for key in ranged {
             let values = self.attrs.remove(&key).unwrap_or_default();
@@ -77,7 +93,10 @@ impl RawEntry {
                 if let Some(end) = range.end {
                     pending.push((range.attribute.clone(), end.saturating_add(1)));
                 }
-                self.attrs.entry(range.attribute).or_default().extend(values);
+                self.attrs
+                    .entry(range.attribute)
+                    .or_default()
+                    .extend(values);
             }
         }
         pending
@@ -146,8 +165,13 @@ pub fn entry_id(entry: &RawEntry, profile: &Profile) -> Result<SourceId, String>
         return Err(format!("no {} (the id attribute)", profile.id_attribute));
     };
     let text = match profile.id_format {
-        IdFormat::AdObjectGuid => ad::format_guid(raw)
-            .ok_or_else(|| format!("{} has {} bytes, a GUID has 16", profile.id_attribute, raw.len()))?,
+        IdFormat::AdObjectGuid => ad::format_guid(raw).ok_or_else(|| {
+            format!(
+                "{} has {} bytes, a GUID has 16",
+                profile.id_attribute,
+                raw.len()
+            )
+        })?,
         IdFormat::Text => std::str::from_utf8(raw)
             .map_err(|_| format!("{} is not text", profile.id_attribute))?
             .to_owned(),
@@ -184,8 +208,14 @@ pub fn select_email(entry: &RawEntry, profile: &Profile) -> (String, Option<Stri
     match candidates.first() {
         None => (String::new(), Some("no email address".to_owned())),
         Some((attr, value)) => {
-            let why = Email::parse(value).err().map(|e| e.to_string()).unwrap_or_default();
-            ((*value).to_owned(), Some(format!("unusable email in {attr}: {why}")))
+            let why = Email::parse(value)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            (
+                (*value).to_owned(),
+                Some(format!("unusable email in {attr}: {why}")),
+            )
         }
     }
 }
@@ -193,7 +223,13 @@ pub fn select_email(entry: &RawEntry, profile: &Profile) -> (String, Option<Stri
 /// First and last name: the profile's attributes in order; when both are missing, a full name
 /// attribute split at its first space.
 pub fn select_names(entry: &RawEntry, profile: &Profile) -> (String, String) {
-    let first = |attrs: &[String]| attrs.iter().find_map(|a| entry.first_text(a)).unwrap_or("").to_owned();
+    let first = |attrs: &[String]| {
+        attrs
+            .iter()
+            .find_map(|a| entry.first_text(a))
+            .unwrap_or("")
+            .to_owned()
+    };
     let given = first(&profile.given_name_attributes);
     let surname = first(&profile.surname_attributes);
     if !given.is_empty() || !surname.is_empty() {
@@ -209,17 +245,21 @@ pub fn select_names(entry: &RawEntry, profile: &Profile) -> (String, String) {
 /// Whether any of the profile's rules marks the user disabled at `now`.
 pub fn is_disabled(entry: &RawEntry, rules: &[DisabledRule], now: SystemTime) -> bool {
     rules.iter().any(|rule| match rule {
-        DisabledRule::AdAccountDisabled => entry.first_text("userAccountControl").is_some_and(ad::uac_disabled),
-        DisabledRule::AdAccountExpired => {
-            entry.first_text("accountExpires").is_some_and(|v| ad::account_expired(v, now))
-        }
+        DisabledRule::AdAccountDisabled => entry
+            .first_text("userAccountControl")
+            .is_some_and(ad::uac_disabled),
+        DisabledRule::AdAccountExpired => entry
+            .first_text("accountExpires")
+            .is_some_and(|v| ad::account_expired(v, now)),
         DisabledRule::PasswordPolicyLocked { lockout_duration } => entry
             .first_text("pwdAccountLockedTime")
             .is_some_and(|v| ppolicy_locked(v, *lockout_duration, now)),
-        DisabledRule::NsAccountLock => {
-            entry.first_text("nsAccountLock").is_some_and(|v| !v.eq_ignore_ascii_case("false"))
-        }
-        DisabledRule::ShadowExpired => entry.first_text("shadowExpire").is_some_and(|v| shadow_expired(v, now)),
+        DisabledRule::NsAccountLock => entry
+            .first_text("nsAccountLock")
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false")),
+        DisabledRule::ShadowExpired => entry
+            .first_text("shadowExpire")
+            .is_some_and(|v| shadow_expired(v, now)),
     })
 }
 
@@ -231,7 +271,8 @@ pub fn ppolicy_locked(value: &str, lockout_duration: Option<Duration>, now: Syst
     if value.starts_with("00000101000000") || value == "000001010000Z" {
         return true;
     }
-    let (Some(duration), Some(locked_at)) = (lockout_duration, parse_generalized_time(value)) else {
+    let (Some(duration), Some(locked_at)) = (lockout_duration, parse_generalized_time(value))
+    else {
         return true;
     };
     let until = locked_at.saturating_add(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX));
@@ -282,7 +323,11 @@ pub struct MappedUser {
 }
 
 /// Maps a user entry. Fails (with the problem) only when the entry has no usable id.
-pub fn map_user(entry: &RawEntry, profile: &Profile, now: SystemTime) -> Result<MappedUser, String> {
+pub fn map_user(
+    entry: &RawEntry,
+    profile: &Profile,
+    now: SystemTime,
+) -> Result<MappedUser, String> {
     let id = entry_id(entry, profile)?;
     let (email, email_problem) = select_email(entry, profile);
     let (given_name, surname) = select_names(entry, profile);
@@ -399,7 +444,10 @@ pub fn group_record(entry: &RawEntry, profile: &Profile) -> GroupRecord {
         name: group_name(entry, profile),
         refs: group_member_refs(entry, profile),
         sid: if profile.primary_group_membership {
-            entry.values("objectSid").first().and_then(|s| ad::format_sid(s))
+            entry
+                .values("objectSid")
+                .first()
+                .and_then(|s| ad::format_sid(s))
         } else {
             None
         },
@@ -423,16 +471,25 @@ pub struct UserRecord {
 /// Reduces a user entry, judging the disabled rules at `now`.
 pub fn user_record(entry: &RawEntry, profile: &Profile, now: SystemTime) -> UserRecord {
     let primary_group_sid = if profile.primary_group_membership {
-        let user_sid = entry.values("objectSid").first().and_then(|s| ad::format_sid(s));
-        let rid = entry.first_text("primaryGroupID").and_then(|r| r.parse::<u32>().ok());
-        user_sid.zip(rid).and_then(|(sid, rid)| ad::primary_group_sid(&sid, rid))
+        let user_sid = entry
+            .values("objectSid")
+            .first()
+            .and_then(|s| ad::format_sid(s));
+        let rid = entry
+            .first_text("primaryGroupID")
+            .and_then(|r| r.parse::<u32>().ok());
+        user_sid
+            .zip(rid)
+            .and_then(|(sid, rid)| ad::primary_group_sid(&sid, rid))
     } else {
         None
     };
     UserRecord {
         dn: entry.dn.clone(),
         mapped: map_user(entry, profile, now),
-        uid: entry.first_text(&profile.uid_attribute).map(str::to_lowercase),
+        uid: entry
+            .first_text(&profile.uid_attribute)
+            .map(str::to_lowercase),
         primary_group_sid,
     }
 }
@@ -457,8 +514,16 @@ pub fn assemble(
     now: SystemTime,
 ) -> Result<DesiredState, AssembleError> {
     let records = ReadRecords {
-        groups: read.groups.iter().map(|g| group_record(g, profile)).collect(),
-        users: read.users.iter().map(|u| user_record(u, profile, now)).collect(),
+        groups: read
+            .groups
+            .iter()
+            .map(|g| group_record(g, profile))
+            .collect(),
+        users: read
+            .users
+            .iter()
+            .map(|u| user_record(u, profile, now))
+            .collect(),
         deleted: read.deleted.clone(),
     };
     assemble_records(user_root_dns, group_root_dns, records)
@@ -507,7 +572,11 @@ pub fn assemble_records(
         match &record.id {
             Err(problem) => {
                 group_problem_by_dn.insert(normalize_dn(&record.dn), problem.clone());
-                issues.push(SourceIssue { entry: record.dn.clone(), problem: problem.clone(), id: None });
+                issues.push(SourceIssue {
+                    entry: record.dn.clone(),
+                    problem: problem.clone(),
+                    id: None,
+                });
             }
             Ok(id) => {
                 let id = id.clone();
@@ -527,7 +596,11 @@ pub fn assemble_records(
     let mut primary_group_sid: Vec<Option<String>> = Vec::with_capacity(read.users.len());
     for record in read.users {
         match record.mapped {
-            Err(problem) => issues.push(SourceIssue { entry: record.dn, problem, id: None }),
+            Err(problem) => issues.push(SourceIssue {
+                entry: record.dn,
+                problem,
+                id: None,
+            }),
             Ok(mapped) => {
                 if !claim_id(&mapped.user.id, &record.dn, Owner::User(users.len())) {
                     continue;
@@ -550,7 +623,9 @@ pub fn assemble_records(
         };
         issues.push(SourceIssue {
             entry: dn,
-            problem: format!("duplicate id {id}, already used by {first_dn}; this entry is ignored"),
+            problem: format!(
+                "duplicate id {id}, already used by {first_dn}; this entry is ignored"
+            ),
             id: Some(id),
         });
     }
@@ -573,8 +648,11 @@ pub fn assemble_records(
         }
     }
     if primary_group_sid.iter().any(Option::is_some) {
-        let group_by_sid: FxHashMap<&str, usize> =
-            groups.iter().enumerate().filter_map(|(i, g)| g.record.sid.as_deref().map(|s| (s, i))).collect();
+        let group_by_sid: FxHashMap<&str, usize> = groups
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| g.record.sid.as_deref().map(|s| (s, i)))
+            .collect();
         for (ui, sid) in primary_group_sid.iter().enumerate() {
             if let Some(&gi) = sid.as_deref().and_then(|s| group_by_sid.get(s)) {
                 member_users[gi].push(ui);
@@ -590,7 +668,10 @@ pub fn assemble_records(
                 if let Some(&i) = group_by_dn.get(&key) {
                     Ok(i)
                 } else if let Some(problem) = group_problem_by_dn.get(&key) {
-                    Err(AssembleError::RootWithoutId { dn: dn.clone(), problem: problem.clone() })
+                    Err(AssembleError::RootWithoutId {
+                        dn: dn.clone(),
+                        problem: problem.clone(),
+                    })
                 } else {
                     Err(AssembleError::RootNotFound(dn.clone()))
                 }
@@ -663,7 +744,11 @@ pub fn assemble_records(
 
     let ids = |roots: &[usize]| {
         let mut seen = HashSet::new();
-        roots.iter().filter(|r| seen.insert(**r)).map(|r| groups[*r].id.clone()).collect::<Vec<_>>()
+        roots
+            .iter()
+            .filter(|r| seen.insert(**r))
+            .map(|r| groups[*r].id.clone())
+            .collect::<Vec<_>>()
     };
     Ok(DesiredState {
         user_roots: ids(&user_roots),
@@ -676,6 +761,7 @@ pub fn assemble_records(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
@@ -696,7 +782,10 @@ mod tests {
 
     #[test]
     fn dns_normalise() {
-        assert_eq!(normalize_dn(" CN=Ann Lee , OU=People,DC=Example,DC=org "), "cn=ann lee,ou=people,dc=example,dc=org");
+        assert_eq!(
+            normalize_dn(" CN=Ann Lee , OU=People,DC=Example,DC=org "),
+            "cn=ann lee,ou=people,dc=example,dc=org"
+        );
         assert_eq!(normalize_dn("cn = A\\, B,dc=x"), "cn=a\\, b,dc=x");
         assert_eq!(normalize_dn("uid=a+cn=B,dc=x"), "uid=a+cn=b,dc=x");
         assert_eq!(first_rdn_value("cn=Sales,ou=g,dc=x"), "Sales");
@@ -708,16 +797,29 @@ mod tests {
     fn ids_text_and_guid() {
         let ol = Profile::open_ldap();
         let e = person("uid=a,dc=x", "3f1e0c8a-1111-4c4c-8888-000000000001", &[]);
-        assert_eq!(entry_id(&e, &ol).unwrap().as_str(), "3f1e0c8a-1111-4c4c-8888-000000000001");
-        assert!(entry_id(&RawEntry::from_text("uid=b,dc=x", []), &ol).unwrap_err().contains("entryUUID"));
+        assert_eq!(
+            entry_id(&e, &ol).unwrap().as_str(),
+            "3f1e0c8a-1111-4c4c-8888-000000000001"
+        );
+        assert!(
+            entry_id(&RawEntry::from_text("uid=b,dc=x", []), &ol)
+                .unwrap_err()
+                .contains("entryUUID")
+        );
 
         let ad = Profile::active_directory();
         let mut g = RawEntry::from_text("CN=A,DC=x", []);
         g.push_all(
             "objectGUID",
-            [vec![0xc6, 0xf7, 0xa0, 0x0b, 0x27, 0x3a, 0x0f, 0x4e, 0x9b, 0x2d, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f]],
+            [vec![
+                0xc6, 0xf7, 0xa0, 0x0b, 0x27, 0x3a, 0x0f, 0x4e, 0x9b, 0x2d, 0x1a, 0x2b, 0x3c, 0x4d,
+                0x5e, 0x6f,
+            ]],
         );
-        assert_eq!(entry_id(&g, &ad).unwrap().as_str(), "0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f");
+        assert_eq!(
+            entry_id(&g, &ad).unwrap().as_str(),
+            "0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f"
+        );
         let mut short = RawEntry::from_text("CN=B,DC=x", []);
         short.push_all("objectguid", [vec![1, 2, 3]]);
         assert!(entry_id(&short, &ad).unwrap_err().contains("3 bytes"));
@@ -730,7 +832,10 @@ mod tests {
             "CN=A,DC=x",
             [
                 ("mail", &["Ann@X.com"][..]),
-                ("proxyAddresses", &["smtp:alias@x.com", "SMTP:primary@x.com"][..]),
+                (
+                    "proxyAddresses",
+                    &["smtp:alias@x.com", "SMTP:primary@x.com"][..],
+                ),
                 ("userPrincipalName", &["ann@corp.local"][..]),
             ],
         );
@@ -738,17 +843,26 @@ mod tests {
         let no_mail = RawEntry::from_text(
             "CN=A,DC=x",
             [
-                ("proxyAddresses", &["smtp:alias@x.com", "SMTP:Primary@x.com"][..]),
+                (
+                    "proxyAddresses",
+                    &["smtp:alias@x.com", "SMTP:Primary@x.com"][..],
+                ),
                 ("userPrincipalName", &["ann@corp.example"][..]),
             ],
         );
         assert_eq!(select_email(&no_mail, &ad), ("primary@x.com".into(), None));
-        let upn_only = RawEntry::from_text("CN=A,DC=x", [("userPrincipalName", &["ann@corp.example"][..])]);
+        let upn_only = RawEntry::from_text(
+            "CN=A,DC=x",
+            [("userPrincipalName", &["ann@corp.example"][..])],
+        );
         let (email, problem) = select_email(&upn_only, &ad);
         assert_eq!(email, "");
         assert_eq!(problem.as_deref(), Some("no email address"));
         ad.upn_as_email = true;
-        assert_eq!(select_email(&upn_only, &ad), ("ann@corp.example".into(), None));
+        assert_eq!(
+            select_email(&upn_only, &ad),
+            ("ann@corp.example".into(), None)
+        );
 
         let bad = RawEntry::from_text("uid=a,dc=x", [("mail", &["not-an-address"][..])]);
         let (email, problem) = select_email(&bad, &Profile::open_ldap());
@@ -759,7 +873,10 @@ mod tests {
     #[test]
     fn names_fall_back_to_full_name() {
         let p = Profile::open_ldap();
-        let e = RawEntry::from_text("uid=a,dc=x", [("givenName", &["Zoë"][..]), ("sn", &["Ångström"][..])]);
+        let e = RawEntry::from_text(
+            "uid=a,dc=x",
+            [("givenName", &["Zoë"][..]), ("sn", &["Ångström"][..])],
+        );
         assert_eq!(select_names(&e, &p), ("Zoë".into(), "Ångström".into()));
         let e = RawEntry::from_text("uid=a,dc=x", [("cn", &["José María López"][..])]);
         assert_eq!(select_names(&e, &p), ("José".into(), "María López".into()));
@@ -769,13 +886,23 @@ mod tests {
 
     #[test]
     fn disabled_rules() {
-        let locked = RawEntry::from_text("uid=a,dc=x", [("pwdAccountLockedTime", &["000001010000Z"][..])]);
+        let locked = RawEntry::from_text(
+            "uid=a,dc=x",
+            [("pwdAccountLockedTime", &["000001010000Z"][..])],
+        );
         let rules = Profile::open_ldap().disabled_rules;
         assert!(is_disabled(&locked, &rules, now()));
-        assert!(!is_disabled(&RawEntry::from_text("uid=a,dc=x", []), &rules, now()));
+        assert!(!is_disabled(
+            &RawEntry::from_text("uid=a,dc=x", []),
+            &rules,
+            now()
+        ));
 
         // Locked at 2023-11-14T22:00:00Z, 30 minutes lockout.
-        assert_eq!(parse_generalized_time("20231114220000Z"), Some(1_699_999_200));
+        assert_eq!(
+            parse_generalized_time("20231114220000Z"),
+            Some(1_699_999_200)
+        );
         let at = parse_generalized_time("20231114221320Z").unwrap();
         assert_eq!(at, 1_700_000_000);
         let thirty = Some(Duration::from_secs(1800));
@@ -788,24 +915,51 @@ mod tests {
         assert!(!shadow_expired("20000", now()));
 
         let ns = [DisabledRule::NsAccountLock];
-        assert!(is_disabled(&RawEntry::from_text("uid=a", [("nsAccountLock", &["TRUE"][..])]), &ns, now()));
-        assert!(!is_disabled(&RawEntry::from_text("uid=a", [("nsAccountLock", &["False"][..])]), &ns, now()));
+        assert!(is_disabled(
+            &RawEntry::from_text("uid=a", [("nsAccountLock", &["TRUE"][..])]),
+            &ns,
+            now()
+        ));
+        assert!(!is_disabled(
+            &RawEntry::from_text("uid=a", [("nsAccountLock", &["False"][..])]),
+            &ns,
+            now()
+        ));
 
         let ad = Profile::active_directory().disabled_rules;
-        let uac = RawEntry::from_text("CN=a", [("userAccountControl", &["514"][..]), ("accountExpires", &["0"][..])]);
+        let uac = RawEntry::from_text(
+            "CN=a",
+            [
+                ("userAccountControl", &["514"][..]),
+                ("accountExpires", &["0"][..]),
+            ],
+        );
         assert!(is_disabled(&uac, &ad, now()));
         // 2020-01-01 in FILETIME ticks: expired by "now".
         let expired = RawEntry::from_text(
             "CN=a",
-            [("userAccountControl", &["512"][..]), ("accountExpires", &["132223104000000000"][..])],
+            [
+                ("userAccountControl", &["512"][..]),
+                ("accountExpires", &["132223104000000000"][..]),
+            ],
         );
         assert!(is_disabled(&expired, &ad, now()));
-        assert!(!is_disabled(&expired, &ad, UNIX_EPOCH + Duration::from_secs(1_500_000_000)));
+        assert!(!is_disabled(
+            &expired,
+            &ad,
+            UNIX_EPOCH + Duration::from_secs(1_500_000_000)
+        ));
     }
 
     #[test]
     fn ranged_parts_merge() {
-        let mut e = RawEntry::from_text("CN=big", [("member;range=0-1499", &["CN=a", "CN=b"][..]), ("member", &[][..])]);
+        let mut e = RawEntry::from_text(
+            "CN=big",
+            [
+                ("member;range=0-1499", &["CN=a", "CN=b"][..]),
+                ("member", &[][..]),
+            ],
+        );
         assert_eq!(e.merge_ranged_parts(), vec![("member".to_owned(), 1500)]);
         assert_eq!(e.values("member").len(), 2);
         let mut last = RawEntry::from_text("CN=big", [("member;range=1500-*", &["CN=c"][..])]);
@@ -824,16 +978,28 @@ mod tests {
             groups: vec![
                 group("cn=root,dc=x", "g-root", &["cn=mid,dc=x", "uid=ann,dc=x"]),
                 group("cn=mid,dc=x", "g-mid", &["cn=leaf,dc=x", "CN=Root,DC=x"]),
-                group("cn=leaf,dc=x", "g-leaf", &["uid=bob,dc=x", "uid=ghost,dc=x"]),
+                group(
+                    "cn=leaf,dc=x",
+                    "g-leaf",
+                    &["uid=bob,dc=x", "uid=ghost,dc=x"],
+                ),
                 group("cn=other,dc=x", "g-other", &["uid=carl,dc=x"]),
                 person("cn=posix,dc=x", "g-posix", &[("memberUid", &["Dora"])]),
                 group("cn=noid,dc=x", "", &[]),
             ],
             users: vec![
-                person("uid=ann,dc=x", "u-ann", &[("mail", &["ann@x.com"]), ("sn", &["Lee"])]),
+                person(
+                    "uid=ann,dc=x",
+                    "u-ann",
+                    &[("mail", &["ann@x.com"]), ("sn", &["Lee"])],
+                ),
                 person("uid=bob,dc=x", "u-bob", &[("sn", &["Bob"])]),
                 person("uid=carl,dc=x", "u-carl", &[("mail", &["carl@x.com"])]),
-                person("uid=dora,dc=x", "u-dora", &[("mail", &["dora@x.com"]), ("uid", &["dora"])]),
+                person(
+                    "uid=dora,dc=x",
+                    "u-dora",
+                    &[("mail", &["dora@x.com"]), ("uid", &["dora"])],
+                ),
                 person("uid=dup,dc=x", "u-ann", &[("mail", &["dup@x.com"])]),
             ],
             deleted: vec![sid("u-gone")],
@@ -852,19 +1018,34 @@ mod tests {
         assert_eq!(state.group_roots, vec![sid("g-posix")]);
         let group_ids: Vec<&str> = state.groups.iter().map(|g| g.id.as_str()).collect();
         assert_eq!(group_ids, ["g-leaf", "g-mid", "g-posix", "g-root"]);
-        let mid = state.groups.iter().find(|g| g.id.as_str() == "g-mid").unwrap();
+        let mid = state
+            .groups
+            .iter()
+            .find(|g| g.id.as_str() == "g-mid")
+            .unwrap();
         assert_eq!(mid.members, vec![sid("g-leaf"), sid("g-root")]);
-        let posix = state.groups.iter().find(|g| g.id.as_str() == "g-posix").unwrap();
+        let posix = state
+            .groups
+            .iter()
+            .find(|g| g.id.as_str() == "g-posix")
+            .unwrap();
         assert_eq!(posix.members, vec![sid("u-dora")]);
         let user_ids: Vec<&str> = state.users.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(user_ids, ["u-ann", "u-bob", "u-dora"]);
         assert_eq!(state.deleted, vec![sid("u-gone")]);
-        let problems: Vec<(&str, &str)> =
-            state.issues.iter().map(|i| (i.entry.as_str(), i.problem.as_str())).collect();
+        let problems: Vec<(&str, &str)> = state
+            .issues
+            .iter()
+            .map(|i| (i.entry.as_str(), i.problem.as_str()))
+            .collect();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems.contains(&("cn=noid,dc=x", "no entryUUID (the id attribute)")));
         assert!(problems.contains(&("uid=bob,dc=x", "no email address")));
-        assert!(problems.iter().any(|(dn, p)| *dn == "uid=dup,dc=x" && p.starts_with("duplicate id u-ann")));
+        assert!(
+            problems
+                .iter()
+                .any(|(dn, p)| *dn == "uid=dup,dc=x" && p.starts_with("duplicate id u-ann"))
+        );
 
         let missing = assemble(&p, &["cn=nope,dc=x".into()], &[], &read, now()).unwrap_err();
         assert_eq!(missing, AssembleError::RootNotFound("cn=nope,dc=x".into()));
@@ -883,20 +1064,41 @@ mod tests {
             b
         };
         let guid = |n: u8| vec![n; 16];
-        let mut domain_users = RawEntry::from_text("CN=Domain Users,CN=Users,DC=x", [("cn", &["Domain Users"][..])]);
+        let mut domain_users = RawEntry::from_text(
+            "CN=Domain Users,CN=Users,DC=x",
+            [("cn", &["Domain Users"][..])],
+        );
         domain_users.push_all("objectGUID", [guid(0x81)]);
         domain_users.push_all("objectSid", [sid_bytes(513)]);
         let mut ann = RawEntry::from_text(
             "CN=Ann,CN=Users,DC=x",
-            [("mail", &["ann@x.com"][..]), ("primaryGroupID", &["513"][..]), ("userAccountControl", &["512"][..])],
+            [
+                ("mail", &["ann@x.com"][..]),
+                ("primaryGroupID", &["513"][..]),
+                ("userAccountControl", &["512"][..]),
+            ],
         );
         ann.push_all("objectGUID", [guid(0x82)]);
         ann.push_all("objectSid", [sid_bytes(1105)]);
-        let read = ReadEntries { groups: vec![domain_users], users: vec![ann], deleted: vec![] };
-        let state = assemble(&p, &["cn=domain users,cn=users,dc=x".into()], &[], &read, now()).unwrap();
+        let read = ReadEntries {
+            groups: vec![domain_users],
+            users: vec![ann],
+            deleted: vec![],
+        };
+        let state = assemble(
+            &p,
+            &["cn=domain users,cn=users,dc=x".into()],
+            &[],
+            &read,
+            now(),
+        )
+        .unwrap();
         assert_eq!(state.users.len(), 1);
         assert_eq!(state.groups[0].members, vec![state.users[0].id.clone()]);
         assert!(state.users[0].enabled);
-        assert_eq!(state.users[0].id.as_str(), "82828282-8282-8282-8282-828282828282");
+        assert_eq!(
+            state.users[0].id.as_str(),
+            "82828282-8282-8282-8282-828282828282"
+        );
     }
 }

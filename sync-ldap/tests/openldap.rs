@@ -4,13 +4,15 @@
 //!
 //! Tests that change the directory (rename/move, add/delete) touch only their own entries
 //! (`cn=movers`, a fresh `uid=temp-…`), never what other tests read.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use ldap3::{LdapConnAsync, Mod, Scope, SearchEntry};
 use sync_core::{
-    DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId, SourceIssue,
+    DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId,
+    SourceIssue,
 };
 use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,8 +41,15 @@ fn group(cn: &str) -> String {
 
 /// ldaps:// with the fixture's CA, bound as the admin, roots cn=dropbox and cn=team-groups.
 fn config() -> LdapConfig {
-    let mut c = LdapConfig::new(env("TEAMSYNC_SLAPD_LDAPS_URL"), base(), Profile::open_ldap())
-        .with_bind(env("TEAMSYNC_SLAPD_BIND_DN"), BindPassword::new(env("TEAMSYNC_SLAPD_BIND_PW")));
+    let mut c = LdapConfig::new(
+        env("TEAMSYNC_SLAPD_LDAPS_URL"),
+        base(),
+        Profile::open_ldap(),
+    )
+    .with_bind(
+        env("TEAMSYNC_SLAPD_BIND_DN"),
+        BindPassword::new(env("TEAMSYNC_SLAPD_BIND_PW")),
+    );
     c.ca_file = Some(env("TEAMSYNC_SLAPD_CA").into());
     c.connect_timeout = Duration::from_secs(10);
     c.operation_timeout = Duration::from_secs(30);
@@ -55,27 +64,46 @@ async fn snapshot(c: LdapConfig) -> Result<DesiredState, sync_core::DirectoryErr
 
 /// A direct admin connection for lookups and changes (test code: plain ldap:// is fine here).
 async fn admin() -> ldap3::Ldap {
-    let (conn, mut ldap) = LdapConnAsync::new(&env("TEAMSYNC_SLAPD_URL")).await.expect("connect to slapd");
-    ldap3::drive!(conn);
-    ldap.simple_bind(&env("TEAMSYNC_SLAPD_BIND_DN"), &env("TEAMSYNC_SLAPD_BIND_PW"))
+    let (conn, mut ldap) = LdapConnAsync::new(&env("TEAMSYNC_SLAPD_URL"))
         .await
-        .unwrap()
-        .success()
-        .expect("admin bind");
+        .expect("connect to slapd");
+    ldap3::drive!(conn);
+    ldap.simple_bind(
+        &env("TEAMSYNC_SLAPD_BIND_DN"),
+        &env("TEAMSYNC_SLAPD_BIND_PW"),
+    )
+    .await
+    .unwrap()
+    .success()
+    .expect("admin bind");
     ldap
 }
 
 /// The entryUUID of the entry at `dn`.
 async fn uuid(ldap: &mut ldap3::Ldap, dn: &str) -> SourceId {
-    let (entries, _) =
-        ldap.search(dn, Scope::Base, "(objectClass=*)", vec!["entryUUID"]).await.unwrap().success().unwrap();
-    let entry = SearchEntry::construct(entries.into_iter().next().unwrap_or_else(|| panic!("{dn} not found")));
+    let (entries, _) = ldap
+        .search(dn, Scope::Base, "(objectClass=*)", vec!["entryUUID"])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let entry = SearchEntry::construct(
+        entries
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{dn} not found")),
+    );
     SourceId::new(&entry.attrs["entryUUID"][0]).unwrap()
 }
 
 /// The DN of the one entry matching `filter` (anywhere under the base).
 async fn find_dn(ldap: &mut ldap3::Ldap, filter: &str) -> String {
-    let (entries, _) = ldap.search(&base(), Scope::Subtree, filter, vec!["1.1"]).await.unwrap().success().unwrap();
+    let (entries, _) = ldap
+        .search(&base(), Scope::Subtree, filter, vec!["1.1"])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
     assert_eq!(entries.len(), 1, "{filter} should match one entry");
     SearchEntry::construct(entries.into_iter().next().unwrap()).dn
 }
@@ -121,17 +149,36 @@ impl Expect {
         let mut members: Vec<SourceId> = members.iter().map(|dn| self.id(dn)).collect();
         members.sort();
         let dn = group(cn);
-        DirectoryGroup { id: self.id(&dn), name: cn.into(), members, locator: Some(dn) }
+        DirectoryGroup {
+            id: self.id(&dn),
+            name: cn.into(),
+            members,
+            locator: Some(dn),
+        }
     }
 }
 
-const USERS: [&str; 11] = ["ann", "bob", "carol", "dave", "erin", "frank", "zoe", "gina", "ivan", "judy", "kim"];
-const GROUPS: [&str; 9] =
-    ["dropbox", "engineering", "backend", "platform", "unix", "design", "cycle-a", "cycle-b", "team-groups"];
+const USERS: [&str; 11] = [
+    "ann", "bob", "carol", "dave", "erin", "frank", "zoe", "gina", "ivan", "judy", "kim",
+];
+const GROUPS: [&str; 9] = [
+    "dropbox",
+    "engineering",
+    "backend",
+    "platform",
+    "unix",
+    "design",
+    "cycle-a",
+    "cycle-b",
+    "team-groups",
+];
 
 async fn expected_population() -> DesiredState {
-    let dns: Vec<String> =
-        USERS.iter().map(|u| people(u)).chain(GROUPS.iter().map(|g| group(g))).collect();
+    let dns: Vec<String> = USERS
+        .iter()
+        .map(|u| people(u))
+        .chain(GROUPS.iter().map(|g| group(g)))
+        .collect();
     let x = Expect::new(&dns).await;
     let (p, g) = (people, group);
     let mut users = vec![
@@ -151,7 +198,17 @@ async fn expected_population() -> DesiredState {
     let mut groups = vec![
         x.group(
             "dropbox",
-            &[p("ann"), p("erin"), p("frank"), p("zoe"), p("gina"), g("engineering"), g("unix"), g("design"), g("cycle-a")],
+            &[
+                p("ann"),
+                p("erin"),
+                p("frank"),
+                p("zoe"),
+                p("gina"),
+                g("engineering"),
+                g("unix"),
+                g("design"),
+                g("cycle-a"),
+            ],
         ),
         x.group("engineering", &[g("backend"), p("carol")]),
         x.group("backend", &[g("platform"), p("dave")]),
@@ -164,7 +221,11 @@ async fn expected_population() -> DesiredState {
     ];
     groups.sort_by(|a, b| a.id.cmp(&b.id));
     let mut issues = vec![
-        SourceIssue { entry: p("dave"), problem: "no email address".into(), id: Some(x.id(&p("dave"))) },
+        SourceIssue {
+            entry: p("dave"),
+            problem: "no email address".into(),
+            id: Some(x.id(&p("dave"))),
+        },
         SourceIssue {
             entry: p("gina"),
             problem: gina_problem(),
@@ -231,7 +292,10 @@ async fn wrong_password_is_a_bind_error() {
     c.bind_password = Some(BindPassword::new("wrong"));
     let err = snapshot(c).await.expect_err("bad password");
     assert_eq!(err.kind, DirectoryErrorKind::Bind, "{err}");
-    assert!(!err.message.contains("wrong"), "the password must not be echoed: {err}");
+    assert!(
+        !err.message.contains("wrong"),
+        "the password must not be echoed: {err}"
+    );
 }
 
 #[tokio::test]
@@ -249,19 +313,41 @@ async fn extra_user_filter_narrows_users_not_groups() {
     c.extra_user_filter = Some("(mail=*@example.org)".into());
     let state = snapshot(c).await.unwrap();
     let full = expected_population().await;
-    let dropped: HashSet<SourceId> =
-        full.users.iter().filter(|u| !u.email.ends_with("@example.org")).map(|u| u.id.clone()).collect();
+    let dropped: HashSet<SourceId> = full
+        .users
+        .iter()
+        .filter(|u| !u.email.ends_with("@example.org"))
+        .map(|u| u.id.clone())
+        .collect();
     assert_eq!(dropped.len(), 2, "dave and gina");
-    let users: Vec<_> = full.users.iter().filter(|u| !dropped.contains(&u.id)).cloned().collect();
+    let users: Vec<_> = full
+        .users
+        .iter()
+        .filter(|u| !dropped.contains(&u.id))
+        .cloned()
+        .collect();
     let groups: Vec<_> = full
         .groups
         .iter()
         .map(|g| DirectoryGroup {
-            members: g.members.iter().filter(|m| !dropped.contains(*m)).cloned().collect(),
+            members: g
+                .members
+                .iter()
+                .filter(|m| !dropped.contains(*m))
+                .cloned()
+                .collect(),
             ..g.clone()
         })
         .collect();
-    assert_eq!(state, DesiredState { users, groups, issues: vec![], ..full });
+    assert_eq!(
+        state,
+        DesiredState {
+            users,
+            groups,
+            issues: vec![],
+            ..full
+        }
+    );
 }
 
 #[tokio::test]
@@ -269,12 +355,16 @@ async fn size_limited_read_fails_as_incomplete() {
     let mut c = config();
     c.bind_dn = Some(env("TEAMSYNC_SLAPD_LIMITED_DN"));
     c.bind_password = Some(BindPassword::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
-    let err = snapshot(c.clone()).await.expect_err("a size limit of 5 must fail the read");
+    let err = snapshot(c.clone())
+        .await
+        .expect_err("a size limit of 5 must fail the read");
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     assert!(err.message.contains("size limit"), "{err}");
     // Pages of 2: the limit strikes on the third page, after entries were already handed out.
     c.page_size = 2;
-    let err = snapshot(c).await.expect_err("a limit hit on a later page must fail the read too");
+    let err = snapshot(c)
+        .await
+        .expect_err("a limit hit on a later page must fail the read too");
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     assert!(err.message.contains("size limit"), "{err}");
 }
@@ -295,7 +385,9 @@ async fn small_pages_read_the_same() {
 async fn cutting_proxy(limit: usize, stall: bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let upstream = env("TEAMSYNC_SLAPD_LDAPS_URL").trim_start_matches("ldaps://").to_owned();
+    let upstream = env("TEAMSYNC_SLAPD_LDAPS_URL")
+        .trim_start_matches("ldaps://")
+        .to_owned();
     tokio::spawn(async move {
         let (mut client, _) = listener.accept().await.unwrap();
         let mut server = TcpStream::connect(upstream).await.unwrap();
@@ -344,7 +436,9 @@ async fn cutting_proxy(limit: usize, stall: bool) -> String {
 async fn connection_dropped_mid_read_fails_as_incomplete() {
     let mut c = config();
     c.url = cutting_proxy(60_000, false).await;
-    let err = snapshot(c).await.expect_err("a dropped connection must fail the read");
+    let err = snapshot(c)
+        .await
+        .expect_err("a dropped connection must fail the read");
     assert_eq!(err.kind, DirectoryErrorKind::Incomplete, "{err}");
     // Cut inside the paged user read, after the groups were read.
     assert!(err.message.contains("objectClass=inetOrgPerson"), "{err}");
@@ -372,7 +466,9 @@ async fn silent_server_hits_the_connect_timeout() {
     let mut c = config();
     c.url = format!("ldaps://127.0.0.1:{port}");
     c.connect_timeout = Duration::from_millis(500);
-    let err = snapshot(c).await.expect_err("a silent server must time out");
+    let err = snapshot(c)
+        .await
+        .expect_err("a silent server must time out");
     assert_eq!(err.kind, DirectoryErrorKind::Connect, "{err}");
     assert!(err.message.contains("timeout"), "{err}");
 }
@@ -388,10 +484,17 @@ async fn missing_and_duplicate_ids_are_issues() {
     let id = |s: &str| SourceId::new(s).unwrap();
     assert_eq!(state.user_roots, vec![id("id-dropbox")]);
     let mut expected_issues = vec![
-        SourceIssue { entry: people("dave"), problem: "no description (the id attribute)".into(), id: None },
+        SourceIssue {
+            entry: people("dave"),
+            problem: "no description (the id attribute)".into(),
+            id: None,
+        },
         SourceIssue {
             entry: people("frank"),
-            problem: format!("duplicate id id-dup, already used by {}; this entry is ignored", people("erin")),
+            problem: format!(
+                "duplicate id id-dup, already used by {}; this entry is ignored",
+                people("erin")
+            ),
             id: Some(id("id-dup")),
         },
         SourceIssue {
@@ -405,10 +508,21 @@ async fn missing_and_duplicate_ids_are_issues() {
     let users: Vec<&str> = state.users.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(
         users,
-        ["id-ann", "id-bob", "id-carol", "id-dup", "id-gina", "id-ivan", "id-judy", "id-kim", "id-zoe"]
+        [
+            "id-ann", "id-bob", "id-carol", "id-dup", "id-gina", "id-ivan", "id-judy", "id-kim",
+            "id-zoe"
+        ]
     );
-    let backend = state.groups.iter().find(|g| g.id.as_str() == "id-backend").unwrap();
-    assert_eq!(backend.members, vec![id("id-platform")], "dave has no id: not a member");
+    let backend = state
+        .groups
+        .iter()
+        .find(|g| g.id.as_str() == "id-backend")
+        .unwrap();
+    assert_eq!(
+        backend.members,
+        vec![id("id-platform")],
+        "dave has no id: not a member"
+    );
 }
 
 /// Rename (modrdn) and move (new superior) keep the entryUUID: the same ids come back with
@@ -432,26 +546,54 @@ async fn renamed_and_moved_users_keep_their_ids() {
     assert_eq!(ids, want);
 
     let new_rdn = format!("uid=leo-{}", std::process::id());
-    ldap.modifydn(&leo_dn, &new_rdn, true, None).await.unwrap().success().unwrap();
+    ldap.modifydn(&leo_dn, &new_rdn, true, None)
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
     let staff = format!("ou=staff,{}", base());
-    ldap.modifydn(&mia_dn, "uid=mia", true, Some(&staff)).await.unwrap().success().unwrap();
+    ldap.modifydn(&mia_dn, "uid=mia", true, Some(&staff))
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
     let after = snapshot(c.clone()).await;
 
     // Put them back before asserting, so a failure leaves the population as it was.
     let leo_now = format!("{new_rdn},ou=people,{}", base());
     let mia_now = format!("uid=mia,{staff}");
-    ldap.modifydn(&leo_now, "uid=leo", true, None).await.unwrap().success().unwrap();
+    ldap.modifydn(&leo_now, "uid=leo", true, None)
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
     let people_ou = format!("ou=people,{}", base());
-    ldap.modifydn(&mia_now, "uid=mia", true, Some(&people_ou)).await.unwrap().success().unwrap();
+    ldap.modifydn(&mia_now, "uid=mia", true, Some(&people_ou))
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
 
     let after = after.unwrap();
-    let locator = |id: &SourceId| after.users.iter().find(|u| &u.id == id).and_then(|u| u.locator.clone());
+    let locator = |id: &SourceId| {
+        after
+            .users
+            .iter()
+            .find(|u| &u.id == id)
+            .and_then(|u| u.locator.clone())
+    };
     assert_eq!(locator(&leo_id).as_deref(), Some(leo_now.as_str()));
     assert_eq!(locator(&mia_id).as_deref(), Some(mia_now.as_str()));
     assert_eq!(after.groups.len(), 1);
-    assert_eq!(after.groups[0].members, want, "refint kept both in cn=movers");
+    assert_eq!(
+        after.groups[0].members, want,
+        "refint kept both in cn=movers"
+    );
     let leo = after.users.iter().find(|u| u.id == leo_id).unwrap();
-    assert_eq!(leo.attributes.get("uid").map(String::as_str), Some(format!("leo-{}", std::process::id()).as_str()));
+    assert_eq!(
+        leo.attributes.get("uid").map(String::as_str),
+        Some(format!("leo-{}", std::process::id()).as_str())
+    );
 }
 
 /// OpenLDAP keeps no tombstones: a deleted user is found by looking up the ids synced before.
@@ -482,7 +624,13 @@ async fn deleted_user_is_found_through_known_ids() {
     want.sort();
     assert_eq!(state.deleted, want);
     let full = expected_population().await;
-    assert_eq!(DesiredState { deleted: vec![], ..state }, full);
+    assert_eq!(
+        DesiredState {
+            deleted: vec![],
+            ..state
+        },
+        full
+    );
 }
 
 /// A live change (ldapadd/ldapmodify, memberof overlay running) is seen by the next snapshot.
@@ -506,17 +654,33 @@ async fn live_membership_change_is_seen() {
     c.user_root_dns = vec![live.clone()];
     c.group_root_dns = vec![];
     let before = snapshot(c.clone()).await;
-    ldap.modify(&live, vec![Mod::Add("member", [henry.as_str()].into())]).await.unwrap().success().unwrap();
+    ldap.modify(&live, vec![Mod::Add("member", [henry.as_str()].into())])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
     let after = snapshot(c).await;
     ldap.delete(&live).await.unwrap().success().unwrap();
 
     let henry_id = uuid(&mut ldap, &henry).await;
     let ann_id = uuid(&mut ldap, &ann).await;
     let before = before.unwrap();
-    assert_eq!(before.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), vec![ann_id.clone()]);
+    assert_eq!(
+        before
+            .users
+            .iter()
+            .map(|u| u.id.clone())
+            .collect::<Vec<_>>(),
+        vec![ann_id.clone()]
+    );
     let after = after.unwrap();
     let mut want = vec![ann_id, henry_id.clone()];
     want.sort();
     assert_eq!(after.groups[0].members, want);
-    assert!(after.users.iter().any(|u| u.id == henry_id && u.email == "henry@example.org"));
+    assert!(
+        after
+            .users
+            .iter()
+            .any(|u| u.id == henry_id && u.email == "henry@example.org")
+    );
 }
