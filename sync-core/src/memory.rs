@@ -545,25 +545,8 @@ impl TeamStore for MemoryTeam {
 
     async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
         let mut t = self.lock();
-        t.count(Call::AddGroupMembers);
-        if members.len() > self.limits.group_members_per_call {
-            return Err(StoreError::permanent("too many members in one call"));
-        }
-        let gi = t.resolve_group(group)?;
-        let mut ids = Vec::with_capacity(members.len());
-        for r in members {
-            let i = t.resolve(r).map_err(|_| StoreError::not_found("users_not_found", format!("no team member {r}")))?;
-            let subject = t.subject(i);
-            t.fault(Call::AddGroupMembers, &subject)?;
-            if t.member(i).status.is_removed() {
-                return Err(StoreError::not_found("members_not_in_team", format!("{r} is not on the team")));
-            }
-            ids.push(t.member(i).team_member_id.clone());
-        }
+        let (gi, ids) = t.group_change(Call::AddGroupMembers, self.limits, group, members, true)?;
         let g = t.groups[gi].as_mut().unwrap_or_else(|| unreachable!("resolved"));
-        if g.management_type == ManagementType::SystemManaged {
-            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be changed"));
-        }
         if ids.iter().any(|id| g.members.contains(id)) {
             return Err(StoreError::conflict("duplicate_user", "a member is already in the group"));
         }
@@ -573,27 +556,46 @@ impl TeamStore for MemoryTeam {
 
     async fn remove_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
         let mut t = self.lock();
-        t.count(Call::RemoveGroupMembers);
-        if members.len() > self.limits.group_members_per_call {
-            return Err(StoreError::permanent("too many members in one call"));
-        }
-        let gi = t.resolve_group(group)?;
-        let mut ids = Vec::with_capacity(members.len());
-        for r in members {
-            let i = t.resolve(r).map_err(|_| StoreError::not_found("users_not_found", format!("no team member {r}")))?;
-            let subject = t.subject(i);
-            t.fault(Call::RemoveGroupMembers, &subject)?;
-            ids.push(t.member(i).team_member_id.clone());
-        }
+        let (gi, ids) = t.group_change(Call::RemoveGroupMembers, self.limits, group, members, false)?;
         let g = t.groups[gi].as_mut().unwrap_or_else(|| unreachable!("resolved"));
-        if g.management_type == ManagementType::SystemManaged {
-            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be changed"));
-        }
         if ids.iter().any(|id| !g.members.contains(id)) {
             return Err(StoreError::conflict("member_not_in_group", "a member is not in the group"));
         }
         g.members.retain(|m| !ids.contains(m));
         Ok(())
+    }
+}
+
+impl Team {
+    /// The checks both group member changes share: batch size, the group, each member (live
+    /// members only when adding), system-managed groups. Returns the group and the member ids.
+    fn group_change(
+        &mut self,
+        call: Call,
+        limits: StoreLimits,
+        group: &GroupRef,
+        members: &[MemberRef],
+        adding: bool,
+    ) -> Result<(usize, Vec<String>), StoreError> {
+        self.count(call);
+        if members.len() > limits.group_members_per_call {
+            return Err(StoreError::permanent("too many members in one call"));
+        }
+        let gi = self.resolve_group(group)?;
+        let mut ids = Vec::with_capacity(members.len());
+        for r in members {
+            let i = self.resolve(r).map_err(|_| StoreError::not_found("users_not_found", format!("no team member {r}")))?;
+            let subject = self.subject(i);
+            self.fault(call, &subject)?;
+            if adding && self.member(i).status.is_removed() {
+                return Err(StoreError::not_found("members_not_in_team", format!("{r} is not on the team")));
+            }
+            ids.push(self.member(i).team_member_id.clone());
+        }
+        if self.groups[gi].as_ref().is_some_and(|g| g.management_type == ManagementType::SystemManaged) {
+            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be changed"));
+        }
+        Ok((gi, ids))
     }
 }
 
