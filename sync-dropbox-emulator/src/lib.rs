@@ -25,7 +25,8 @@
 //! Admin routes (no auth; the emulator listens on loopback): `GET /__emulator/state`,
 //! `GET /__emulator/calls`, `POST /__emulator/calls/reset`, `POST /__emulator/seed` (a
 //! [`TeamSeed`] JSON), `POST /__emulator/faults` (a [`Faults`] JSON; empty body clears),
-//! `POST /__emulator/authorization_code`, `POST /__emulator/token` (`{"scopes":[...]}` → a
+//! `POST /__emulator/accept_invitations` (`{"emails":[...]}`, empty or no body: everyone
+//! invited), `POST /__emulator/authorization_code`, `POST /__emulator/token` (`{"scopes":[...]}` → a
 //! non-expiring token with those scopes), `GET /__emulator/health`.
 #![warn(missing_docs)]
 
@@ -241,6 +242,15 @@ impl Emulator {
             .team
             .load_seed(state, true, SystemTime::now())
             .map_err(EmulatorError::InvalidSeed)
+    }
+
+    /// Invited members accept their invitation and become active (those with these emails,
+    /// or every invited member when `emails` is empty). Returns how many changed.
+    pub fn accept_invitations(&self, emails: &[&str]) -> usize {
+        self.shared
+            .lock()
+            .team
+            .accept_invitations(emails, SystemTime::now())
     }
 
     /// Replaces the faults (and restarts the rate-limit window).

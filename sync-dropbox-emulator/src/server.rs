@@ -497,6 +497,19 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response
             let token = shared.lock().auth.token_with_scopes(&scopes);
             json_response(200, &json!({ "access_token": token }))
         }
+        (&Method::POST, "/__emulator/accept_invitations") => {
+            let emails: Vec<String> = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("emails").cloned())
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let emails: Vec<&str> = emails.iter().map(String::as_str).collect();
+            let accepted = shared
+                .lock()
+                .team
+                .accept_invitations(&emails, SystemTime::now());
+            json_response(200, &json!({ "accepted": accepted }))
+        }
         (&Method::GET, "/__emulator/health") => json_response(200, &json!({"ok": true})),
         _ => text_response(404, format!("Unknown admin endpoint {method} {path}")),
     }

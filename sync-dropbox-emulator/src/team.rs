@@ -737,6 +737,28 @@ impl Team {
         Ok(())
     }
 
+    /// Invited members accept their invitation and become active, as they would by clicking
+    /// the link in Dropbox's email: those with these emails, or all when `emails` is empty.
+    /// Returns how many changed.
+    pub(crate) fn accept_invitations(&mut self, emails: &[&str], now: SystemTime) -> usize {
+        let targets: Vec<usize> = if emails.is_empty() {
+            (0..self.members.len())
+                .filter(|&i| self.members[i].status == MemberStatus::Invited)
+                .collect()
+        } else {
+            emails
+                .iter()
+                .filter_map(|e| self.member_by_email.get(&e.to_lowercase()).copied())
+                .filter(|&i| self.members[i].status == MemberStatus::Invited)
+                .collect()
+        };
+        for &idx in &targets {
+            self.set_status(idx, MemberStatus::Active);
+            self.members[idx].joined_on = Some(now);
+        }
+        targets.len()
+    }
+
     /// A page of members in team order, from position `start`.
     pub(crate) fn members_page(&self, start: usize, limit: usize, include_removed: bool) -> Page {
         let eligible = |m: &Member| include_removed || m.status != MemberStatus::Removed;

@@ -705,6 +705,53 @@ async fn token_endpoint_faults_only_when_asked() {
 }
 
 #[tokio::test]
+async fn invited_members_can_accept_and_then_be_suspended() {
+    let (emu, api) = start(quiet_jobs()).await;
+    api.ok(
+        "team/members/add_v2",
+        json!({"new_members": [new_member("x@acme.test"), new_member("y@acme.test")]}),
+    )
+    .await;
+    assert_eq!(emu.accept_invitations(&["X@acme.test"]), 1);
+    let info = api
+        .ok(
+            "team/members/get_info_v2",
+            json!({"members": [email("x@acme.test")]}),
+        )
+        .await;
+    let profile = &info["members_info"][0]["profile"];
+    assert_eq!(profile["status"][".tag"], "active");
+    assert!(
+        profile["joined_on"].is_string() && profile["account_id"].as_str().unwrap().len() == 40
+    );
+    assert_eq!(
+        api.call(
+            "team/members/suspend",
+            json!({"user": email("x@acme.test")})
+        )
+        .await
+        .status,
+        200
+    );
+    let http = reqwest::Client::new();
+    let all: Value = http
+        .post(format!("{}/__emulator/accept_invitations", api.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["accepted"], 2, "y and the seeded invitee");
+    assert!(
+        emu.state()
+            .members
+            .iter()
+            .all(|m| m.status != MemberStatus::Invited)
+    );
+}
+
+#[tokio::test]
 async fn latency_and_jitter_delay_but_do_not_break_calls() {
     let faults = Faults {
         latency_ms: 5,
