@@ -10,8 +10,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use sync_core::{ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Policy, SourceId, TeamStore};
-use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions};
+use sync_core::{
+    ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Policy, SourceId, TeamStore,
+};
+use sync_dropbox::{
+    ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
+};
 use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults};
 
 /// `users` users over `groups` groups under one root: user `i` is in group `i % groups`, and
@@ -22,7 +26,12 @@ fn directory(users: usize, groups: usize) -> DesiredState {
     let mut members: Vec<Vec<SourceId>> = vec![Vec::new(); groups];
     let people: Vec<DirectoryUser> = (0..users)
         .map(|i| {
-            let user = DirectoryUser::new(id(format!("u{i:06}")), format!("user{i:06}@example.com"), format!("Given{i}"), format!("Sur{i}"));
+            let user = DirectoryUser::new(
+                id(format!("u{i:06}")),
+                format!("user{i:06}@example.com"),
+                format!("Given{i}"),
+                format!("Sur{i}"),
+            );
             members[i % groups].push(user.id.clone());
             if i % 7 == 0 {
                 members[(i + 1) % groups].push(user.id.clone());
@@ -33,30 +42,73 @@ fn directory(users: usize, groups: usize) -> DesiredState {
     let mut all: Vec<DirectoryGroup> = members
         .into_iter()
         .enumerate()
-        .map(|(g, members)| DirectoryGroup { id: id(format!("g{g:04}")), name: format!("Team {g:04}"), members, locator: None })
+        .map(|(g, members)| DirectoryGroup {
+            id: id(format!("g{g:04}")),
+            name: format!("Team {g:04}"),
+            members,
+            locator: None,
+        })
         .collect();
-    all.push(DirectoryGroup { id: root.clone(), name: "Dropbox users".into(), members: all.iter().map(|g| g.id.clone()).collect(), locator: None });
-    DesiredState { user_roots: vec![root], users: people, groups: all, ..DesiredState::default() }
+    all.push(DirectoryGroup {
+        id: root.clone(),
+        name: "Dropbox users".into(),
+        members: all.iter().map(|g| g.id.clone()).collect(),
+        locator: None,
+    });
+    DesiredState {
+        user_roots: vec![root],
+        users: people,
+        groups: all,
+        ..DesiredState::default()
+    }
 }
 
 /// The fewest calls per route a run can make, given the batch limits and page size.
-fn minimum_calls(desired: &DesiredState, first_run: bool, page_size: usize, group_batch: usize) -> BTreeMap<&'static str, u64> {
+fn minimum_calls(
+    desired: &DesiredState,
+    first_run: bool,
+    page_size: usize,
+    group_batch: usize,
+) -> BTreeMap<&'static str, u64> {
     let users = desired.users.len();
-    let synced: Vec<&DirectoryGroup> = desired.groups.iter().filter(|g| g.id.as_str() != "root").collect();
+    let synced: Vec<&DirectoryGroup> = desired
+        .groups
+        .iter()
+        .filter(|g| g.id.as_str() != "root")
+        .collect();
     let mut min = BTreeMap::new();
     let team_members = if first_run { 0 } else { users };
     let team_groups = if first_run { 0 } else { synced.len() };
     min.insert("team/members/list_v2", 1);
-    min.insert("team/members/list/continue_v2", (team_members.div_ceil(page_size).max(1) - 1) as u64);
+    min.insert(
+        "team/members/list/continue_v2",
+        (team_members.div_ceil(page_size).max(1) - 1) as u64,
+    );
     min.insert("team/groups/list", 1);
-    min.insert("team/groups/list/continue", (team_groups.div_ceil(page_size).max(1) - 1) as u64);
+    min.insert(
+        "team/groups/list/continue",
+        (team_groups.div_ceil(page_size).max(1) - 1) as u64,
+    );
     min.insert("team/groups/members/list", team_groups as u64);
-    let member_pages: usize = if first_run { 0 } else { synced.iter().map(|g| g.members.len().div_ceil(page_size).max(1) - 1).sum() };
+    let member_pages: usize = if first_run {
+        0
+    } else {
+        synced
+            .iter()
+            .map(|g| g.members.len().div_ceil(page_size).max(1) - 1)
+            .sum()
+    };
     min.insert("team/groups/members/list/continue", member_pages as u64);
     if first_run {
         min.insert("team/members/add_v2", users.div_ceil(20) as u64);
         min.insert("team/groups/create", synced.len() as u64);
-        min.insert("team/groups/members/add", synced.iter().map(|g| g.members.len().div_ceil(group_batch) as u64).sum());
+        min.insert(
+            "team/groups/members/add",
+            synced
+                .iter()
+                .map(|g| g.members.len().div_ceil(group_batch) as u64)
+                .sum(),
+        );
     }
     min
 }
@@ -73,12 +125,22 @@ async fn run_once(emu: &Emulator, store: &DropboxTeam, desired: &DesiredState) -
     let started = Instant::now();
     let actual = store.snapshot().await.expect("snapshot");
     let plan = sync_core::plan(desired, &actual, &Policy::default()).expect("plan");
-    let outcome = sync_core::apply(&plan, store, &ApplyOptions::default()).await.expect("apply");
-    Run { wall: started.elapsed(), planned: plan.operations.len(), failed: outcome.failed + outcome.skipped, calls: emu.call_counts() }
+    let outcome = sync_core::apply(&plan, store, &ApplyOptions::default())
+        .await
+        .expect("apply");
+    Run {
+        wall: started.elapsed(),
+        planned: plan.operations.len(),
+        failed: outcome.failed + outcome.skipped,
+        calls: emu.call_counts(),
+    }
 }
 
 fn print_run(title: &str, run: &Run, minimum: &BTreeMap<&'static str, u64>) {
-    println!("\n{title}: {:.2?} wall, {} operations planned, {} failed or skipped", run.wall, run.planned, run.failed);
+    println!(
+        "\n{title}: {:.2?} wall, {} operations planned, {} failed or skipped",
+        run.wall, run.planned, run.failed
+    );
     println!("  {:<40} {:>8} {:>8}", "route", "calls", "minimum");
     let mut routes: Vec<&str> = run.calls.keys().map(String::as_str).collect();
     routes.extend(minimum.keys().copied());
@@ -87,7 +149,10 @@ fn print_run(title: &str, run: &Run, minimum: &BTreeMap<&'static str, u64>) {
     let (mut total, mut total_min) = (0, 0);
     for route in routes {
         let calls = run.calls.get(route).copied().unwrap_or(0);
-        let min = minimum.get(route).map(u64::to_string).unwrap_or_else(|| "-".into());
+        let min = minimum
+            .get(route)
+            .map(u64::to_string)
+            .unwrap_or_else(|| "-".into());
         total += calls;
         total_min += minimum.get(route).copied().unwrap_or(0);
         println!("  {route:<40} {calls:>8} {min:>8}");
@@ -96,31 +161,58 @@ fn print_run(title: &str, run: &Run, minimum: &BTreeMap<&'static str, u64>) {
 }
 
 async fn scenario(users: usize, groups: usize, latency_ms: u64) {
-    let emu = Emulator::start(EmulatorConfig::default()).await.expect("emulator starts");
-    emu.set_faults(Faults { latency_ms, ..Faults::default() });
-    let client = DropboxClient::new(ClientConfig::with_base_url(emu.base_url()), Credentials::access_token(emu.access_token()))
-        .expect("client");
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    emu.set_faults(Faults {
+        latency_ms,
+        ..Faults::default()
+    });
+    let client = DropboxClient::new(
+        ClientConfig::with_base_url(emu.base_url()),
+        Credentials::access_token(emu.access_token()),
+    )
+    .expect("client");
     let options = TeamOptions {
-        job_polling: JobPolling { first_delay: Duration::from_millis(20), max_delay: Duration::from_millis(500), max_wait: Duration::from_secs(300) },
+        job_polling: JobPolling {
+            first_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(500),
+            max_wait: Duration::from_secs(300),
+        },
         ..TeamOptions::default()
     };
     let store = DropboxTeam::with_options(client, options);
     let limits = store.limits();
     let desired = directory(users, groups);
-    let memberships: usize = desired.groups.iter().filter(|g| g.id.as_str() != "root").map(|g| g.members.len()).sum();
+    let memberships: usize = desired
+        .groups
+        .iter()
+        .filter(|g| g.id.as_str() != "root")
+        .map(|g| g.members.len())
+        .sum();
     println!(
         "\n=== {users} users, {groups} groups ({memberships} memberships), {latency_ms} ms latency per call, concurrency {}, {} invites/call, {} group members/call ===",
         limits.max_concurrency, limits.invites_per_call, limits.group_members_per_call
     );
     let page = options.page_size as usize;
     let first = run_once(&emu, &store, &desired).await;
-    print_run("initial provisioning", &first, &minimum_calls(&desired, true, page, limits.group_members_per_call));
+    print_run(
+        "initial provisioning",
+        &first,
+        &minimum_calls(&desired, true, page, limits.group_members_per_call),
+    );
     let second = run_once(&emu, &store, &desired).await;
-    print_run("second run (no-op)", &second, &minimum_calls(&desired, false, page, limits.group_members_per_call));
+    print_run(
+        "second run (no-op)",
+        &second,
+        &minimum_calls(&desired, false, page, limits.group_members_per_call),
+    );
     let writes: u64 = second
         .calls
         .iter()
-        .filter(|(r, _)| !(r.contains("list") || r.contains("get_info") || r.contains("job_status")))
+        .filter(|(r, _)| {
+            !(r.contains("list") || r.contains("get_info") || r.contains("job_status"))
+        })
         .map(|(_, n)| n)
         .sum();
     println!("  write calls in the second run: {writes}");
@@ -129,7 +221,10 @@ async fn scenario(users: usize, groups: usize, latency_ms: u64) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     runtime.block_on(async {
         if quick {
             scenario(2_000, 50, 0).await;

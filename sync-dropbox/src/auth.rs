@@ -37,8 +37,17 @@ impl Credentials {
     }
 
     /// A refresh token with the app key and, for apps that have one, the app secret.
-    pub fn refresh_token(refresh_token: impl Into<Secret>, app_key: impl Into<String>, app_secret: Option<Secret>) -> Self {
-        Self::RefreshToken { refresh_token: refresh_token.into(), app_key: app_key.into(), app_secret, access_token: None }
+    pub fn refresh_token(
+        refresh_token: impl Into<Secret>,
+        app_key: impl Into<String>,
+        app_secret: Option<Secret>,
+    ) -> Self {
+        Self::RefreshToken {
+            refresh_token: refresh_token.into(),
+            app_key: app_key.into(),
+            app_secret,
+            access_token: None,
+        }
     }
 }
 
@@ -68,7 +77,9 @@ pub(crate) struct TokenSource {
 
 impl std::fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSource").field("credentials", &self.credentials).finish_non_exhaustive()
+        f.debug_struct("TokenSource")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +89,14 @@ impl TokenSource {
             Credentials::AccessToken(token) => Some(token.clone()),
             Credentials::RefreshToken { access_token, .. } => access_token.clone(),
         };
-        Self { credentials, cache: Mutex::new(CachedToken { token, refresh_at: None }), refresh_margin }
+        Self {
+            credentials,
+            cache: Mutex::new(CachedToken {
+                token,
+                refresh_at: None,
+            }),
+            refresh_margin,
+        }
     }
 
     pub(crate) fn can_refresh(&self) -> bool {
@@ -86,7 +104,11 @@ impl TokenSource {
     }
 
     /// The token to send now, refreshing first when it is missing or about to expire.
-    pub(crate) async fn bearer(&self, http: &reqwest::Client, token_url: &str) -> Result<Secret, DropboxError> {
+    pub(crate) async fn bearer(
+        &self,
+        http: &reqwest::Client,
+        token_url: &str,
+    ) -> Result<Secret, DropboxError> {
         let mut cache = self.cache.lock().await;
         let fresh = cache.refresh_at.is_none_or(|at| Instant::now() < at);
         match &cache.token {
@@ -117,8 +139,17 @@ impl TokenSource {
         token_url: &str,
     ) -> Result<Secret, DropboxError> {
         const ROUTE: &str = "oauth2/token";
-        let Credentials::RefreshToken { refresh_token, app_key, app_secret, .. } = &self.credentials else {
-            return Err(DropboxError::Auth { route: ROUTE.to_owned(), tag: "no_refresh_token".to_owned() });
+        let Credentials::RefreshToken {
+            refresh_token,
+            app_key,
+            app_secret,
+            ..
+        } = &self.credentials
+        else {
+            return Err(DropboxError::Auth {
+                route: ROUTE.to_owned(),
+                tag: "no_refresh_token".to_owned(),
+            });
         };
         let mut form = vec![
             ("grant_type", "refresh_token"),
@@ -137,12 +168,24 @@ impl TokenSource {
         let status = response.status().as_u16();
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         let retry_after = header(&response, reqwest::header::RETRY_AFTER);
-        let body = response.bytes().await.map_err(|e| crate::client::transport_error(ROUTE, &e))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| crate::client::transport_error(ROUTE, &e))?;
         if status != 200 {
-            return Err(classify_response(ROUTE, status, content_type.as_deref(), retry_after.as_deref(), &body));
+            return Err(classify_response(
+                ROUTE,
+                status,
+                content_type.as_deref(),
+                retry_after.as_deref(),
+                &body,
+            ));
         }
-        let answer: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| DropboxError::Decode { route: ROUTE.to_owned(), message: e.to_string() })?;
+        let answer: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| DropboxError::Decode {
+                route: ROUTE.to_owned(),
+                message: e.to_string(),
+            })?;
         let token = Secret::new(answer.access_token);
         cache.refresh_at = answer.expires_in.map(|secs| {
             let lifetime = Duration::from_secs(secs);
@@ -151,11 +194,21 @@ impl TokenSource {
             Instant::now() + lifetime - self.refresh_margin.min(lifetime / 2)
         });
         cache.token = Some(token.clone());
-        tracing::debug!(expires_in = answer.expires_in, "refreshed the Dropbox access token");
+        tracing::debug!(
+            expires_in = answer.expires_in,
+            "refreshed the Dropbox access token"
+        );
         Ok(token)
     }
 }
 
-pub(crate) fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+pub(crate) fn header(
+    response: &reqwest::Response,
+    name: reqwest::header::HeaderName,
+) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

@@ -95,7 +95,10 @@ impl Default for ClientConfig {
 impl ClientConfig {
     /// The defaults with another base URL (the emulator, a proxy).
     pub fn with_base_url(base_url: impl Into<String>) -> Self {
-        Self { base_url: base_url.into(), ..Self::default() }
+        Self {
+            base_url: base_url.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -134,7 +137,10 @@ pub(crate) fn transport_error(route: &str, error: &reqwest::Error) -> DropboxErr
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    DropboxError::Transport { route: route.to_owned(), message }
+    DropboxError::Transport {
+        route: route.to_owned(),
+        message,
+    }
 }
 
 impl DropboxClient {
@@ -142,7 +148,9 @@ impl DropboxClient {
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self, DropboxError> {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(DropboxError::Config(format!("base URL {base_url:?} must start with http:// or https://")));
+            return Err(DropboxError::Config(format!(
+                "base URL {base_url:?} must start with http:// or https://"
+            )));
         }
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
@@ -158,26 +166,32 @@ impl DropboxClient {
         builder = match &config.proxy {
             ProxySetting::FromEnvironment => builder,
             ProxySetting::Disabled => builder.no_proxy(),
-            ProxySetting::Url(url) => builder.proxy(
-                reqwest::Proxy::all(url).map_err(|_| DropboxError::Config("the proxy URL is not a valid URL".to_owned()))?,
-            ),
+            ProxySetting::Url(url) => builder.proxy(reqwest::Proxy::all(url).map_err(|_| {
+                DropboxError::Config("the proxy URL is not a valid URL".to_owned())
+            })?),
         };
         if let Some(ca) = &config.ca {
             let pem = match ca {
                 CaSource::Pem(pem) => pem.clone(),
-                CaSource::File(path) => std::fs::read(path)
-                    .map_err(|e| DropboxError::Config(format!("reading CA file {}: {e}", path.display())))?,
+                CaSource::File(path) => std::fs::read(path).map_err(|e| {
+                    DropboxError::Config(format!("reading CA file {}: {e}", path.display()))
+                })?,
             };
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| DropboxError::Config(format!("CA certificates are not valid PEM: {e}")))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                DropboxError::Config(format!("CA certificates are not valid PEM: {e}"))
+            })?;
             if certificates.is_empty() {
-                return Err(DropboxError::Config("the CA PEM holds no certificate".to_owned()));
+                return Err(DropboxError::Config(
+                    "the CA PEM holds no certificate".to_owned(),
+                ));
             }
             for certificate in certificates {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        let http = builder.build().map_err(|e| DropboxError::Config(format!("building the HTTP client: {e}")))?;
+        let http = builder
+            .build()
+            .map_err(|e| DropboxError::Config(format!("building the HTTP client: {e}")))?;
         Ok(Self {
             http,
             token_url: format!("{base_url}/oauth2/token").into(),
@@ -192,23 +206,45 @@ impl DropboxClient {
     }
 
     /// Calls an RPC route: `POST {base}/2/{route}` with a JSON argument, JSON result.
-    pub async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(&self, route: &str, arg: &A) -> Result<R, DropboxError> {
-        let body = serde_json::to_vec(arg).map_err(|e| DropboxError::Config(format!("{route}: encoding argument: {e}")))?;
+    pub async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        route: &str,
+        arg: &A,
+    ) -> Result<R, DropboxError> {
+        let body = serde_json::to_vec(arg)
+            .map_err(|e| DropboxError::Config(format!("{route}: encoding argument: {e}")))?;
         let token = self.tokens.bearer(&self.http, &self.token_url).await?;
         let answer = match self.send(route, &body, &token).await {
             Err(error) if error.is_expired_token() && self.tokens.can_refresh() => {
-                let token = self.tokens.refresh_after_expiry(&token, &self.http, &self.token_url).await?;
+                let token = self
+                    .tokens
+                    .refresh_after_expiry(&token, &self.http, &self.token_url)
+                    .await?;
                 self.send(route, &body, &token).await
             }
             other => other,
         }?;
-        serde_json::from_slice(&answer).map_err(|e| DropboxError::Decode { route: route.to_owned(), message: e.to_string() })
+        serde_json::from_slice(&answer).map_err(|e| DropboxError::Decode {
+            route: route.to_owned(),
+            message: e.to_string(),
+        })
     }
 
-    async fn send(&self, route: &str, body: &[u8], token: &Secret) -> Result<Vec<u8>, DropboxError> {
+    async fn send(
+        &self,
+        route: &str,
+        body: &[u8],
+        token: &Secret,
+    ) -> Result<Vec<u8>, DropboxError> {
         let started = Instant::now();
-        let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose()))
-            .map_err(|_| DropboxError::Config("the access token holds characters not allowed in a header".to_owned()))?;
+        let mut authorization =
+            reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(
+                |_| {
+                    DropboxError::Config(
+                        "the access token holds characters not allowed in a header".to_owned(),
+                    )
+                },
+            )?;
         authorization.set_sensitive(true);
         let response = self
             .http
@@ -222,12 +258,26 @@ impl DropboxClient {
         let status = response.status().as_u16();
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         let retry_after = header(&response, reqwest::header::RETRY_AFTER);
-        let answer = response.bytes().await.map_err(|e| transport_error(route, &e))?;
-        tracing::debug!(route, status, elapsed_ms = started.elapsed().as_millis() as u64, "dropbox call");
+        let answer = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(route, &e))?;
+        tracing::debug!(
+            route,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "dropbox call"
+        );
         if status == 200 {
             Ok(answer.to_vec())
         } else {
-            Err(classify_response(route, status, content_type.as_deref(), retry_after.as_deref(), &answer))
+            Err(classify_response(
+                route,
+                status,
+                content_type.as_deref(),
+                retry_after.as_deref(),
+                &answer,
+            ))
         }
     }
 
@@ -241,32 +291,62 @@ impl DropboxClient {
     // ───────────────────────────── members ─────────────────────────────
 
     /// `team/members/list_v2`.
-    pub async fn members_list_v2(&self, arg: &MembersListArg) -> Result<MembersListV2Result, DropboxError> {
+    pub async fn members_list_v2(
+        &self,
+        arg: &MembersListArg,
+    ) -> Result<MembersListV2Result, DropboxError> {
         self.call("team/members/list_v2", arg).await
     }
 
     /// `team/members/list/continue_v2`.
-    pub async fn members_list_continue_v2(&self, cursor: &str) -> Result<MembersListV2Result, DropboxError> {
-        self.call("team/members/list/continue_v2", &CursorArg { cursor: cursor.to_owned() }).await
+    pub async fn members_list_continue_v2(
+        &self,
+        cursor: &str,
+    ) -> Result<MembersListV2Result, DropboxError> {
+        self.call(
+            "team/members/list/continue_v2",
+            &CursorArg {
+                cursor: cursor.to_owned(),
+            },
+        )
+        .await
     }
 
     /// `team/members/get_info_v2`.
-    pub async fn members_get_info_v2(&self, arg: &MembersGetInfoV2Arg) -> Result<MembersGetInfoV2Result, DropboxError> {
+    pub async fn members_get_info_v2(
+        &self,
+        arg: &MembersGetInfoV2Arg,
+    ) -> Result<MembersGetInfoV2Result, DropboxError> {
         self.call("team/members/get_info_v2", arg).await
     }
 
     /// `team/members/add_v2` (at most 20 members).
-    pub async fn members_add_v2(&self, arg: &MembersAddV2Arg) -> Result<MembersAddStatus, DropboxError> {
+    pub async fn members_add_v2(
+        &self,
+        arg: &MembersAddV2Arg,
+    ) -> Result<MembersAddStatus, DropboxError> {
         self.call("team/members/add_v2", arg).await
     }
 
     /// `team/members/add/job_status/get_v2`.
-    pub async fn members_add_job_status_get_v2(&self, async_job_id: &str) -> Result<MembersAddStatus, DropboxError> {
-        self.call("team/members/add/job_status/get_v2", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    pub async fn members_add_job_status_get_v2(
+        &self,
+        async_job_id: &str,
+    ) -> Result<MembersAddStatus, DropboxError> {
+        self.call(
+            "team/members/add/job_status/get_v2",
+            &PollArg {
+                async_job_id: async_job_id.to_owned(),
+            },
+        )
+        .await
     }
 
     /// `team/members/set_profile_v2`.
-    pub async fn members_set_profile_v2(&self, arg: &MembersSetProfileArg) -> Result<TeamMemberInfoV2Result, DropboxError> {
+    pub async fn members_set_profile_v2(
+        &self,
+        arg: &MembersSetProfileArg,
+    ) -> Result<TeamMemberInfoV2Result, DropboxError> {
         self.call("team/members/set_profile_v2", arg).await
     }
 
@@ -277,22 +357,36 @@ impl DropboxClient {
 
     /// `team/members/unsuspend`.
     pub async fn members_unsuspend(&self, user: &UserSelectorArg) -> Result<(), DropboxError> {
-        self.call("team/members/unsuspend", &UserArg { user: user.clone() }).await
+        self.call("team/members/unsuspend", &UserArg { user: user.clone() })
+            .await
     }
 
     /// `team/members/remove`.
-    pub async fn members_remove(&self, arg: &MembersRemoveArg) -> Result<EmptyJobStatus, DropboxError> {
+    pub async fn members_remove(
+        &self,
+        arg: &MembersRemoveArg,
+    ) -> Result<EmptyJobStatus, DropboxError> {
         self.call("team/members/remove", arg).await
     }
 
     /// `team/members/remove/job_status/get`.
-    pub async fn members_remove_job_status_get(&self, async_job_id: &str) -> Result<EmptyJobStatus, DropboxError> {
-        self.call("team/members/remove/job_status/get", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    pub async fn members_remove_job_status_get(
+        &self,
+        async_job_id: &str,
+    ) -> Result<EmptyJobStatus, DropboxError> {
+        self.call(
+            "team/members/remove/job_status/get",
+            &PollArg {
+                async_job_id: async_job_id.to_owned(),
+            },
+        )
+        .await
     }
 
     /// `team/members/recover`.
     pub async fn members_recover(&self, user: &UserSelectorArg) -> Result<(), DropboxError> {
-        self.call("team/members/recover", &UserArg { user: user.clone() }).await
+        self.call("team/members/recover", &UserArg { user: user.clone() })
+            .await
     }
 
     // ───────────────────────────── groups ─────────────────────────────
@@ -303,8 +397,17 @@ impl DropboxClient {
     }
 
     /// `team/groups/list/continue`.
-    pub async fn groups_list_continue(&self, cursor: &str) -> Result<GroupsListResult, DropboxError> {
-        self.call("team/groups/list/continue", &CursorArg { cursor: cursor.to_owned() }).await
+    pub async fn groups_list_continue(
+        &self,
+        cursor: &str,
+    ) -> Result<GroupsListResult, DropboxError> {
+        self.call(
+            "team/groups/list/continue",
+            &CursorArg {
+                cursor: cursor.to_owned(),
+            },
+        )
+        .await
     }
 
     /// `team/groups/create`.
@@ -313,37 +416,70 @@ impl DropboxClient {
     }
 
     /// `team/groups/update`.
-    pub async fn groups_update(&self, arg: &GroupUpdateArgs) -> Result<GroupFullInfo, DropboxError> {
+    pub async fn groups_update(
+        &self,
+        arg: &GroupUpdateArgs,
+    ) -> Result<GroupFullInfo, DropboxError> {
         self.call("team/groups/update", arg).await
     }
 
     /// `team/groups/delete` (the argument is a bare selector).
-    pub async fn groups_delete(&self, group: &GroupSelector) -> Result<EmptyJobStatus, DropboxError> {
+    pub async fn groups_delete(
+        &self,
+        group: &GroupSelector,
+    ) -> Result<EmptyJobStatus, DropboxError> {
         self.call("team/groups/delete", group).await
     }
 
     /// `team/groups/job_status/get`.
-    pub async fn groups_job_status_get(&self, async_job_id: &str) -> Result<EmptyJobStatus, DropboxError> {
-        self.call("team/groups/job_status/get", &PollArg { async_job_id: async_job_id.to_owned() }).await
+    pub async fn groups_job_status_get(
+        &self,
+        async_job_id: &str,
+    ) -> Result<EmptyJobStatus, DropboxError> {
+        self.call(
+            "team/groups/job_status/get",
+            &PollArg {
+                async_job_id: async_job_id.to_owned(),
+            },
+        )
+        .await
     }
 
     /// `team/groups/members/add`.
-    pub async fn groups_members_add(&self, arg: &GroupMembersAddArg) -> Result<GroupMembersChangeResult, DropboxError> {
+    pub async fn groups_members_add(
+        &self,
+        arg: &GroupMembersAddArg,
+    ) -> Result<GroupMembersChangeResult, DropboxError> {
         self.call("team/groups/members/add", arg).await
     }
 
     /// `team/groups/members/remove`.
-    pub async fn groups_members_remove(&self, arg: &GroupMembersRemoveArg) -> Result<GroupMembersChangeResult, DropboxError> {
+    pub async fn groups_members_remove(
+        &self,
+        arg: &GroupMembersRemoveArg,
+    ) -> Result<GroupMembersChangeResult, DropboxError> {
         self.call("team/groups/members/remove", arg).await
     }
 
     /// `team/groups/members/list`.
-    pub async fn groups_members_list(&self, arg: &GroupsMembersListArg) -> Result<GroupsMembersListResult, DropboxError> {
+    pub async fn groups_members_list(
+        &self,
+        arg: &GroupsMembersListArg,
+    ) -> Result<GroupsMembersListResult, DropboxError> {
         self.call("team/groups/members/list", arg).await
     }
 
     /// `team/groups/members/list/continue`.
-    pub async fn groups_members_list_continue(&self, cursor: &str) -> Result<GroupsMembersListResult, DropboxError> {
-        self.call("team/groups/members/list/continue", &CursorArg { cursor: cursor.to_owned() }).await
+    pub async fn groups_members_list_continue(
+        &self,
+        cursor: &str,
+    ) -> Result<GroupsMembersListResult, DropboxError> {
+        self.call(
+            "team/groups/members/list/continue",
+            &CursorArg {
+                cursor: cursor.to_owned(),
+            },
+        )
+        .await
     }
 }

@@ -120,7 +120,8 @@ impl DropboxError {
             Self::Route { tag, .. } => route_error_kind(tag),
             Self::Auth { .. } | Self::AccessDenied { .. } => ErrorKind::Auth,
             Self::RateLimited { retry_after, .. } => ErrorKind::RateLimited {
-                retry_after_ms: retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                retry_after_ms: retry_after
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             },
             Self::Server { .. } | Self::Transport { .. } => ErrorKind::Transient,
             Self::BadRequest { .. }

@@ -39,7 +39,11 @@ mod store;
 pub mod wire;
 
 pub use auth::Credentials;
-pub use client::{CaSource, ClientConfig, DEFAULT_BASE_URL, DropboxClient, HttpVersion, ProxySetting};
+pub use client::{
+    CaSource, ClientConfig, DEFAULT_BASE_URL, DropboxClient, HttpVersion, ProxySetting,
+};
 pub use error::DropboxError;
 pub use secret::Secret;
-pub use store::{DEFAULT_GROUP_MEMBERS_PER_CALL, DropboxTeam, INVITES_PER_CALL, JobPolling, TeamOptions};
+pub use store::{
+    DEFAULT_GROUP_MEMBERS_PER_CALL, DropboxTeam, INVITES_PER_CALL, JobPolling, TeamOptions,
+};

@@ -6,14 +6,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sync_core::{
-    Email, ErrorKind, GroupChange, GroupRef, ManagementType, MemberRef, MemberStatus, NewMember, ProfileChange,
-    RemoveMode, RemoveOptions, StoreError, TeamGroup, TeamMember,
+    Email, ErrorKind, GroupChange, GroupRef, ManagementType, MemberRef, MemberStatus, NewMember,
+    ProfileChange, RemoveMode, RemoveOptions, StoreError, TeamGroup, TeamMember,
 };
 
 use crate::error::DropboxError;
 use crate::wire::{
-    ErrorBody, GroupManagementType, GroupSelector, GroupSummary, GroupUpdateArgs, MemberAddV2Arg, MemberAddV2Result,
-    MembersRemoveArg, MembersSetProfileArg, TeamMemberInfoV2, TeamMemberRole, TeamMemberStatus, UserSelectorArg,
+    ErrorBody, GroupManagementType, GroupSelector, GroupSummary, GroupUpdateArgs, MemberAddV2Arg,
+    MemberAddV2Result, MembersRemoveArg, MembersSetProfileArg, TeamMemberInfoV2, TeamMemberRole,
+    TeamMemberStatus, UserSelectorArg,
 };
 
 // ───────────────────────────── core → wire ─────────────────────────────
@@ -21,17 +22,27 @@ use crate::wire::{
 /// A member reference as Dropbox's `UserSelectorArg`.
 pub fn user_selector(member: &MemberRef) -> UserSelectorArg {
     match member {
-        MemberRef::ExternalId(id) => UserSelectorArg::ExternalId { external_id: id.clone() },
-        MemberRef::TeamMemberId(id) => UserSelectorArg::TeamMemberId { team_member_id: id.clone() },
-        MemberRef::Email(email) => UserSelectorArg::Email { email: email.as_str().to_owned() },
+        MemberRef::ExternalId(id) => UserSelectorArg::ExternalId {
+            external_id: id.clone(),
+        },
+        MemberRef::TeamMemberId(id) => UserSelectorArg::TeamMemberId {
+            team_member_id: id.clone(),
+        },
+        MemberRef::Email(email) => UserSelectorArg::Email {
+            email: email.as_str().to_owned(),
+        },
     }
 }
 
 /// A group reference as Dropbox's `GroupSelector`.
 pub fn group_selector(group: &GroupRef) -> GroupSelector {
     match group {
-        GroupRef::ExternalId(id) => GroupSelector::GroupExternalId { group_external_id: id.clone() },
-        GroupRef::GroupId(id) => GroupSelector::GroupId { group_id: id.clone() },
+        GroupRef::ExternalId(id) => GroupSelector::GroupExternalId {
+            group_external_id: id.clone(),
+        },
+        GroupRef::GroupId(id) => GroupSelector::GroupId {
+            group_id: id.clone(),
+        },
     }
 }
 
@@ -137,7 +148,9 @@ pub fn member_status(status: TeamMemberStatus) -> MemberStatus {
         TeamMemberStatus::Active => MemberStatus::Active,
         TeamMemberStatus::Invited => MemberStatus::Invited,
         TeamMemberStatus::Suspended => MemberStatus::Suspended,
-        TeamMemberStatus::Removed { is_recoverable, .. } => MemberStatus::Removed { recoverable: is_recoverable },
+        TeamMemberStatus::Removed { is_recoverable, .. } => MemberStatus::Removed {
+            recoverable: is_recoverable,
+        },
     }
 }
 
@@ -150,8 +163,18 @@ pub fn member_status(status: TeamMemberStatus) -> MemberStatus {
 /// "Team" and "User management", so the `admin` suffix is optional.
 pub fn is_admin(roles: &[TeamMemberRole]) -> bool {
     roles.iter().any(|role| {
-        let tier: String =
-            role.name.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() }).collect();
+        let tier: String = role
+            .name
+            .trim()
+            .chars()
+            .map(|c| {
+                if c == ' ' || c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect();
         let tier = tier.strip_suffix("_admin").unwrap_or(&tier);
         tier == "team" || tier == "user_management"
     })
@@ -181,7 +204,9 @@ pub fn management_type(management: &GroupManagementType) -> ManagementType {
     match management {
         GroupManagementType::UserManaged => ManagementType::UserManaged,
         GroupManagementType::CompanyManaged => ManagementType::CompanyManaged,
-        GroupManagementType::SystemManaged | GroupManagementType::Other => ManagementType::SystemManaged,
+        GroupManagementType::SystemManaged | GroupManagementType::Other => {
+            ManagementType::SystemManaged
+        }
     }
 }
 
@@ -192,7 +217,10 @@ pub fn team_group(summary: &GroupSummary, mut members: Vec<String>) -> TeamGroup
     TeamGroup {
         group_id: summary.group_id.clone(),
         name: summary.group_name.clone(),
-        external_id: summary.group_external_id.clone().filter(|id| !id.is_empty()),
+        external_id: summary
+            .group_external_id
+            .clone()
+            .filter(|id| !id.is_empty()),
         management_type: management_type(&summary.group_management_type),
         members,
     }
@@ -221,7 +249,11 @@ pub fn member_add_failure_kind(tag: &str) -> ErrorKind {
 
 /// The error for one failed invitation.
 pub fn member_add_failure(tag: &str, email: &str) -> StoreError {
-    StoreError::new(member_add_failure_kind(tag), format!("inviting {email}: {tag}")).with_code(tag)
+    StoreError::new(
+        member_add_failure_kind(tag),
+        format!("inviting {email}: {tag}"),
+    )
+    .with_code(tag)
 }
 
 /// Pairs `add_v2` results with the people asked for: one result per input, in input order.
@@ -229,7 +261,10 @@ pub fn member_add_failure(tag: &str, email: &str) -> StoreError {
 /// Results are matched by email (every result names one: the profile on success, the tag's
 /// value on failure), falling back to position for a result that names none. A person with no
 /// result gets a permanent error rather than a silent success.
-pub fn invite_results(asked: &[NewMember], results: &[MemberAddV2Result]) -> Vec<Result<(), StoreError>> {
+pub fn invite_results(
+    asked: &[NewMember],
+    results: &[MemberAddV2Result],
+) -> Vec<Result<(), StoreError>> {
     let mut claimed = vec![false; results.len()];
     asked
         .iter()
@@ -237,13 +272,21 @@ pub fn invite_results(asked: &[NewMember], results: &[MemberAddV2Result]) -> Vec
         .map(|(position, member)| {
             let wanted = member.email.as_str();
             let by_email = results.iter().enumerate().position(|(i, r)| {
-                !claimed[i] && r.email().is_some_and(|e| e.trim().eq_ignore_ascii_case(wanted))
+                !claimed[i]
+                    && r.email()
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case(wanted))
             });
-            let by_position =
-                || (position < results.len() && !claimed[position] && results[position].email().is_none()).then_some(position);
+            let by_position = || {
+                (position < results.len()
+                    && !claimed[position]
+                    && results[position].email().is_none())
+                .then_some(position)
+            };
             let Some(index) = by_email.or_else(by_position) else {
-                return Err(StoreError::permanent(format!("members/add_v2 returned no result for {wanted}"))
-                    .with_code("missing_result"));
+                return Err(StoreError::permanent(format!(
+                    "members/add_v2 returned no result for {wanted}"
+                ))
+                .with_code("missing_result"));
             };
             claimed[index] = true;
             match &results[index] {
@@ -322,17 +365,28 @@ fn body_excerpt(body: &[u8]) -> String {
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"))
+    content_type.is_some_and(|ct| {
+        ct.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    })
 }
 
 /// The delay a 429 asks for: the JSON body's `error.retry_after` (seconds) when the body is
 /// JSON and has one, else the `Retry-After` header (seconds, possibly fractional).
-pub fn retry_after(content_type: Option<&str>, header: Option<&str>, body: &[u8]) -> Option<Duration> {
+pub fn retry_after(
+    content_type: Option<&str>,
+    header: Option<&str>,
+    body: &[u8],
+) -> Option<Duration> {
     let from_body = is_json(content_type)
         .then(|| serde_json::from_slice::<Value>(body).ok())
         .flatten()
         .and_then(|v| {
-            let retry = v.get("error").and_then(|e| e.get("retry_after")).or_else(|| v.get("retry_after"))?;
+            let retry = v
+                .get("error")
+                .and_then(|e| e.get("retry_after"))
+                .or_else(|| v.get("retry_after"))?;
             retry.as_f64()
         });
     let from_header = || header.and_then(|h| h.trim().parse::<f64>().ok());
@@ -353,12 +407,20 @@ pub fn classify_response(
     let route = route.to_owned();
     let json_error = || serde_json::from_slice::<ErrorBody>(body).ok();
     match status {
-        409 => match json_error().as_ref().and_then(|e| e.tag().map(str::to_owned)) {
+        409 => match json_error()
+            .as_ref()
+            .and_then(|e| e.tag().map(str::to_owned))
+        {
             Some(tag) => DropboxError::Route { route, tag },
-            None => DropboxError::Decode { route, message: format!("409 without an error tag: {}", body_excerpt(body)) },
+            None => DropboxError::Decode {
+                route,
+                message: format!("409 without an error tag: {}", body_excerpt(body)),
+            },
         },
         401 => {
-            let tag = json_error().and_then(|e| e.tag().map(str::to_owned)).unwrap_or_else(|| "unauthorized".to_owned());
+            let tag = json_error()
+                .and_then(|e| e.tag().map(str::to_owned))
+                .unwrap_or_else(|| "unauthorized".to_owned());
             DropboxError::Auth { route, tag }
         }
         403 => {
@@ -367,14 +429,18 @@ pub fn classify_response(
                 .unwrap_or_else(|| body_excerpt(body));
             DropboxError::AccessDenied { route, message }
         }
-        429 => DropboxError::RateLimited { route, retry_after: retry_after(content_type, retry_after_header, body) },
+        429 => DropboxError::RateLimited {
+            route,
+            retry_after: retry_after(content_type, retry_after_header, body),
+        },
         400 => {
             // The token endpoint answers 400 `{"error":"invalid_grant"}` for a dead refresh token.
             let oauth_error = serde_json::from_slice::<Value>(body)
                 .ok()
                 .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned));
             let message = body_excerpt(body);
-            if let Some(tag) = oauth_error.filter(|t| t == "invalid_grant" || t == "invalid_client") {
+            if let Some(tag) = oauth_error.filter(|t| t == "invalid_grant" || t == "invalid_client")
+            {
                 DropboxError::Auth { route, tag }
             } else if message.contains("required scope") || message.contains("missing_scope") {
                 DropboxError::AccessDenied { route, message }
@@ -382,8 +448,16 @@ pub fn classify_response(
                 DropboxError::BadRequest { route, message }
             }
         }
-        500..=599 => DropboxError::Server { route, status, message: body_excerpt(body) },
-        _ => DropboxError::UnexpectedStatus { route, status, message: body_excerpt(body) },
+        500..=599 => DropboxError::Server {
+            route,
+            status,
+            message: body_excerpt(body),
+        },
+        _ => DropboxError::UnexpectedStatus {
+            route,
+            status,
+            message: body_excerpt(body),
+        },
     }
 }
 
@@ -459,13 +533,23 @@ mod tests {
     fn optional_fields_may_be_absent() {
         let mut profile = profile_json(json!("invited"));
         let object = profile.as_object_mut().unwrap();
-        for optional in ["external_id", "account_id", "secondary_emails", "joined_on", "profile_photo_url"] {
+        for optional in [
+            "external_id",
+            "account_id",
+            "secondary_emails",
+            "joined_on",
+            "profile_photo_url",
+        ] {
             object.remove(optional);
         }
         let info: TeamMemberInfoV2 = serde_json::from_value(json!({"profile": profile})).unwrap();
         let member = team_member(&info).unwrap();
         assert_eq!(member.external_id, None);
-        assert_eq!(member.status, MemberStatus::Invited, "void shorthand string accepted");
+        assert_eq!(
+            member.status,
+            MemberStatus::Invited,
+            "void shorthand string accepted"
+        );
         assert!(!member.is_admin);
     }
 
@@ -482,8 +566,14 @@ mod tests {
             (json!({".tag": "active"}), MemberStatus::Active),
             (json!({".tag": "invited"}), MemberStatus::Invited),
             (json!({".tag": "suspended"}), MemberStatus::Suspended),
-            (json!({".tag": "removed", "is_recoverable": true, "is_disconnected": false}), MemberStatus::Removed { recoverable: true }),
-            (json!({".tag": "removed", "is_recoverable": false, "is_disconnected": true}), MemberStatus::Removed { recoverable: false }),
+            (
+                json!({".tag": "removed", "is_recoverable": true, "is_disconnected": false}),
+                MemberStatus::Removed { recoverable: true },
+            ),
+            (
+                json!({".tag": "removed", "is_recoverable": false, "is_disconnected": true}),
+                MemberStatus::Removed { recoverable: false },
+            ),
         ];
         for (wire, expected) in cases {
             let status: TeamMemberStatus = serde_json::from_value(wire.clone()).unwrap();
@@ -496,10 +586,16 @@ mod tests {
     #[test]
     fn admin_roles() {
         let roles = |names: &[&str]| -> Vec<TeamMemberRole> {
-            names.iter().map(|n| serde_json::from_value(role("pid_dbtmr:1", n)).unwrap()).collect()
+            names
+                .iter()
+                .map(|n| serde_json::from_value(role("pid_dbtmr:1", n)).unwrap())
+                .collect()
         };
         assert!(is_admin(&roles(&["Team admin"])));
-        assert!(is_admin(&roles(&["Support admin", "User management admin"])));
+        assert!(is_admin(&roles(&[
+            "Support admin",
+            "User management admin"
+        ])));
         assert!(is_admin(&roles(&["team_admin"])));
         assert!(is_admin(&roles(&["Team"])));
         assert!(is_admin(&roles(&["User management"])));
@@ -512,22 +608,40 @@ mod tests {
     #[test]
     fn selectors_serialize_as_tagged_unions() {
         let by_external = user_selector(&MemberRef::ExternalId("teamsync:u1".into()));
-        assert_eq!(serde_json::to_value(&by_external).unwrap(), json!({".tag": "external_id", "external_id": "teamsync:u1"}));
+        assert_eq!(
+            serde_json::to_value(&by_external).unwrap(),
+            json!({".tag": "external_id", "external_id": "teamsync:u1"})
+        );
         let by_id = user_selector(&MemberRef::TeamMemberId("dbmid:1".into()));
-        assert_eq!(serde_json::to_value(&by_id).unwrap(), json!({".tag": "team_member_id", "team_member_id": "dbmid:1"}));
+        assert_eq!(
+            serde_json::to_value(&by_id).unwrap(),
+            json!({".tag": "team_member_id", "team_member_id": "dbmid:1"})
+        );
         let by_email = user_selector(&MemberRef::Email(Email::parse("A@x.com").unwrap()));
-        assert_eq!(serde_json::to_value(&by_email).unwrap(), json!({".tag": "email", "email": "a@x.com"}));
+        assert_eq!(
+            serde_json::to_value(&by_email).unwrap(),
+            json!({".tag": "email", "email": "a@x.com"})
+        );
         let group = group_selector(&GroupRef::ExternalId("teamsync:g".into()));
-        assert_eq!(serde_json::to_value(&group).unwrap(), json!({".tag": "group_external_id", "group_external_id": "teamsync:g"}));
+        assert_eq!(
+            serde_json::to_value(&group).unwrap(),
+            json!({".tag": "group_external_id", "group_external_id": "teamsync:g"})
+        );
         let group = group_selector(&GroupRef::GroupId("g:1".into()));
-        assert_eq!(serde_json::to_value(&group).unwrap(), json!({".tag": "group_id", "group_id": "g:1"}));
+        assert_eq!(
+            serde_json::to_value(&group).unwrap(),
+            json!({".tag": "group_id", "group_id": "g:1"})
+        );
     }
 
     #[test]
     fn member_add_arg_omits_unset_optionals() {
         let mut member = new_member("ann@x.com");
         member.surname = String::new();
-        let arg = MembersAddV2Arg { new_members: vec![member_add_arg(&member)], force_async: false };
+        let arg = MembersAddV2Arg {
+            new_members: vec![member_add_arg(&member)],
+            force_async: false,
+        };
         assert_eq!(
             serde_json::to_value(&arg).unwrap(),
             json!({"new_members": [{
@@ -543,7 +657,11 @@ mod tests {
     fn set_profile_and_group_update_args() {
         let who = MemberRef::ExternalId("teamsync:u1".into());
         assert_eq!(set_profile_arg(&who, &ProfileChange::default()), None);
-        let change = ProfileChange { email: Some(Email::parse("new@x.com").unwrap()), surname: Some("Li".into()), ..Default::default() };
+        let change = ProfileChange {
+            email: Some(Email::parse("new@x.com").unwrap()),
+            surname: Some("Li".into()),
+            ..Default::default()
+        };
         assert_eq!(
             serde_json::to_value(set_profile_arg(&who, &change).unwrap()).unwrap(),
             json!({"user": {".tag": "external_id", "external_id": "teamsync:u1"}, "new_email": "new@x.com", "new_surname": "Li"})
@@ -571,7 +689,13 @@ mod tests {
     #[test]
     fn remove_args_follow_the_options() {
         let who = MemberRef::TeamMemberId("dbmid:1".into());
-        let plain = remove_arg(&who, &RemoveOptions { wipe_data: true, mode: RemoveMode::Plain });
+        let plain = remove_arg(
+            &who,
+            &RemoveOptions {
+                wipe_data: true,
+                mode: RemoveMode::Plain,
+            },
+        );
         assert_eq!(
             serde_json::to_value(&plain).unwrap(),
             json!({"user": {".tag": "team_member_id", "team_member_id": "dbmid:1"}, "wipe_data": true, "keep_account": false})
@@ -587,10 +711,25 @@ mod tests {
             },
         );
         let value = serde_json::to_value(&transfer).unwrap();
-        assert_eq!(value["transfer_dest_id"], json!({".tag": "email", "email": "boss@x.com"}));
-        assert_eq!(value["transfer_admin_id"], json!({".tag": "team_member_id", "team_member_id": "dbmid:admin"}));
-        let keep = remove_arg(&who, &RemoveOptions { wipe_data: true, mode: RemoveMode::KeepAccount });
-        assert!(keep.keep_account && !keep.wipe_data, "keep_account needs wipe_data = false");
+        assert_eq!(
+            value["transfer_dest_id"],
+            json!({".tag": "email", "email": "boss@x.com"})
+        );
+        assert_eq!(
+            value["transfer_admin_id"],
+            json!({".tag": "team_member_id", "team_member_id": "dbmid:admin"})
+        );
+        let keep = remove_arg(
+            &who,
+            &RemoveOptions {
+                wipe_data: true,
+                mode: RemoveMode::KeepAccount,
+            },
+        );
+        assert!(
+            keep.keep_account && !keep.wipe_data,
+            "keep_account needs wipe_data = false"
+        );
     }
 
     #[test]
@@ -622,7 +761,10 @@ mod tests {
             "has_more": false
         }))
         .unwrap();
-        let group = team_group(&page.groups[0], vec!["dbmid:2".into(), "dbmid:1".into(), "dbmid:2".into()]);
+        let group = team_group(
+            &page.groups[0],
+            vec!["dbmid:2".into(), "dbmid:1".into(), "dbmid:2".into()],
+        );
         assert_eq!(
             group,
             TeamGroup {
@@ -633,10 +775,16 @@ mod tests {
                 members: vec!["dbmid:1".into(), "dbmid:2".into()],
             }
         );
-        assert_eq!(team_group(&page.groups[1], vec![]).management_type, ManagementType::SystemManaged);
+        assert_eq!(
+            team_group(&page.groups[1], vec![]).management_type,
+            ManagementType::SystemManaged
+        );
         assert_eq!(team_group(&page.groups[1], vec![]).external_id, None);
         // An unknown management type is treated as the kind teamsync never touches.
-        assert_eq!(team_group(&page.groups[2], vec![]).management_type, ManagementType::SystemManaged);
+        assert_eq!(
+            team_group(&page.groups[2], vec![]).management_type,
+            ManagementType::SystemManaged
+        );
     }
 
     #[test]
@@ -655,12 +803,24 @@ mod tests {
             "async_job_id": " "
         }))
         .unwrap();
-        assert_eq!(change.group_info.group_management_type, GroupManagementType::UserManaged);
+        assert_eq!(
+            change.group_info.group_management_type,
+            GroupManagementType::UserManaged
+        );
         // `async_job_id` is deprecated but required: a response without it is malformed.
-        assert!(serde_json::from_value::<GroupMembersChangeResult>(json!({"group_info": {
-            "group_name": "x", "group_id": "g:1", "group_management_type": "user_managed"}})).is_err());
-        let access = MemberAccess { user: user_selector(&MemberRef::TeamMemberId("dbmid:1".into())), access_type: GroupAccessType::Member };
-        assert_eq!(serde_json::to_value(&access).unwrap()["access_type"], json!({".tag": "member"}));
+        assert!(
+            serde_json::from_value::<GroupMembersChangeResult>(json!({"group_info": {
+            "group_name": "x", "group_id": "g:1", "group_management_type": "user_managed"}}))
+            .is_err()
+        );
+        let access = MemberAccess {
+            user: user_selector(&MemberRef::TeamMemberId("dbmid:1".into())),
+            access_type: GroupAccessType::Member,
+        };
+        assert_eq!(
+            serde_json::to_value(&access).unwrap()["access_type"],
+            json!({".tag": "member"})
+        );
     }
 
     #[test]
@@ -669,27 +829,45 @@ mod tests {
             ".tag": "success", "profile": profile_json(json!({".tag": "invited"})), "roles": []
         }))
         .unwrap();
-        assert!(matches!(&success, MemberAddV2Result::Success(info) if info.profile.email == "tami@seagull.com"));
+        assert!(
+            matches!(&success, MemberAddV2Result::Success(info) if info.profile.email == "tami@seagull.com")
+        );
         for tag in MEMBER_ADD_FAILURE_TAGS {
-            let result: MemberAddV2Result = serde_json::from_value(json!({".tag": tag, *tag: "ann@x.com"})).unwrap();
-            assert_eq!(result, MemberAddV2Result::Failure { tag: (*tag).to_owned(), email: Some("ann@x.com".into()) });
-            let [outcome] = invite_results(&[new_member("ann@x.com")], &[result]).try_into().unwrap();
+            let result: MemberAddV2Result =
+                serde_json::from_value(json!({".tag": tag, *tag: "ann@x.com"})).unwrap();
+            assert_eq!(
+                result,
+                MemberAddV2Result::Failure {
+                    tag: (*tag).to_owned(),
+                    email: Some("ann@x.com".into())
+                }
+            );
+            let [outcome] = invite_results(&[new_member("ann@x.com")], &[result])
+                .try_into()
+                .unwrap();
             let error = outcome.unwrap_err();
             assert_eq!(error.code.as_deref(), Some(*tag));
             let expected = match *tag {
-                "user_migration_failed" | "user_creation_failed" | "persistent_id_disabled" => ErrorKind::Permanent,
+                "user_migration_failed" | "user_creation_failed" | "persistent_id_disabled" => {
+                    ErrorKind::Permanent
+                }
                 _ => ErrorKind::Conflict,
             };
             assert_eq!(error.kind, expected, "{tag}");
         }
         // Open union: a tag from a newer spec is a failure, not a decoding error.
-        let future: MemberAddV2Result = serde_json::from_value(json!({".tag": "brand_new", "brand_new": "a@x.com"})).unwrap();
+        let future: MemberAddV2Result =
+            serde_json::from_value(json!({".tag": "brand_new", "brand_new": "a@x.com"})).unwrap();
         assert_eq!(future.email(), Some("a@x.com"));
     }
 
     #[test]
     fn invite_results_pair_by_email_in_input_order() {
-        let asked = [new_member("a@x.com"), new_member("b@x.com"), new_member("c@x.com")];
+        let asked = [
+            new_member("a@x.com"),
+            new_member("b@x.com"),
+            new_member("c@x.com"),
+        ];
         let mut success_b = profile_json(json!("invited"));
         success_b["email"] = json!("B@x.com");
         let results: Vec<MemberAddV2Result> = serde_json::from_value(json!([
@@ -699,31 +877,60 @@ mod tests {
         ]))
         .unwrap();
         let outcome = invite_results(&asked, &results);
-        assert_eq!(outcome[0].as_ref().unwrap_err().code.as_deref(), Some("team_license_limit"));
+        assert_eq!(
+            outcome[0].as_ref().unwrap_err().code.as_deref(),
+            Some("team_license_limit")
+        );
         assert!(outcome[1].is_ok());
-        assert_eq!(outcome[2].as_ref().unwrap_err().code.as_deref(), Some("user_already_on_team"));
+        assert_eq!(
+            outcome[2].as_ref().unwrap_err().code.as_deref(),
+            Some("user_already_on_team")
+        );
         // Fewer results than people: the one left over is an error, never a silent success.
         let outcome = invite_results(&asked, &results[..2]);
-        assert_eq!(outcome[0].as_ref().unwrap_err().code.as_deref(), Some("missing_result"));
+        assert_eq!(
+            outcome[0].as_ref().unwrap_err().code.as_deref(),
+            Some("missing_result")
+        );
     }
 
     #[test]
     fn add_launch_and_job_status_decode() {
-        let launched: MembersAddStatus = serde_json::from_value(json!({".tag": "async_job_id", "async_job_id": "dbjid:1"})).unwrap();
+        let launched: MembersAddStatus =
+            serde_json::from_value(json!({".tag": "async_job_id", "async_job_id": "dbjid:1"}))
+                .unwrap();
         assert_eq!(launched, MembersAddStatus::AsyncJobId("dbjid:1".into()));
-        let done: MembersAddStatus = serde_json::from_value(json!({".tag": "complete", "complete": [
-            {".tag": "user_on_another_team", "user_on_another_team": "a@x.com"}]})).unwrap();
+        let done: MembersAddStatus =
+            serde_json::from_value(json!({".tag": "complete", "complete": [
+            {".tag": "user_on_another_team", "user_on_another_team": "a@x.com"}]}))
+            .unwrap();
         assert!(matches!(done, MembersAddStatus::Complete(ref r) if r.len() == 1));
-        assert_eq!(serde_json::from_value::<MembersAddStatus>(json!({".tag": "in_progress"})).unwrap(), MembersAddStatus::InProgress);
-        assert_eq!(serde_json::from_value::<MembersAddStatus>(json!("in_progress")).unwrap(), MembersAddStatus::InProgress);
         assert_eq!(
-            serde_json::from_value::<MembersAddStatus>(json!({".tag": "failed", "failed": "boom"})).unwrap(),
+            serde_json::from_value::<MembersAddStatus>(json!({".tag": "in_progress"})).unwrap(),
+            MembersAddStatus::InProgress
+        );
+        assert_eq!(
+            serde_json::from_value::<MembersAddStatus>(json!("in_progress")).unwrap(),
+            MembersAddStatus::InProgress
+        );
+        assert_eq!(
+            serde_json::from_value::<MembersAddStatus>(json!({".tag": "failed", "failed": "boom"}))
+                .unwrap(),
             MembersAddStatus::Failed("boom".into())
         );
-        assert_eq!(serde_json::from_value::<EmptyJobStatus>(json!({".tag": "complete"})).unwrap(), EmptyJobStatus::Complete);
-        assert_eq!(serde_json::from_value::<EmptyJobStatus>(json!("in_progress")).unwrap(), EmptyJobStatus::InProgress);
         assert_eq!(
-            serde_json::from_value::<EmptyJobStatus>(json!({".tag": "async_job_id", "async_job_id": "j"})).unwrap(),
+            serde_json::from_value::<EmptyJobStatus>(json!({".tag": "complete"})).unwrap(),
+            EmptyJobStatus::Complete
+        );
+        assert_eq!(
+            serde_json::from_value::<EmptyJobStatus>(json!("in_progress")).unwrap(),
+            EmptyJobStatus::InProgress
+        );
+        assert_eq!(
+            serde_json::from_value::<EmptyJobStatus>(
+                json!({".tag": "async_job_id", "async_job_id": "j"})
+            )
+            .unwrap(),
             EmptyJobStatus::AsyncJobId("j".into())
         );
         assert!(serde_json::from_value::<EmptyJobStatus>(json!({".tag": "nope"})).is_err());
@@ -736,29 +943,57 @@ mod tests {
             {".tag": "id_not_found", "id_not_found": "nobody@x.com"}
         ]}))
         .unwrap();
-        let MembersGetInfoItemV2::MemberInfo(info) = &result.members_info[0] else { panic!("member_info expected") };
+        let MembersGetInfoItemV2::MemberInfo(info) = &result.members_info[0] else {
+            panic!("member_info expected")
+        };
         assert_eq!(team_member(info).unwrap().status, MemberStatus::Suspended);
         assert!(team_member(info).unwrap().is_admin);
-        assert_eq!(result.members_info[1], MembersGetInfoItemV2::IdNotFound("nobody@x.com".into()));
+        assert_eq!(
+            result.members_info[1],
+            MembersGetInfoItemV2::IdNotFound("nobody@x.com".into())
+        );
     }
 
-    fn classify(status: u16, content_type: Option<&str>, header: Option<&str>, body: &str) -> StoreError {
-        StoreError::from(classify_response("team/route", status, content_type, header, body.as_bytes()))
+    fn classify(
+        status: u16,
+        content_type: Option<&str>,
+        header: Option<&str>,
+        body: &str,
+    ) -> StoreError {
+        StoreError::from(classify_response(
+            "team/route",
+            status,
+            content_type,
+            header,
+            body.as_bytes(),
+        ))
     }
 
     #[test]
     fn route_errors_keep_their_tag() {
         let body = r#"{"error_summary":"user_not_found/..","error":{".tag":"user_not_found"}}"#;
         let error = classify(409, Some("application/json"), None, body);
-        assert_eq!((error.kind, error.code.as_deref()), (ErrorKind::NotFound, Some("user_not_found")));
+        assert_eq!(
+            (error.kind, error.code.as_deref()),
+            (ErrorKind::NotFound, Some("user_not_found"))
+        );
         let body = r#"{"error_summary":"group_name_already_used/.","error":{".tag":"group_name_already_used"},"user_message":{"locale":"en","text":"x"}}"#;
         let error = classify(409, Some("application/json"), None, body);
-        assert_eq!((error.kind, error.code.as_deref()), (ErrorKind::Conflict, Some("group_name_already_used")));
+        assert_eq!(
+            (error.kind, error.code.as_deref()),
+            (ErrorKind::Conflict, Some("group_name_already_used"))
+        );
         let body = r#"{"error_summary":"members_not_in_team/","error":{".tag":"members_not_in_team","members_not_in_team":["a@x.com"]}}"#;
-        assert_eq!(classify(409, Some("application/json"), None, body).kind, ErrorKind::NotFound);
+        assert_eq!(
+            classify(409, Some("application/json"), None, body).kind,
+            ErrorKind::NotFound
+        );
         let body = r#"{"error_summary":"no_new_data_specified/","error":"no_new_data_specified"}"#;
         let error = classify(409, Some("application/json"), None, body);
-        assert_eq!((error.kind, error.code.as_deref()), (ErrorKind::Permanent, Some("no_new_data_specified")));
+        assert_eq!(
+            (error.kind, error.code.as_deref()),
+            (ErrorKind::Permanent, Some("no_new_data_specified"))
+        );
         for (tag, kind) in [
             ("suspend_inactive_user", ErrorKind::Conflict),
             ("team_license_limit", ErrorKind::Conflict),
@@ -774,20 +1009,53 @@ mod tests {
     fn rate_limits_take_the_delay_from_json_or_header() {
         let json_body = r#"{"error_summary":"too_many_requests/..","error":{"reason":{".tag":"too_many_requests"},"retry_after":3}}"#;
         let error = classify(429, Some("application/json"), Some("9"), json_body);
-        assert_eq!(error.kind, ErrorKind::RateLimited { retry_after_ms: Some(3000) });
-        let error = classify(429, Some("text/plain; charset=utf-8"), Some("2"), "too_many_requests");
-        assert_eq!(error.kind, ErrorKind::RateLimited { retry_after_ms: Some(2000) });
+        assert_eq!(
+            error.kind,
+            ErrorKind::RateLimited {
+                retry_after_ms: Some(3000)
+            }
+        );
+        let error = classify(
+            429,
+            Some("text/plain; charset=utf-8"),
+            Some("2"),
+            "too_many_requests",
+        );
+        assert_eq!(
+            error.kind,
+            ErrorKind::RateLimited {
+                retry_after_ms: Some(2000)
+            }
+        );
         let error = classify(429, Some("text/plain"), Some("0.25"), "");
-        assert_eq!(error.kind, ErrorKind::RateLimited { retry_after_ms: Some(250) });
+        assert_eq!(
+            error.kind,
+            ErrorKind::RateLimited {
+                retry_after_ms: Some(250)
+            }
+        );
         let error = classify(429, Some("text/plain"), None, "slow down");
-        assert_eq!(error.kind, ErrorKind::RateLimited { retry_after_ms: None });
+        assert_eq!(
+            error.kind,
+            ErrorKind::RateLimited {
+                retry_after_ms: None
+            }
+        );
         assert!(error.kind.is_retryable());
     }
 
     #[test]
     fn other_statuses_classify() {
-        let expired = classify(401, Some("application/json"), None, r#"{"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}}"#);
-        assert_eq!((expired.kind, expired.code.as_deref()), (ErrorKind::Auth, Some("expired_access_token")));
+        let expired = classify(
+            401,
+            Some("application/json"),
+            None,
+            r#"{"error_summary":"expired_access_token/..","error":{".tag":"expired_access_token"}}"#,
+        );
+        assert_eq!(
+            (expired.kind, expired.code.as_deref()),
+            (ErrorKind::Auth, Some("expired_access_token"))
+        );
         let scope = classify(
             400,
             Some("text/plain; charset=utf-8"),
@@ -795,20 +1063,60 @@ mod tests {
             r#"Error in call to API function "team/members/list": Your app (ID: 1) is not permitted to access this endpoint because it does not have the required scope 'members.read'."#,
         );
         assert_eq!(scope.kind, ErrorKind::Auth);
-        assert_eq!(classify(400, Some("text/plain"), None, "Error in call to API function: bad JSON").kind, ErrorKind::Permanent);
-        assert_eq!(classify(400, Some("application/json"), None, r#"{"error":"invalid_grant","error_description":"refresh token is malformed"}"#).kind, ErrorKind::Auth);
-        assert_eq!(classify(403, Some("application/json"), None, r#"{"error":{".tag":"team_access_denied"}}"#).kind, ErrorKind::Auth);
+        assert_eq!(
+            classify(
+                400,
+                Some("text/plain"),
+                None,
+                "Error in call to API function: bad JSON"
+            )
+            .kind,
+            ErrorKind::Permanent
+        );
+        assert_eq!(
+            classify(
+                400,
+                Some("application/json"),
+                None,
+                r#"{"error":"invalid_grant","error_description":"refresh token is malformed"}"#
+            )
+            .kind,
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            classify(
+                403,
+                Some("application/json"),
+                None,
+                r#"{"error":{".tag":"team_access_denied"}}"#
+            )
+            .kind,
+            ErrorKind::Auth
+        );
         assert_eq!(classify(500, None, None, "").kind, ErrorKind::Transient);
-        assert_eq!(classify(503, None, None, "maintenance").kind, ErrorKind::Transient);
-        assert_eq!(classify(404, None, None, "no such route").kind, ErrorKind::Permanent);
+        assert_eq!(
+            classify(503, None, None, "maintenance").kind,
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            classify(404, None, None, "no such route").kind,
+            ErrorKind::Permanent
+        );
         assert_eq!(classify(302, None, None, "").kind, ErrorKind::Permanent);
-        assert_eq!(classify(409, Some("text/plain"), None, "not json").kind, ErrorKind::Permanent);
+        assert_eq!(
+            classify(409, Some("text/plain"), None, "not json").kind,
+            ErrorKind::Permanent
+        );
     }
 
     #[test]
     fn long_bodies_are_cut_in_errors() {
         let error = classify(500, None, None, &"é".repeat(2000));
-        assert!(error.message.chars().count() < 400, "{}", error.message.len());
+        assert!(
+            error.message.chars().count() < 400,
+            "{}",
+            error.message.len()
+        );
         let _ = SourceId::new("unused").unwrap();
     }
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sync_core::{
-    ActualState, GroupChange, GroupRef, MemberRef, NewMember, ProfileChange, RemoveOptions, StoreError, StoreLimits,
-    TeamGroup, TeamMember, TeamStore,
+    ActualState, GroupChange, GroupRef, MemberRef, NewMember, ProfileChange, RemoveOptions,
+    StoreError, StoreLimits, TeamGroup, TeamMember, TeamStore,
 };
 
 use crate::client::DropboxClient;
@@ -39,7 +39,11 @@ pub struct JobPolling {
 
 impl Default for JobPolling {
     fn default() -> Self {
-        Self { first_delay: Duration::from_millis(100), max_delay: Duration::from_secs(2), max_wait: Duration::from_secs(300) }
+        Self {
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            max_wait: Duration::from_secs(300),
+        }
     }
 }
 
@@ -132,10 +136,15 @@ impl DropboxTeam {
         let mut attempt = 1;
         loop {
             match call().await {
-                Err(error) if error.kind().is_retryable() && attempt < self.options.read_attempts => {
+                Err(error)
+                    if error.kind().is_retryable() && attempt < self.options.read_attempts =>
+                {
                     let backoff = Duration::from_millis(200u64 << attempt.min(5));
                     let delay = match &error {
-                        DropboxError::RateLimited { retry_after: Some(d), .. } => *d,
+                        DropboxError::RateLimited {
+                            retry_after: Some(d),
+                            ..
+                        } => *d,
                         _ => backoff,
                     };
                     tracing::debug!(%error, attempt, ?delay, "repeating a read");
@@ -148,7 +157,10 @@ impl DropboxTeam {
     }
 
     async fn list_members(&self) -> Result<Vec<TeamMember>, StoreError> {
-        let arg = MembersListArg { limit: self.options.page_size, include_removed: true };
+        let arg = MembersListArg {
+            limit: self.options.page_size,
+            include_removed: true,
+        };
         let mut page = self.read(|| self.client.members_list_v2(&arg)).await?;
         let mut members = Vec::with_capacity(page.members.len());
         loop {
@@ -159,17 +171,23 @@ impl DropboxTeam {
                 return Ok(members);
             }
             let cursor = page.cursor;
-            page = self.read(|| self.client.members_list_continue_v2(&cursor)).await?;
+            page = self
+                .read(|| self.client.members_list_continue_v2(&cursor))
+                .await?;
         }
     }
 
     async fn list_groups(&self) -> Result<Vec<GroupSummary>, StoreError> {
-        let arg = GroupsListArg { limit: self.options.page_size };
+        let arg = GroupsListArg {
+            limit: self.options.page_size,
+        };
         let mut page = self.read(|| self.client.groups_list(&arg)).await?;
         let mut groups = std::mem::take(&mut page.groups);
         while page.has_more {
             let cursor = page.cursor;
-            page = self.read(|| self.client.groups_list_continue(&cursor)).await?;
+            page = self
+                .read(|| self.client.groups_list_continue(&cursor))
+                .await?;
             groups.append(&mut page.groups);
         }
         Ok(groups)
@@ -177,18 +195,26 @@ impl DropboxTeam {
 
     async fn group_member_ids(&self, group_id: &str) -> Result<Vec<String>, StoreError> {
         let arg = GroupsMembersListArg {
-            group: GroupSelector::GroupId { group_id: group_id.to_owned() },
+            group: GroupSelector::GroupId {
+                group_id: group_id.to_owned(),
+            },
             limit: self.options.page_size,
         };
         let mut page = self.read(|| self.client.groups_members_list(&arg)).await?;
         let mut ids: Vec<String> = Vec::with_capacity(page.members.len());
         loop {
-            ids.extend(page.members.iter().map(|m| m.profile.team_member_id.clone()));
+            ids.extend(
+                page.members
+                    .iter()
+                    .map(|m| m.profile.team_member_id.clone()),
+            );
             if !page.has_more {
                 return Ok(ids);
             }
             let cursor = page.cursor;
-            page = self.read(|| self.client.groups_members_list_continue(&cursor)).await?;
+            page = self
+                .read(|| self.client.groups_members_list_continue(&cursor))
+                .await?;
         }
     }
 
@@ -208,24 +234,36 @@ impl DropboxTeam {
                 return Ok(done);
             }
             if started.elapsed() >= polling.max_wait {
-                return Err(DropboxError::JobTimedOut { route: route.to_owned(), waited: started.elapsed() });
+                return Err(DropboxError::JobTimedOut {
+                    route: route.to_owned(),
+                    waited: started.elapsed(),
+                });
             }
             delay = (delay * 2).min(polling.max_delay);
         }
     }
 
-    async fn wait_for_empty_job(&self, job: EmptyJob, launched: EmptyJobStatus) -> Result<(), DropboxError> {
+    async fn wait_for_empty_job(
+        &self,
+        job: EmptyJob,
+        launched: EmptyJobStatus,
+    ) -> Result<(), DropboxError> {
         let job_id = match launched {
             EmptyJobStatus::Complete => return Ok(()),
             EmptyJobStatus::AsyncJobId(id) => id,
             EmptyJobStatus::InProgress => {
-                return Err(DropboxError::Decode { route: job.route().to_owned(), message: "launch answered in_progress".to_owned() });
+                return Err(DropboxError::Decode {
+                    route: job.route().to_owned(),
+                    message: "launch answered in_progress".to_owned(),
+                });
             }
         };
         self.wait_for_job(job.route(), || async {
             let status = match job {
                 EmptyJob::GroupsDelete => self.client.groups_job_status_get(&job_id).await?,
-                EmptyJob::MembersRemove => self.client.members_remove_job_status_get(&job_id).await?,
+                EmptyJob::MembersRemove => {
+                    self.client.members_remove_job_status_get(&job_id).await?
+                }
             };
             Ok((status == EmptyJobStatus::Complete).then_some(()))
         })
@@ -233,7 +271,10 @@ impl DropboxTeam {
     }
 
     async fn invite_batch(&self, batch: &[NewMember]) -> Vec<Result<(), StoreError>> {
-        let arg = MembersAddV2Arg { new_members: batch.iter().map(map::member_add_arg).collect(), force_async: false };
+        let arg = MembersAddV2Arg {
+            new_members: batch.iter().map(map::member_add_arg).collect(),
+            force_async: false,
+        };
         let outcome = match self.client.members_add_v2(&arg).await {
             Ok(MembersAddStatus::Complete(results)) => Ok(results),
             Ok(MembersAddStatus::AsyncJobId(job_id)) => {
@@ -241,9 +282,10 @@ impl DropboxTeam {
                     match self.client.members_add_job_status_get_v2(&job_id).await? {
                         MembersAddStatus::InProgress => Ok(None),
                         MembersAddStatus::Complete(results) => Ok(Some(results)),
-                        MembersAddStatus::Failed(message) => {
-                            Err(DropboxError::JobFailed { route: "team/members/add/job_status/get_v2".to_owned(), message })
-                        }
+                        MembersAddStatus::Failed(message) => Err(DropboxError::JobFailed {
+                            route: "team/members/add/job_status/get_v2".to_owned(),
+                            message,
+                        }),
                         MembersAddStatus::AsyncJobId(_) => Err(DropboxError::Decode {
                             route: "team/members/add/job_status/get_v2".to_owned(),
                             message: "job status answered async_job_id".to_owned(),
@@ -274,7 +316,8 @@ impl DropboxTeam {
         // would read the whole team again; they are reported with no members.
         let groups: Vec<TeamGroup> = stream::iter(summaries)
             .map(|summary| async move {
-                let members = if summary.group_management_type == GroupManagementType::SystemManaged {
+                let members = if summary.group_management_type == GroupManagementType::SystemManaged
+                {
                     Vec::new()
                 } else {
                     self.group_member_ids(&summary.group_id).await?
@@ -304,7 +347,10 @@ impl TeamStore for DropboxTeam {
         let mut restarts = 0;
         loop {
             match self.snapshot_once().await {
-                Err(error) if error.code.as_deref() == Some("invalid_cursor") && restarts < MAX_SNAPSHOT_RESTARTS => {
+                Err(error)
+                    if error.code.as_deref() == Some("invalid_cursor")
+                        && restarts < MAX_SNAPSHOT_RESTARTS =>
+                {
                     restarts += 1;
                     tracing::debug!(restarts, "a list cursor expired; reading the team again");
                 }
@@ -321,7 +367,11 @@ impl TeamStore for DropboxTeam {
         results
     }
 
-    async fn set_profile(&self, member: &MemberRef, change: &ProfileChange) -> Result<(), StoreError> {
+    async fn set_profile(
+        &self,
+        member: &MemberRef,
+        change: &ProfileChange,
+    ) -> Result<(), StoreError> {
         let Some(arg) = map::set_profile_arg(member, change) else {
             return Ok(());
         };
@@ -330,21 +380,35 @@ impl TeamStore for DropboxTeam {
     }
 
     async fn suspend(&self, member: &MemberRef, wipe_data: bool) -> Result<(), StoreError> {
-        let arg = MembersDeactivateArg { user: map::user_selector(member), wipe_data };
+        let arg = MembersDeactivateArg {
+            user: map::user_selector(member),
+            wipe_data,
+        };
         Ok(self.client.members_suspend(&arg).await?)
     }
 
     async fn unsuspend(&self, member: &MemberRef) -> Result<(), StoreError> {
-        Ok(self.client.members_unsuspend(&map::user_selector(member)).await?)
+        Ok(self
+            .client
+            .members_unsuspend(&map::user_selector(member))
+            .await?)
     }
 
     async fn remove(&self, member: &MemberRef, options: &RemoveOptions) -> Result<(), StoreError> {
-        let launched = self.client.members_remove(&map::remove_arg(member, options)).await?;
-        Ok(self.wait_for_empty_job(EmptyJob::MembersRemove, launched).await?)
+        let launched = self
+            .client
+            .members_remove(&map::remove_arg(member, options))
+            .await?;
+        Ok(self
+            .wait_for_empty_job(EmptyJob::MembersRemove, launched)
+            .await?)
     }
 
     async fn recover(&self, member: &MemberRef) -> Result<(), StoreError> {
-        Ok(self.client.members_recover(&map::user_selector(member)).await?)
+        Ok(self
+            .client
+            .members_recover(&map::user_selector(member))
+            .await?)
     }
 
     async fn create_group(&self, name: &str, external_id: &str) -> Result<String, StoreError> {
@@ -366,18 +430,30 @@ impl TeamStore for DropboxTeam {
     }
 
     async fn delete_group(&self, group: &GroupRef) -> Result<(), StoreError> {
-        let launched = self.client.groups_delete(&map::group_selector(group)).await?;
-        Ok(self.wait_for_empty_job(EmptyJob::GroupsDelete, launched).await?)
+        let launched = self
+            .client
+            .groups_delete(&map::group_selector(group))
+            .await?;
+        Ok(self
+            .wait_for_empty_job(EmptyJob::GroupsDelete, launched)
+            .await?)
     }
 
-    async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
+    async fn add_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError> {
         for batch in members.chunks(self.options.group_members_per_call) {
             let arg = GroupMembersAddArg {
                 return_members: false,
                 group: map::group_selector(group),
                 members: batch
                     .iter()
-                    .map(|m| MemberAccess { user: map::user_selector(m), access_type: GroupAccessType::Member })
+                    .map(|m| MemberAccess {
+                        user: map::user_selector(m),
+                        access_type: GroupAccessType::Member,
+                    })
                     .collect(),
             };
             self.client.groups_members_add(&arg).await?;
@@ -385,7 +461,11 @@ impl TeamStore for DropboxTeam {
         Ok(())
     }
 
-    async fn remove_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
+    async fn remove_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError> {
         for batch in members.chunks(self.options.group_members_per_call) {
             let arg = GroupMembersRemoveArg {
                 return_members: false,

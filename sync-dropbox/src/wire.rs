@@ -273,7 +273,10 @@ impl<'de> Deserialize<'de> for MemberAddV2Result {
             // the email the same way, so it is kept as a failure rather than refused.
             Some(tag) => {
                 let email = value.get(tag).and_then(Value::as_str).map(str::to_owned);
-                Ok(Self::Failure { tag: tag.to_owned(), email })
+                Ok(Self::Failure {
+                    tag: tag.to_owned(),
+                    email,
+                })
             }
             None => Err(unexpected_tag::<D::Error>("MemberAddV2Result", None)),
         }
@@ -300,12 +303,24 @@ impl<'de> Deserialize<'de> for MembersAddStatus {
         match tag_of(&value) {
             Some("in_progress") => Ok(Self::InProgress),
             Some("complete") => {
-                let list = value.get("complete").cloned().unwrap_or(Value::Array(Vec::new()));
+                let list = value
+                    .get("complete")
+                    .cloned()
+                    .unwrap_or(Value::Array(Vec::new()));
                 Ok(Self::Complete(from_value(list)?))
             }
             Some("async_job_id") => Ok(Self::AsyncJobId(string_member(&value, "async_job_id")?)),
-            Some("failed") => Ok(Self::Failed(value.get("failed").and_then(Value::as_str).unwrap_or_default().to_owned())),
-            other => Err(unexpected_tag::<D::Error>("MembersAddJobStatusV2Result", other)),
+            Some("failed") => Ok(Self::Failed(
+                value
+                    .get("failed")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )),
+            other => Err(unexpected_tag::<D::Error>(
+                "MembersAddJobStatusV2Result",
+                other,
+            )),
         }
     }
 }

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::*;
-use sync_core::{ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Outcome, Policy, SourceId, TeamStore};
+use sync_core::{
+    ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Outcome, Policy, SourceId, TeamStore,
+};
 use sync_dropbox::DropboxTeam;
 use sync_dropbox_emulator::{Emulator, Faults, MemberStatus, RateLimit};
 
@@ -21,7 +23,12 @@ fn directory(users: usize, groups: usize) -> DesiredState {
     let mut members: Vec<Vec<SourceId>> = vec![Vec::new(); groups];
     let people: Vec<DirectoryUser> = (0..users)
         .map(|i| {
-            let user = DirectoryUser::new(id(format!("u{i:05}")), format!("user{i:05}@example.com"), format!("Given{i}"), format!("Sur{i}"));
+            let user = DirectoryUser::new(
+                id(format!("u{i:05}")),
+                format!("user{i:05}@example.com"),
+                format!("Given{i}"),
+                format!("Sur{i}"),
+            );
             members[i % groups].push(user.id.clone());
             if i % 7 == 0 {
                 members[(i + 1) % groups].push(user.id.clone());
@@ -32,7 +39,12 @@ fn directory(users: usize, groups: usize) -> DesiredState {
     let mut all_groups: Vec<DirectoryGroup> = members
         .into_iter()
         .enumerate()
-        .map(|(g, members)| DirectoryGroup { id: id(format!("g{g:03}")), name: format!("Team {g:03}"), members, locator: None })
+        .map(|(g, members)| DirectoryGroup {
+            id: id(format!("g{g:03}")),
+            name: format!("Team {g:03}"),
+            members,
+            locator: None,
+        })
         .collect();
     all_groups.push(DirectoryGroup {
         id: root.clone(),
@@ -40,10 +52,19 @@ fn directory(users: usize, groups: usize) -> DesiredState {
         members: all_groups.iter().map(|g| g.id.clone()).collect(),
         locator: None,
     });
-    DesiredState { user_roots: vec![root], users: people, groups: all_groups, ..DesiredState::default() }
+    DesiredState {
+        user_roots: vec![root],
+        users: people,
+        groups: all_groups,
+        ..DesiredState::default()
+    }
 }
 
-async fn run(store: &DropboxTeam, desired: &DesiredState, options: &ApplyOptions) -> (usize, Outcome) {
+async fn run(
+    store: &DropboxTeam,
+    desired: &DesiredState,
+    options: &ApplyOptions,
+) -> (usize, Outcome) {
     let actual = store.snapshot().await.unwrap();
     let plan = sync_core::plan(desired, &actual, &Policy::default()).unwrap();
     let outcome = sync_core::apply(&plan, store, options).await.unwrap();
@@ -54,22 +75,51 @@ async fn run(store: &DropboxTeam, desired: &DesiredState, options: &ApplyOptions
 /// and names, every group with its managed external id and exactly its members.
 fn assert_team_matches(emu: &Emulator, desired: &DesiredState) {
     let state = emu.state();
-    let by_email: BTreeMap<&str, _> = state.members.iter().map(|m| (m.email.as_str(), m)).collect();
+    let by_email: BTreeMap<&str, _> = state
+        .members
+        .iter()
+        .map(|m| (m.email.as_str(), m))
+        .collect();
     assert_eq!(state.members.len(), desired.users.len());
     for user in &desired.users {
-        let member = by_email.get(user.email.as_str()).unwrap_or_else(|| panic!("{} missing", user.email));
-        assert_eq!(member.external_id.as_deref(), Some(format!("teamsync:{}", user.id).as_str()));
-        assert_eq!((member.given_name.as_str(), member.surname.as_str()), (user.given_name.as_str(), user.surname.as_str()));
+        let member = by_email
+            .get(user.email.as_str())
+            .unwrap_or_else(|| panic!("{} missing", user.email));
+        assert_eq!(
+            member.external_id.as_deref(),
+            Some(format!("teamsync:{}", user.id).as_str())
+        );
+        assert_eq!(
+            (member.given_name.as_str(), member.surname.as_str()),
+            (user.given_name.as_str(), user.surname.as_str())
+        );
         assert_eq!(member.status, MemberStatus::Invited);
     }
-    let emails: BTreeMap<&str, &str> = desired.users.iter().map(|u| (u.id.as_str(), u.email.as_str())).collect();
-    let synced: Vec<&DirectoryGroup> = desired.groups.iter().filter(|g| g.id.as_str() != "root").collect();
+    let emails: BTreeMap<&str, &str> = desired
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.email.as_str()))
+        .collect();
+    let synced: Vec<&DirectoryGroup> = desired
+        .groups
+        .iter()
+        .filter(|g| g.id.as_str() != "root")
+        .collect();
     assert_eq!(state.groups.len(), synced.len());
     for group in synced {
-        let team_group = state.group_by_name(&group.name).unwrap_or_else(|| panic!("{} missing", group.name));
-        assert_eq!(team_group.external_id.as_deref(), Some(format!("teamsync:{}", group.id).as_str()));
+        let team_group = state
+            .group_by_name(&group.name)
+            .unwrap_or_else(|| panic!("{} missing", group.name));
+        assert_eq!(
+            team_group.external_id.as_deref(),
+            Some(format!("teamsync:{}", group.id).as_str())
+        );
         let want: BTreeSet<&str> = group.members.iter().map(|m| emails[m.as_str()]).collect();
-        let have: BTreeSet<&str> = team_group.members.iter().map(|m| m.email.as_str()).collect();
+        let have: BTreeSet<&str> = team_group
+            .members
+            .iter()
+            .map(|m| m.email.as_str())
+            .collect();
         assert_eq!(have, want, "members of {}", group.name);
     }
 }
@@ -81,11 +131,22 @@ async fn provisions_2000_users_and_50_groups_then_a_noop_run() {
     let desired = directory(2000, 50);
 
     let (planned, outcome) = run(&store, &desired, &ApplyOptions::default()).await;
-    assert_eq!(outcome.failed, 0, "{:?}", outcome.results.iter().find(|r| !matches!(r.status, sync_core::OpStatus::Done)));
+    assert_eq!(
+        outcome.failed,
+        0,
+        "{:?}",
+        outcome
+            .results
+            .iter()
+            .find(|r| !matches!(r.status, sync_core::OpStatus::Done))
+    );
     assert_eq!((outcome.skipped, outcome.done), (0, planned));
     assert_team_matches(&emu, &desired);
     let counts = emu.call_counts();
-    assert_eq!(counts["team/members/add_v2"], 100, "2000 invitations in batches of 20: {counts:?}");
+    assert_eq!(
+        counts["team/members/add_v2"], 100,
+        "2000 invitations in batches of 20: {counts:?}"
+    );
     assert_eq!(counts["team/groups/create"], 50, "{counts:?}");
 
     // Second run: the plan is empty and nothing is written.
@@ -95,7 +156,10 @@ async fn provisions_2000_users_and_50_groups_then_a_noop_run() {
     assert_eq!(write_calls(&emu), 0, "{:?}", emu.call_counts());
     let counts = emu.call_counts();
     assert_eq!(counts["team/members/list_v2"], 1);
-    assert_eq!(counts["team/members/list/continue_v2"], 1, "2000 members in pages of 1000");
+    assert_eq!(
+        counts["team/members/list/continue_v2"], 1,
+        "2000 members in pages of 1000"
+    );
     assert_eq!(counts["team/groups/members/list"], 50);
 }
 
@@ -106,15 +170,38 @@ async fn converges_through_a_rate_limit_storm() {
     let desired = directory(400, 10);
     // At most 25 calls per 500 ms window across all routes; everything else gets 429 with
     // Retry-After. The executor waits as told and repeats.
-    emu.set_faults(Faults { rate_limit: Some(RateLimit { max_calls: 25, window_ms: 500 }), ..Faults::default() });
-    let options = ApplyOptions { max_retries: 30, backoff_base: Duration::from_millis(20), backoff_max: Duration::from_secs(2), ..ApplyOptions::default() };
+    emu.set_faults(Faults {
+        rate_limit: Some(RateLimit {
+            max_calls: 25,
+            window_ms: 500,
+        }),
+        ..Faults::default()
+    });
+    let options = ApplyOptions {
+        max_retries: 30,
+        backoff_base: Duration::from_millis(20),
+        backoff_max: Duration::from_secs(2),
+        ..ApplyOptions::default()
+    };
     let (planned, outcome) = run(&store, &desired, &options).await;
-    assert_eq!(outcome.failed, 0, "{:?}", outcome.results.iter().find(|r| !matches!(r.status, sync_core::OpStatus::Done)));
+    assert_eq!(
+        outcome.failed,
+        0,
+        "{:?}",
+        outcome
+            .results
+            .iter()
+            .find(|r| !matches!(r.status, sync_core::OpStatus::Done))
+    );
     assert_eq!(outcome.done, planned);
 
     // Some writes were refused and repeated: more write calls than the 40 the plan needs
     // (20 add_v2, 10 create, 10 groups/members/add).
-    assert!(write_calls(&emu) > 40, "the storm refused no write: {:?}", emu.call_counts());
+    assert!(
+        write_calls(&emu) > 40,
+        "the storm refused no write: {:?}",
+        emu.call_counts()
+    );
     emu.set_faults(Faults::default());
     assert_team_matches(&emu, &desired);
     emu.reset_call_counts();

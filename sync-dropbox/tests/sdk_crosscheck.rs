@@ -11,7 +11,9 @@ use dropbox_sdk::team as sdk;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sync_core::{GroupChange, GroupRef, ManagementType, MemberRef, ProfileChange, RemoveMode, RemoveOptions};
+use sync_core::{
+    GroupChange, GroupRef, ManagementType, MemberRef, ProfileChange, RemoveMode, RemoveOptions,
+};
 use sync_dropbox::map;
 use sync_dropbox::wire::*;
 use sync_dropbox_emulator::{MemberStatus, SeedGroup, SeedMember, TeamSeed};
@@ -20,15 +22,24 @@ use sync_dropbox_emulator::{MemberStatus, SeedGroup, SeedMember, TeamSeed};
 fn same_request<Ours: Serialize, Theirs: Serialize + DeserializeOwned>(ours: &Ours) -> Theirs {
     let json = serde_json::to_value(ours).unwrap();
     // The SDK's decoders borrow their keys, so they read text, not a `Value`.
-    let theirs: Theirs = serde_json::from_str(&json.to_string()).unwrap_or_else(|e| panic!("SDK refuses {json}: {e}"));
+    let theirs: Theirs = serde_json::from_str(&json.to_string())
+        .unwrap_or_else(|e| panic!("SDK refuses {json}: {e}"));
     let again = serde_json::to_value(&theirs).unwrap();
     covers(&json, &again, "$");
     theirs
 }
 
 /// Fields the SDK leaves out when they hold the spec's default value.
-const DEFAULTED: &[&str] =
-    &["force_async", "add_creator_as_owner", "keep_account", "wipe_data", "return_members", "send_welcome_email", "include_removed", "limit"];
+const DEFAULTED: &[&str] = &[
+    "force_async",
+    "add_creator_as_owner",
+    "keep_account",
+    "wipe_data",
+    "return_members",
+    "send_welcome_email",
+    "include_removed",
+    "limit",
+];
 
 /// `ours` says everything `theirs` says, and more only in fields with a spec default (which
 /// the SDK omits when they hold it). A field the SDK does not know would be silently dropped
@@ -37,11 +48,16 @@ fn covers(ours: &Value, theirs: &Value, path: &str) {
     match (ours, theirs) {
         (Value::Object(o), Value::Object(t)) => {
             for (key, value) in t {
-                let mine = o.get(key).unwrap_or_else(|| panic!("{path}.{key}: the SDK writes it, we do not"));
+                let mine = o
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key}: the SDK writes it, we do not"));
                 covers(mine, value, &format!("{path}.{key}"));
             }
             for key in o.keys().filter(|k| !t.contains_key(*k)) {
-                assert!(DEFAULTED.contains(&key.as_str()), "{path}.{key}: we send it, the SDK dropped it");
+                assert!(
+                    DEFAULTED.contains(&key.as_str()),
+                    "{path}.{key}: we send it, the SDK dropped it"
+                );
             }
         }
         (Value::Array(o), Value::Array(t)) => {
@@ -64,17 +80,30 @@ fn request_bodies_match_the_sdk() {
     let by_mail = MemberRef::Email(email("boss@example.com"));
     let group = GroupRef::ExternalId("teamsync:g1".into());
 
-    let add = MembersAddV2Arg { new_members: vec![map::member_add_arg(&new_member("ann@example.com"))], force_async: false };
+    let add = MembersAddV2Arg {
+        new_members: vec![map::member_add_arg(&new_member("ann@example.com"))],
+        force_async: false,
+    };
     let theirs: sdk::MembersAddV2Arg = same_request(&add);
-    assert_eq!(theirs.new_members[0].member_external_id.as_deref(), Some("teamsync:ann"));
+    assert_eq!(
+        theirs.new_members[0].member_external_id.as_deref(),
+        Some("teamsync:ann")
+    );
 
-    same_request::<_, sdk::MembersListArg>(&MembersListArg { limit: 1000, include_removed: true });
+    same_request::<_, sdk::MembersListArg>(&MembersListArg {
+        limit: 1000,
+        include_removed: true,
+    });
     same_request::<_, sdk::MembersListContinueArg>(&CursorArg { cursor: "c".into() });
     same_request::<_, sdk::GroupsListArg>(&GroupsListArg { limit: 1000 });
     same_request::<_, sdk::GroupsListContinueArg>(&CursorArg { cursor: "c".into() });
     same_request::<_, sdk::GroupsMembersListContinueArg>(&CursorArg { cursor: "c".into() });
-    same_request::<_, dropbox_sdk::dbx_async::PollArg>(&PollArg { async_job_id: "dbjid:1".into() });
-    same_request::<_, sdk::MembersGetInfoV2Arg>(&MembersGetInfoV2Arg { members: vec![map::user_selector(&who), map::user_selector(&by_mail)] });
+    same_request::<_, dropbox_sdk::dbx_async::PollArg>(&PollArg {
+        async_job_id: "dbjid:1".into(),
+    });
+    same_request::<_, sdk::MembersGetInfoV2Arg>(&MembersGetInfoV2Arg {
+        members: vec![map::user_selector(&who), map::user_selector(&by_mail)],
+    });
 
     let change = ProfileChange {
         email: Some(email("new@example.com")),
@@ -82,18 +111,35 @@ fn request_bodies_match_the_sdk() {
         surname: Some("Lee".into()),
         external_id: Some("teamsync:u1".into()),
     };
-    let theirs: sdk::MembersSetProfileArg = same_request(&map::set_profile_arg(&who, &change).unwrap());
+    let theirs: sdk::MembersSetProfileArg =
+        same_request(&map::set_profile_arg(&who, &change).unwrap());
     assert!(matches!(theirs.user, sdk::UserSelectorArg::ExternalId(ref id) if id == "teamsync:u1"));
 
-    same_request::<_, sdk::MembersDeactivateArg>(&MembersDeactivateArg { user: map::user_selector(&who), wipe_data: true });
-    same_request::<_, sdk::MembersUnsuspendArg>(&UserArg { user: map::user_selector(&who) });
-    same_request::<_, sdk::MembersRecoverArg>(&UserArg { user: map::user_selector(&who) });
+    same_request::<_, sdk::MembersDeactivateArg>(&MembersDeactivateArg {
+        user: map::user_selector(&who),
+        wipe_data: true,
+    });
+    same_request::<_, sdk::MembersUnsuspendArg>(&UserArg {
+        user: map::user_selector(&who),
+    });
+    same_request::<_, sdk::MembersRecoverArg>(&UserArg {
+        user: map::user_selector(&who),
+    });
     for mode in [
         RemoveMode::Plain,
         RemoveMode::KeepAccount,
-        RemoveMode::Transfer { dest: by_mail.clone(), admin: MemberRef::TeamMemberId("dbmid:a".into()) },
+        RemoveMode::Transfer {
+            dest: by_mail.clone(),
+            admin: MemberRef::TeamMemberId("dbmid:a".into()),
+        },
     ] {
-        let theirs: sdk::MembersRemoveArg = same_request(&map::remove_arg(&who, &RemoveOptions { wipe_data: true, mode }));
+        let theirs: sdk::MembersRemoveArg = same_request(&map::remove_arg(
+            &who,
+            &RemoveOptions {
+                wipe_data: true,
+                mode,
+            },
+        ));
         assert!(theirs.keep_account != theirs.wipe_data || !theirs.keep_account);
     }
 
@@ -104,21 +150,34 @@ fn request_bodies_match_the_sdk() {
         group_management_type: Some(GroupManagementType::CompanyManaged),
     };
     let theirs: sdk::GroupCreateArg = same_request(&create);
-    assert!(matches!(theirs.group_management_type, Some(dropbox_sdk::team_common::GroupManagementType::CompanyManaged)));
-    let update = GroupChange { name: Some("S".into()), external_id: Some("teamsync:g2".into()), management_type: Some(ManagementType::CompanyManaged) };
+    assert!(matches!(
+        theirs.group_management_type,
+        Some(dropbox_sdk::team_common::GroupManagementType::CompanyManaged)
+    ));
+    let update = GroupChange {
+        name: Some("S".into()),
+        external_id: Some("teamsync:g2".into()),
+        management_type: Some(ManagementType::CompanyManaged),
+    };
     same_request::<_, sdk::GroupUpdateArgs>(&map::group_update_arg(&group, &update).unwrap());
     same_request::<_, sdk::GroupSelector>(&map::group_selector(&GroupRef::GroupId("g:1".into())));
     same_request::<_, sdk::GroupMembersAddArg>(&GroupMembersAddArg {
         return_members: false,
         group: map::group_selector(&group),
-        members: vec![MemberAccess { user: map::user_selector(&who), access_type: GroupAccessType::Member }],
+        members: vec![MemberAccess {
+            user: map::user_selector(&who),
+            access_type: GroupAccessType::Member,
+        }],
     });
     same_request::<_, sdk::GroupMembersRemoveArg>(&GroupMembersRemoveArg {
         return_members: false,
         group: map::group_selector(&group),
         users: vec![map::user_selector(&by_mail)],
     });
-    same_request::<_, sdk::GroupsMembersListArg>(&GroupsMembersListArg { group: map::group_selector(&group), limit: 100 });
+    same_request::<_, sdk::GroupsMembersListArg>(&GroupsMembersListArg {
+        group: map::group_selector(&group),
+        limit: 100,
+    });
 }
 
 fn seeded() -> TeamSeed {
@@ -159,11 +218,28 @@ async fn responses_decode_the_same_in_the_sdk() {
     let ours: TeamGetInfoResult = serde_json::from_value(raw).unwrap();
     assert_eq!((theirs.name, theirs.team_id), (ours.name, ours.team_id));
 
-    let raw: Value = client.call("team/members/list_v2", &MembersListArg { limit: 2, include_removed: true }).await.unwrap();
+    let raw: Value = client
+        .call(
+            "team/members/list_v2",
+            &MembersListArg {
+                limit: 2,
+                include_removed: true,
+            },
+        )
+        .await
+        .unwrap();
     let mut pages = vec![raw.clone()];
     let mut cursor = raw["cursor"].as_str().unwrap().to_owned();
     while pages.last().unwrap()["has_more"] == json!(true) {
-        let next: Value = client.call("team/members/list/continue_v2", &CursorArg { cursor: cursor.clone() }).await.unwrap();
+        let next: Value = client
+            .call(
+                "team/members/list/continue_v2",
+                &CursorArg {
+                    cursor: cursor.clone(),
+                },
+            )
+            .await
+            .unwrap();
         cursor = next["cursor"].as_str().unwrap().to_owned();
         pages.push(next);
     }
@@ -179,7 +255,9 @@ async fn responses_decode_the_same_in_the_sdk() {
                 sdk::TeamMemberStatus::Active => sync_core::MemberStatus::Active,
                 sdk::TeamMemberStatus::Invited => sync_core::MemberStatus::Invited,
                 sdk::TeamMemberStatus::Suspended => sync_core::MemberStatus::Suspended,
-                sdk::TeamMemberStatus::Removed(r) => sync_core::MemberStatus::Removed { recoverable: r.is_recoverable },
+                sdk::TeamMemberStatus::Removed(r) => sync_core::MemberStatus::Removed {
+                    recoverable: r.is_recoverable,
+                },
             };
             assert_eq!(status, mapped.status);
             seen += 1;
@@ -189,21 +267,31 @@ async fn responses_decode_the_same_in_the_sdk() {
 
     // add_v2: a success and two failure tags in one answer.
     let add = MembersAddV2Arg {
-        new_members: ["new", "inv", "new"].iter().map(|l| map::member_add_arg(&new_member(&format!("{l}@example.com")))).collect(),
+        new_members: ["new", "inv", "new"]
+            .iter()
+            .map(|l| map::member_add_arg(&new_member(&format!("{l}@example.com"))))
+            .collect(),
         force_async: false,
     };
     let raw: Value = client.call("team/members/add_v2", &add).await.unwrap();
     let theirs: sdk::MembersAddLaunchV2Result = sdk_decodes(&raw);
     let ours: MembersAddStatus = serde_json::from_value(raw.clone()).unwrap();
-    let (sdk::MembersAddLaunchV2Result::Complete(theirs), MembersAddStatus::Complete(ours)) = (theirs, ours) else {
+    let (sdk::MembersAddLaunchV2Result::Complete(theirs), MembersAddStatus::Complete(ours)) =
+        (theirs, ours)
+    else {
         panic!("expected complete: {raw}")
     };
     assert_eq!(theirs.len(), ours.len());
     for (t, o) in theirs.iter().zip(&ours) {
         match (t, o) {
-            (sdk::MemberAddV2Result::Success(t), MemberAddV2Result::Success(o)) => assert_eq!(t.profile.email, o.profile.email),
+            (sdk::MemberAddV2Result::Success(t), MemberAddV2Result::Success(o)) => {
+                assert_eq!(t.profile.email, o.profile.email)
+            }
             (t, MemberAddV2Result::Failure { tag, .. }) => {
-                let their_tag = serde_json::to_value(t).unwrap()[".tag"].as_str().unwrap().to_owned();
+                let their_tag = serde_json::to_value(t).unwrap()[".tag"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
                 assert_eq!(&their_tag, tag);
             }
             other => panic!("disagreement: {other:?}"),
@@ -211,12 +299,23 @@ async fn responses_decode_the_same_in_the_sdk() {
     }
 
     // An async add, polled.
-    let add = MembersAddV2Arg { new_members: vec![map::member_add_arg(&new_member("later@example.com"))], force_async: true };
+    let add = MembersAddV2Arg {
+        new_members: vec![map::member_add_arg(&new_member("later@example.com"))],
+        force_async: true,
+    };
     let raw: Value = client.call("team/members/add_v2", &add).await.unwrap();
     let _: sdk::MembersAddLaunchV2Result = sdk_decodes(&raw);
     let job = raw["async_job_id"].as_str().unwrap().to_owned();
     for _ in 0..5 {
-        let raw: Value = client.call("team/members/add/job_status/get_v2", &PollArg { async_job_id: job.clone() }).await.unwrap();
+        let raw: Value = client
+            .call(
+                "team/members/add/job_status/get_v2",
+                &PollArg {
+                    async_job_id: job.clone(),
+                },
+            )
+            .await
+            .unwrap();
         let _: sdk::MembersAddJobStatusV2Result = sdk_decodes(&raw);
         let _: MembersAddStatus = serde_json::from_value(raw.clone()).unwrap();
         if raw[".tag"] == "complete" {
@@ -225,11 +324,19 @@ async fn responses_decode_the_same_in_the_sdk() {
     }
 
     // Groups: create, list, members add/list, delete and its job.
-    let create = GroupCreateArg { group_name: "Eng".into(), add_creator_as_owner: false, group_external_id: Some("teamsync:g2".into()), group_management_type: Some(GroupManagementType::CompanyManaged) };
+    let create = GroupCreateArg {
+        group_name: "Eng".into(),
+        add_creator_as_owner: false,
+        group_external_id: Some("teamsync:g2".into()),
+        group_management_type: Some(GroupManagementType::CompanyManaged),
+    };
     let raw: Value = client.call("team/groups/create", &create).await.unwrap();
     let _: sdk::GroupFullInfo = sdk_decodes(&raw);
     let _: GroupFullInfo = serde_json::from_value(raw).unwrap();
-    let raw: Value = client.call("team/groups/list", &GroupsListArg { limit: 10 }).await.unwrap();
+    let raw: Value = client
+        .call("team/groups/list", &GroupsListArg { limit: 10 })
+        .await
+        .unwrap();
     let theirs: sdk::GroupsListResult = sdk_decodes(&raw);
     let ours: GroupsListResult = serde_json::from_value(raw).unwrap();
     assert_eq!(theirs.groups.len(), ours.groups.len());
@@ -237,25 +344,56 @@ async fn responses_decode_the_same_in_the_sdk() {
     let add = GroupMembersAddArg {
         return_members: true,
         group: map::group_selector(&eng),
-        members: vec![MemberAccess { user: map::user_selector(&by_external("sus")), access_type: GroupAccessType::Member }],
+        members: vec![MemberAccess {
+            user: map::user_selector(&by_external("sus")),
+            access_type: GroupAccessType::Member,
+        }],
     };
     let raw: Value = client.call("team/groups/members/add", &add).await.unwrap();
     let _: sdk::GroupMembersChangeResult = sdk_decodes(&raw);
     let _: GroupMembersChangeResult = serde_json::from_value(raw).unwrap();
-    let raw: Value = client.call("team/groups/members/list", &GroupsMembersListArg { group: map::group_selector(&eng), limit: 10 }).await.unwrap();
+    let raw: Value = client
+        .call(
+            "team/groups/members/list",
+            &GroupsMembersListArg {
+                group: map::group_selector(&eng),
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
     let _: sdk::GroupsMembersListResult = sdk_decodes(&raw);
     let ours: GroupsMembersListResult = serde_json::from_value(raw).unwrap();
     assert_eq!(ours.members.len(), 1);
-    let raw: Value = client.call("team/groups/delete", &map::group_selector(&eng)).await.unwrap();
+    let raw: Value = client
+        .call("team/groups/delete", &map::group_selector(&eng))
+        .await
+        .unwrap();
     let _: dropbox_sdk::dbx_async::LaunchEmptyResult = sdk_decodes(&raw);
     let _: EmptyJobStatus = serde_json::from_value(raw).unwrap();
 
     // set_profile_v2 and remove.
-    let arg = map::set_profile_arg(&by_external("sus"), &ProfileChange { given_name: Some("New".into()), ..ProfileChange::default() }).unwrap();
-    let raw: Value = client.call("team/members/set_profile_v2", &arg).await.unwrap();
+    let arg = map::set_profile_arg(
+        &by_external("sus"),
+        &ProfileChange {
+            given_name: Some("New".into()),
+            ..ProfileChange::default()
+        },
+    )
+    .unwrap();
+    let raw: Value = client
+        .call("team/members/set_profile_v2", &arg)
+        .await
+        .unwrap();
     let _: sdk::TeamMemberInfoV2Result = sdk_decodes(&raw);
     let _: TeamMemberInfoV2Result = serde_json::from_value(raw).unwrap();
-    let arg = map::remove_arg(&by_external("sus"), &RemoveOptions { wipe_data: true, mode: RemoveMode::Plain });
+    let arg = map::remove_arg(
+        &by_external("sus"),
+        &RemoveOptions {
+            wipe_data: true,
+            mode: RemoveMode::Plain,
+        },
+    );
     let raw: Value = client.call("team/members/remove", &arg).await.unwrap();
     let _: dropbox_sdk::dbx_async::LaunchEmptyResult = sdk_decodes(&raw);
 }
@@ -281,14 +419,25 @@ async fn route_error_bodies_decode_the_same_in_the_sdk() {
             body
         }
     };
-    let nobody = json!({"user": {".tag": "email", "email": "nobody@example.com"}, "wipe_data": true});
+    let nobody =
+        json!({"user": {".tag": "email", "email": "nobody@example.com"}, "wipe_data": true});
     let body = raw("team/members/suspend", nobody).await;
-    assert!(matches!(sdk_decodes::<sdk::MembersSuspendError>(&body["error"]), sdk::MembersSuspendError::UserNotFound));
+    assert!(matches!(
+        sdk_decodes::<sdk::MembersSuspendError>(&body["error"]),
+        sdk::MembersSuspendError::UserNotFound
+    ));
     let ours: ErrorBody = serde_json::from_value(body).unwrap();
     assert_eq!(ours.tag(), Some("user_not_found"));
 
-    let body = raw("team/groups/create", json!({"group_name": "sales", "add_creator_as_owner": false})).await;
-    assert!(matches!(sdk_decodes::<sdk::GroupCreateError>(&body["error"]), sdk::GroupCreateError::GroupNameAlreadyUsed));
+    let body = raw(
+        "team/groups/create",
+        json!({"group_name": "sales", "add_creator_as_owner": false}),
+    )
+    .await;
+    assert!(matches!(
+        sdk_decodes::<sdk::GroupCreateError>(&body["error"]),
+        sdk::GroupCreateError::GroupNameAlreadyUsed
+    ));
     let ours: ErrorBody = serde_json::from_value(body).unwrap();
     assert_eq!(ours.tag(), Some("group_name_already_used"));
 }

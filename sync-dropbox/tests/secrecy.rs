@@ -57,24 +57,43 @@ impl Subscriber for Capture {
 async fn tokens_are_absent_from_debug_errors_and_logs() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
-    let emu = emulator_with(EmulatorConfig { access_token_ttl: Duration::from_secs(1), ..EmulatorConfig::default() }).await;
+    let emu = emulator_with(EmulatorConfig {
+        access_token_ttl: Duration::from_secs(1),
+        ..EmulatorConfig::default()
+    })
+    .await;
     let secrets = [emu.access_token(), emu.refresh_token(), emu.app_secret()];
 
     // Fixed token: a snapshot, then an error.
     let fixed = store(&emu);
     fixed.snapshot().await.unwrap();
-    let error = fixed.suspend(&by_external("nobody"), true).await.unwrap_err();
+    let error = fixed
+        .suspend(&by_external("nobody"), true)
+        .await
+        .unwrap_err();
 
     // Refresh token: one refresh up front, another once the one-second token ages.
-    let credentials = Credentials::refresh_token(emu.refresh_token(), emu.app_key(), Some(Secret::new(emu.app_secret())));
-    let refreshing = DropboxClient::new(ClientConfig::with_base_url(emu.base_url()), credentials.clone()).unwrap();
+    let credentials = Credentials::refresh_token(
+        emu.refresh_token(),
+        emu.app_key(),
+        Some(Secret::new(emu.app_secret())),
+    );
+    let refreshing = DropboxClient::new(
+        ClientConfig::with_base_url(emu.base_url()),
+        credentials.clone(),
+    )
+    .unwrap();
     refreshing.team_get_info().await.unwrap();
     tokio::time::sleep(Duration::from_millis(700)).await;
     refreshing.team_get_info().await.unwrap();
     assert_eq!(calls(&emu, "oauth2/token"), 2);
 
     // A refused token, with its error.
-    let bad = DropboxClient::new(ClientConfig::with_base_url(emu.base_url()), Credentials::access_token("sl.refused-secret")).unwrap();
+    let bad = DropboxClient::new(
+        ClientConfig::with_base_url(emu.base_url()),
+        Credentials::access_token("sl.refused-secret"),
+    )
+    .unwrap();
     let refused = StoreError::from(bad.team_get_info().await.unwrap_err());
 
     let outputs = [
@@ -87,8 +106,15 @@ async fn tokens_are_absent_from_debug_errors_and_logs() {
         format!("{:?}", DropboxTeam::new(bad.clone())),
     ];
     let logs = capture.0.lock().unwrap().clone();
-    assert!(logs.contains("dropbox call"), "the capture saw the client's events: {logs}");
-    for secret in secrets.iter().map(String::as_str).chain(["sl.refused-secret"]) {
+    assert!(
+        logs.contains("dropbox call"),
+        "the capture saw the client's events: {logs}"
+    );
+    for secret in secrets
+        .iter()
+        .map(String::as_str)
+        .chain(["sl.refused-secret"])
+    {
         for output in outputs.iter().chain([&logs]) {
             assert!(!output.contains(secret), "a secret leaked into: {output}");
         }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use sync_core::{Email, MemberRef, NewMember};
-use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions};
+use sync_dropbox::{
+    ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
+};
 use sync_dropbox_emulator::{Emulator, EmulatorConfig};
 
 pub async fn emulator() -> Emulator {
@@ -12,7 +14,9 @@ pub async fn emulator() -> Emulator {
 }
 
 pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
-    Emulator::start(config).await.expect("the in-process emulator starts")
+    Emulator::start(config)
+        .await
+        .expect("the in-process emulator starts")
 }
 
 /// Fast job polling so that tests do not wait on the production defaults.
@@ -64,7 +68,10 @@ pub fn write_calls(emu: &Emulator) -> u64 {
     emu.call_counts()
         .iter()
         .filter(|(route, _)| {
-            !(route.contains("list") || route.contains("get_info") || route.contains("job_status") || route.starts_with("oauth2"))
+            !(route.contains("list")
+                || route.contains("get_info")
+                || route.contains("job_status")
+                || route.starts_with("oauth2"))
         })
         .map(|(_, n)| *n)
         .sum()
