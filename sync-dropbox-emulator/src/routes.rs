@@ -122,7 +122,7 @@ pub(crate) fn dispatch(
 
 fn get_info(team: &Team) -> RouteResult {
     let provisioned = team.licensed_members();
-    json_ok(json!({
+    Ok(json!({
         "name": team.name,
         "team_id": team.team_id,
         "num_licensed_users": team.license_limit.unwrap_or(provisioned),
@@ -145,10 +145,6 @@ fn get_info(team: &Team) -> RouteResult {
             "top_level_content_policy": {".tag": "admin_only"},
         },
     }))
-}
-
-fn json_ok(v: Value) -> RouteResult {
-    Ok(v)
 }
 
 fn user_arg(arg: &Value) -> Result<wire::UserSelector, Reply> {

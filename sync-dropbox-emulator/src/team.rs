@@ -525,8 +525,7 @@ impl Team {
         Ok(self.insert_member(new, status, false, now))
     }
 
-    /// `members/set_profile_v2`. `selected_by_external_id` is for
-    /// `external_id_and_new_external_id_unsafe`.
+    /// `members/set_profile_v2`: every check first, then every change (all or nothing).
     pub(crate) fn set_profile(
         &mut self,
         selector: &UserSelector,
