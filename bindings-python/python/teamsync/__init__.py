@@ -1,0 +1,67 @@
+"""teamsync: mirror a corporate directory into a Dropbox team.
+
+Plan from plain Python data or a live directory, review the plan, apply it::
+
+    import teamsync
+
+    desired = teamsync.DesiredState.from_dict({...})
+    actual = teamsync.DropboxTeam(token="...").snapshot()
+    plan = teamsync.plan(desired, actual, teamsync.Policy(on_leave="remove"))
+    print(plan.render())
+    outcome = teamsync.apply(plan, team)
+
+The heavy lifting is Rust (``teamsync._native``, private); blocking calls release the GIL.
+"""
+
+from teamsync._native import (
+    ActualState,
+    ConfigError,
+    DesiredState,
+    DirectoryError,
+    DropboxTeam,
+    EmulatorError,
+    GuardRefusedError,
+    InvalidDataError,
+    LdapDirectory,
+    MemoryTeam,
+    Operation,
+    Outcome,
+    Plan,
+    PlanError,
+    Policy,
+    RateLimitedError,
+    TeamAuthError,
+    TeamError,
+    TeamsyncError,
+    __version__,
+    apply,
+    plan,
+)
+from teamsync._sync import SyncResult, sync
+
+__all__ = [
+    "ActualState",
+    "ConfigError",
+    "DesiredState",
+    "DirectoryError",
+    "DropboxTeam",
+    "EmulatorError",
+    "GuardRefusedError",
+    "InvalidDataError",
+    "LdapDirectory",
+    "MemoryTeam",
+    "Operation",
+    "Outcome",
+    "Plan",
+    "PlanError",
+    "Policy",
+    "RateLimitedError",
+    "SyncResult",
+    "TeamAuthError",
+    "TeamError",
+    "TeamsyncError",
+    "__version__",
+    "apply",
+    "plan",
+    "sync",
+]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The Python package `teamsync` (bindings-python): installs the build and test tools (maturin,
+# pytest, mypy) when missing, then builds the extension and installs it into python3, so that
+# bindings-python/tests-py can `import teamsync`.
+#
+# Idempotent and quiet: the tools are installed once; the build is incremental (cargo), so a
+# second run only re-packs the wheel. A debug build: it compiles in a fraction of the release
+# time, and the tests measure behaviour, not speed.
+#
+# Own target dir (TEAMSYNC_PY_TARGET_DIR, default ~/.cache/teamsync-pytarget): maturin builds
+# with other flags than the workspace build, and a separate dir does not wait on its lock.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+python=${PYTHON:-python3}
+
+if ! "$python" -m pip --version >/dev/null 2>&1; then
+  # Debian's python3 ships without pip; install it from apt (update only when needed).
+  if ! apt-get install -y -qq python3-pip >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq python3-pip >/dev/null
+  fi
+fi
+
+pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore)
+# Debian's system python is "externally managed" (PEP 668); a CI machine has no venv for us.
+if "$python" -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
+  pip_args+=(--break-system-packages)
+fi
+
+if ! "$python" -c 'import maturin, mypy, pytest' >/dev/null 2>&1; then
+  "$python" -m pip "${pip_args[@]}" 'maturin>=1.7,<2' 'mypy>=1.10' 'pytest>=7'
+fi
+
+export CARGO_TARGET_DIR=${TEAMSYNC_PY_TARGET_DIR:-$HOME/.cache/teamsync-pytarget}
+wheels=$CARGO_TARGET_DIR/teamsync-wheels
+rm -rf "$wheels"
+start=$(date +%s)
+mkdir -p "$CARGO_TARGET_DIR"
+log=$CARGO_TARGET_DIR/teamsync-build.log
+if ! "$python" -m maturin build --manifest-path bindings-python/Cargo.toml --interpreter "$python" --out "$wheels" >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "python-binding: building the extension failed (log above)" >&2
+  exit 1
+fi
+"$python" -m pip "${pip_args[@]}" --force-reinstall --no-deps "$wheels"/teamsync-*.whl
+echo "python-binding: built and installed teamsync in $(( $(date +%s) - start )) s" >&2
