@@ -1,0 +1,139 @@
+//! The run log: one line per event (start, every planned or applied operation, warnings,
+//! errors) ending with the exit code, as text or JSON lines, appended to a file.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `2026-01-02T03:04:05Z [pid] event: message`.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The default log file: `$XDG_STATE_HOME/teamsync/teamsync.log` (or `~/.local/state/…`) on
+/// Linux and other Unixes, `~/Library/Logs/teamsync/teamsync.log` on macOS,
+/// `%LOCALAPPDATA%\teamsync\teamsync.log` on Windows.
+pub fn default_log_path() -> PathBuf {
+    default_state_dir().join("teamsync.log")
+}
+
+/// The folder of the default log and lock files.
+pub fn default_state_dir() -> PathBuf {
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if cfg!(windows) {
+        return env("LOCALAPPDATA").unwrap_or_else(std::env::temp_dir).join("teamsync");
+    }
+    let home = env("HOME");
+    if cfg!(target_os = "macos") {
+        return home.map(|h| h.join("Library/Logs/teamsync")).unwrap_or_else(|| std::env::temp_dir().join("teamsync"));
+    }
+    env("XDG_STATE_HOME")
+        .or_else(|| home.map(|h| h.join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("teamsync")
+}
+
+/// RFC 3339 UTC time with seconds, without a date library.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// An open run log. Writing never fails the run: a log line that cannot be written is
+/// reported once on stderr.
+#[derive(Debug)]
+pub struct RunLog {
+    file: Option<File>,
+    format: LogFormat,
+    command: String,
+    write_failed: bool,
+}
+
+impl RunLog {
+    /// Opens (appending, creating folders) the log at `path`; `None` logs nowhere.
+    pub fn open(path: Option<&Path>, format: LogFormat, command: &str) -> Result<RunLog, std::io::Error> {
+        let file = match path {
+            Some(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                Some(OpenOptions::new().create(true).append(true).open(path)?)
+            }
+            None => None,
+        };
+        Ok(RunLog { file, format, command: command.to_owned(), write_failed: false })
+    }
+
+    /// A log that writes nowhere.
+    pub fn disabled(command: &str) -> RunLog {
+        RunLog { file: None, format: LogFormat::Text, command: command.to_owned(), write_failed: false }
+    }
+
+    /// Writes one event: `event` names it, `message` is for people, `fields` (a JSON object)
+    /// go into JSON lines only.
+    pub fn event(&mut self, event: &str, message: &str, fields: Value) {
+        let Some(file) = self.file.as_mut() else { return };
+        let now = rfc3339(SystemTime::now());
+        let line = match self.format {
+            LogFormat::Text => format!("{now} teamsync[{}] {} {event}: {message}\n", std::process::id(), self.command),
+            LogFormat::Json => {
+                let mut object = json!({
+                    "time": now, "pid": std::process::id(), "command": self.command, "event": event, "message": message,
+                });
+                if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), fields) {
+                    target.extend(extra);
+                }
+                format!("{object}\n")
+            }
+        };
+        if let Err(e) = file.write_all(line.as_bytes())
+            && !self.write_failed
+        {
+            self.write_failed = true;
+            eprintln!("teamsync: warning: cannot write the log file: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_845)), "2026-11-22T02:50:45Z");
+    }
+
+    #[test]
+    fn json_lines_carry_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b.log");
+        let mut log = RunLog::open(Some(&path), LogFormat::Json, "apply").unwrap();
+        log.event("end", "exit 0", json!({"exit_code": 0}));
+        let line: Value = serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
+        assert_eq!(line["exit_code"], 0);
+        assert_eq!(line["command"], "apply");
+    }
+}

@@ -1,0 +1,258 @@
+//! `teamsync`: mirrors a corporate directory (Active Directory, LDAP, or a JSON/LDIF file) into
+//! a Dropbox team. See `teamsync --help` and sync-cli/README.md.
+
+mod app;
+mod config;
+mod demo;
+mod exit;
+mod lock;
+mod log;
+mod map;
+mod source;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use sync_core::TeamStore as _;
+use sync_dropbox::DropboxTeam;
+
+use crate::app::CliError;
+use crate::config::Config;
+use crate::exit::Exit;
+use crate::lock::RunLock;
+use crate::log::{LogFormat, RunLog};
+
+/// Mirror a corporate directory (AD, LDAP, or a JSON/LDIF file) into a Dropbox team, one way:
+/// invite who should be there, keep names and emails in step, suspend or remove leavers,
+/// mirror groups.
+///
+/// Start with `teamsync demo` (no setup: a bundled directory and an emulated team). Then write
+/// a config (sync-cli/README.md) and run `check`, `plan`, `apply`.
+#[derive(Debug, Parser)]
+#[command(name = "teamsync", version, after_long_help = after_help(), after_help = after_help())]
+struct Cli {
+    /// Config file (TOML).
+    #[arg(long, short = 'c', global = true, env = "TEAMSYNC_CONFIG", default_value = "teamsync.toml")]
+    config: PathBuf,
+    /// Log file (default: the config's log_file, else per platform, e.g.
+    /// ~/.local/state/teamsync/teamsync.log).
+    #[arg(long, global = true)]
+    log_file: Option<PathBuf>,
+    /// Format of log lines.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Lock file held while a run lasts (default: the config's lock_file, else beside the
+    /// default log).
+    #[arg(long, global = true)]
+    lock_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Connect to the directory (count users in scope) and to Dropbox (team/get_info); report both.
+    Check,
+    /// Dry run: read both sides and print what apply would do.
+    Plan {
+        /// Print the plan as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also save the plan (JSON) for `apply --plan`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Plan and apply; or apply a saved plan, refused if the team changed since.
+    Apply {
+        /// Apply this saved plan instead of planning now.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Allow up to N suspensions/removals and group member removals beyond the policy limits.
+        #[arg(long, value_name = "N")]
+        allow_deprovision: Option<usize>,
+        /// Apply whatever the guard says.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The whole flow on a bundled directory and an in-process emulated team: plan, apply, plan again.
+    Demo,
+}
+
+fn after_help() -> String {
+    format!(
+        "{}\nExamples:\n  teamsync demo\n  teamsync -c /etc/teamsync/teamsync.toml check\n  teamsync plan --out plan.json\n  teamsync apply --plan plan.json\n",
+        Exit::table()
+    )
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Check => "check",
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Demo => "demo",
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("teamsync: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Internal.code());
+        }
+    };
+    let exit = runtime.block_on(run(cli));
+    ExitCode::from(exit.code())
+}
+
+/// Runs a command: log, lock, work, and the final log line with the exit code.
+async fn run(cli: Cli) -> Exit {
+    let command = cli.command.name();
+    if let Command::Demo = cli.command {
+        let mut log = match &cli.log_file {
+            Some(path) => match RunLog::open(Some(path), cli.log_format, command) {
+                Ok(log) => log,
+                Err(e) => return fail(&CliError::Internal(format!("cannot open log file {}: {e}", path.display())), None),
+            },
+            None => RunLog::disabled(command),
+        };
+        let result = demo::run(&mut log).await;
+        return finish(result, &mut log);
+    }
+
+    let loaded = Config::load(&cli.config);
+    let config_log = match &loaded {
+        Ok(c) => c.file.log_file.as_deref().map(|p| c.resolve(p)),
+        Err(_) => Config::log_file_hint(&cli.config),
+    };
+    let log_path = cli.log_file.clone().or(config_log).unwrap_or_else(log::default_log_path);
+    let mut log = match RunLog::open(Some(&log_path), cli.log_format, command) {
+        Ok(log) => log,
+        Err(e) => return fail(&CliError::Internal(format!("cannot open log file {}: {e}", log_path.display())), None),
+    };
+    log.event("start", &format!("teamsync {} {command} (config {})", env!("CARGO_PKG_VERSION"), cli.config.display()), json!({}));
+    let config = match loaded {
+        Ok(config) => config,
+        Err(e) => return finish(Err(e.into()), &mut log),
+    };
+    for warning in &config.warnings {
+        eprintln!("teamsync: {warning}");
+        log.event("warning", warning, json!({}));
+    }
+    let config_lock = config.file.lock_file.as_deref().map(|p| config.resolve(p));
+    let lock_path = cli.lock_file.clone().or(config_lock).unwrap_or_else(|| log::default_state_dir().join("teamsync.lock"));
+    let _lock = match RunLock::acquire(&lock_path) {
+        Ok(lock) => lock,
+        Err(e) => return finish(Err(e.into()), &mut log),
+    };
+    let result = match cli.command {
+        Command::Check => check(&config, &mut log).await,
+        Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
+        Command::Apply { plan, allow_deprovision, force } => {
+            apply(&config, plan.as_deref(), app::permission(allow_deprovision, force), &mut log).await
+        }
+        Command::Demo => Ok(()),
+    };
+    finish(result, &mut log)
+}
+
+/// Prints the error (if any), logs the exit code as the last line, returns it.
+fn finish(result: Result<(), CliError>, log: &mut RunLog) -> Exit {
+    let exit = match &result {
+        Ok(()) => Exit::Success,
+        Err(e) => fail(e, Some(log)),
+    };
+    log.event("end", &format!("exit code {} ({})", exit.code(), exit.meaning()), json!({"exit_code": exit.code()}));
+    exit
+}
+
+fn fail(error: &CliError, log: Option<&mut RunLog>) -> Exit {
+    let exit = error.exit();
+    eprintln!("teamsync: error: {error}");
+    if let Some(log) = log {
+        log.event("error", &error.to_string(), json!({"exit_code": exit.code()}));
+    }
+    exit
+}
+
+async fn connect_team(config: &Config, log: &mut RunLog) -> Result<DropboxTeam, CliError> {
+    let client = app::team_client(config)?;
+    let info = client.team_get_info().await.map_err(|e| app::team_error(e.into()))?;
+    log.event("team", &format!("connected to team {:?} ({} members provisioned)", info.name, info.num_provisioned_users), json!({}));
+    Ok(DropboxTeam::new(client))
+}
+
+async fn check(config: &Config, log: &mut RunLog) -> Result<(), CliError> {
+    let client = app::team_client(config)?;
+    let directory = app::directory(config, Vec::new())?;
+    let desired = directory.snapshot().await.map_err(CliError::Directory)?;
+    // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
+    let stats = sync_core::plan(&desired, &Default::default(), &config.file.policy);
+    let in_scope = match stats {
+        Ok(plan) => plan.stats.users_in_scope,
+        Err(sync_core::PlanError::NoUsersInScope { .. }) => 0,
+        Err(e) => return Err(CliError::Internal(e.to_string())),
+    };
+    let line = format!("Directory: OK, {} users in scope ({} users and {} groups read)", in_scope, desired.users.len(), desired.groups.len());
+    println!("{line}");
+    log.event("check", &line, json!({"users_in_scope": in_scope}));
+    let info = client.team_get_info().await.map_err(|e| app::team_error(e.into()))?;
+    let line = format!(
+        "Dropbox: OK, team {:?} ({} of {} licences used)",
+        info.name, info.num_provisioned_users, info.num_licensed_users
+    );
+    println!("{line}");
+    log.event("check", &line, json!({"team": info.name}));
+    if in_scope == 0 {
+        return Err(CliError::NoUsers(sync_core::PlanError::NoUsersInScope { roots: desired.user_roots.len() }));
+    }
+    Ok(())
+}
+
+async fn plan(config: &Config, as_json: bool, out: Option<&Path>, log: &mut RunLog) -> Result<(), CliError> {
+    let team = connect_team(config, log).await?;
+    let sides = app::read_sides(config, &team, log).await?;
+    let plan = app::make_plan(&sides, &config.file.policy)?;
+    app::log_plan(&plan, log);
+    if as_json {
+        println!("{}", plan.to_json());
+    } else {
+        print!("{}", plan.render());
+    }
+    if let Some(out) = out {
+        app::write_output(&out.to_owned(), &plan.to_json())?;
+        eprintln!("teamsync: plan saved to {}", out.display());
+        log.event("saved", &format!("plan saved to {}", out.display()), json!({}));
+    }
+    Ok(())
+}
+
+async fn apply(config: &Config, saved: Option<&Path>, permission: sync_core::Permission, log: &mut RunLog) -> Result<(), CliError> {
+    let team = connect_team(config, log).await?;
+    let plan = match saved {
+        Some(path) => {
+            let actual = team.snapshot().await.map_err(app::team_error)?;
+            let plan = app::saved_plan(path, &actual)?;
+            log.event("plan", &format!("applying saved plan {} ({} operations)", path.display(), plan.operations.len()), json!({}));
+            plan
+        }
+        None => {
+            let sides = app::read_sides(config, &team, log).await?;
+            app::make_plan(&sides, &config.file.policy)?
+        }
+    };
+    print!("{}", plan.render());
+    app::log_plan(&plan, log);
+    if plan.is_empty() {
+        return Ok(());
+    }
+    let outcome = app::apply_plan(&plan, &team, permission, log).await?;
+    print!("{}", app::outcome_summary(&plan, &outcome));
+    app::outcome_result(&outcome)
+}

@@ -1,0 +1,444 @@
+//! End-to-end tests of the real `teamsync` binary against the in-process Dropbox emulator
+//! (started by the test on a free loopback port) with a file directory source. Every exit code
+//! is produced here by a run that causes it (the LDAP ones are in `ad.rs`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamSeed, TeamState};
+
+const TOKEN_VAR: &str = "TEAMSYNC_TEST_TOKEN";
+
+struct Env {
+    runtime: tokio::runtime::Runtime,
+    emulator: Option<Emulator>,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(seed: &str) -> Env {
+        Env::with_config(seed, EmulatorConfig::default())
+    }
+
+    fn with_config(seed: &str, config: EmulatorConfig) -> Env {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let emulator = runtime.block_on(Emulator::start(config)).unwrap();
+        let seed: TeamSeed = serde_json::from_str(seed).unwrap();
+        emulator.try_seed(&seed).unwrap();
+        Env { runtime, emulator: Some(emulator), dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn emulator(&self) -> &Emulator {
+        self.emulator.as_ref().unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes the directory file and a config pointing at it and at the emulator.
+    fn config(&self, directory_json: &str, extra: &str) -> PathBuf {
+        std::fs::write(self.path("people.json"), directory_json).unwrap();
+        let text = format!(
+            "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\n\n[directory]\nkind = \"file\"\npath = \"people.json\"\n\n\
+             [team]\nbase_url = \"{}\"\ntoken = {{ env = \"{TOKEN_VAR}\" }}\n{extra}",
+            self.emulator().base_url()
+        );
+        write_private(&self.path("teamsync.toml"), &text);
+        self.path("teamsync.toml")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_token(args, &self.emulator().access_token())
+    }
+
+    fn run_with_token(&self, args: &[&str], token: &str) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+            .args(["--config", self.path("teamsync.toml").to_str().unwrap()])
+            .args(args)
+            .env(TOKEN_VAR, token)
+            .env("NO_PROXY", "127.0.0.1")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        eprintln!(
+            "teamsync {args:?} -> {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    fn state(&self) -> TeamState {
+        self.emulator().state()
+    }
+
+    fn write_calls(&self) -> u64 {
+        self.emulator().call_counts().iter().filter(|(route, _)| WRITE_ROUTES.contains(&route.as_str())).map(|(_, n)| n).sum()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("teamsync.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(emulator) = self.emulator.take() {
+            self.runtime.block_on(emulator.shutdown());
+        }
+    }
+}
+
+const WRITE_ROUTES: &[&str] = &[
+    "team/members/add_v2",
+    "team/members/set_profile_v2",
+    "team/members/suspend",
+    "team/members/unsuspend",
+    "team/members/remove",
+    "team/members/recover",
+    "team/groups/create",
+    "team/groups/update",
+    "team/groups/delete",
+    "team/groups/members/add",
+    "team/groups/members/remove",
+];
+
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("teamsync was killed by a signal")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const DIRECTORY: &str = r#"{
+  "user_roots": ["Staff"],
+  "groups": [
+    {"name": "Staff", "id": "g-staff"},
+    {"name": "Eng", "id": "g-eng", "groups": ["Staff"]},
+    {"name": "Ops", "id": "g-ops", "groups": ["Eng"]}
+  ],
+  "people": [
+    {"id": "1", "email": "ann@corp.test", "given_name": "Ann", "surname": "Lee", "groups": ["Eng"]},
+    {"id": "2", "email": "ben@corp.test", "given_name": "Ben", "surname": "Ng", "groups": ["Ops"]},
+    {"id": "3", "email": "cat@corp.test", "given_name": "Cat", "surname": "Ro", "enabled": false, "groups": ["Staff"]},
+    {"id": "4", "email": "dov@corp.test", "given_name": "Dov", "surname": "Sa", "groups": ["Staff"]}
+  ]
+}"#;
+
+const TEAM: &str = r#"{
+  "members": [
+    {"email": "admin@corp.test", "given_name": "Ad", "surname": "Min", "is_admin": true},
+    {"email": "cat@corp.test", "given_name": "Cat", "surname": "Ro", "external_id": "teamsync:3"},
+    {"email": "old@corp.test", "given_name": "Old", "surname": "Timer", "external_id": "teamsync:99"}
+  ]
+}"#;
+
+#[test]
+fn demo_plans_applies_and_converges() {
+    let output = Command::new(env!("CARGO_BIN_EXE_teamsync")).arg("demo").env("NO_PROXY", "127.0.0.1").output().unwrap();
+    let out = stdout(&output);
+    assert_eq!(code(&output), 0, "{out}\n{}", stderr(&output));
+    assert!(out.contains("== 1. Plan"), "{out}");
+    assert!(out.contains("Applied: 24 done, 0 failed, 0 skipped."), "{out}");
+    assert!(out.contains("No changes: the team matches the directory."), "{out}");
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    let output = Command::new(env!("CARGO_BIN_EXE_teamsync")).arg("--help").output().unwrap();
+    let help = stdout(&output);
+    assert_eq!(code(&output), 0);
+    for (code, meaning) in [(3, "config file invalid"), (9, "guard refused"), (12, "holds the lock")] {
+        assert!(help.contains(&format!("{code:>5}  ")) && help.contains(meaning), "{help}");
+    }
+}
+
+#[test]
+fn apply_converges_member_by_member_then_makes_no_writes() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 0);
+    let state = env.state();
+    let member = |email: &str| state.member_by_email(email).unwrap_or_else(|| panic!("{email} missing"));
+    for (email, external_id, status, given, surname) in [
+        ("ann@corp.test", "teamsync:1", MemberStatus::Invited, "Ann", "Lee"),
+        ("ben@corp.test", "teamsync:2", MemberStatus::Invited, "Ben", "Ng"),
+        ("cat@corp.test", "teamsync:3", MemberStatus::Suspended, "Cat", "Ro"),
+        ("dov@corp.test", "teamsync:4", MemberStatus::Invited, "Dov", "Sa"),
+        ("old@corp.test", "teamsync:99", MemberStatus::Suspended, "Old", "Timer"),
+    ] {
+        let m = member(email);
+        assert_eq!((m.external_id.as_deref(), m.status, m.given_name.as_str(), m.surname.as_str()), (Some(external_id), status, given, surname), "{email}");
+    }
+    assert_eq!(member("admin@corp.test").status, MemberStatus::Active);
+    assert_eq!(member("admin@corp.test").external_id, None);
+    assert_eq!(state.members.len(), 6);
+    let group = |name: &str| {
+        let g = state.group_by_name(name).unwrap_or_else(|| panic!("group {name} missing"));
+        let mut emails: Vec<&str> = g.members.iter().map(|m| m.email.as_str()).collect();
+        emails.sort();
+        (g.external_id.clone(), emails)
+    };
+    assert_eq!(group("Eng"), (Some("teamsync:g-eng".into()), vec!["ann@corp.test", "ben@corp.test"]));
+    assert_eq!(group("Ops"), (Some("teamsync:g-ops".into()), vec!["ben@corp.test"]));
+    assert_eq!(state.groups.len(), 2, "the root group itself is not mirrored");
+
+    let log = env.log();
+    assert!(log.contains("applied: + invite ann@corp.test: done"), "{log}");
+    assert!(log.trim_end().ends_with("end: exit code 0 (success)"), "{log}");
+
+    env.emulator().reset_call_counts();
+    let again = env.run(&["apply"]);
+    assert_eq!(code(&again), 0);
+    assert!(stdout(&again).contains("No changes"), "{}", stdout(&again));
+    assert_eq!(env.write_calls(), 0, "{:?}", env.emulator().call_counts());
+}
+
+#[test]
+fn plan_changes_nothing_and_saved_plan_applies_or_is_refused_when_stale() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let before = env.state();
+    let output = env.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(code(&output), 0);
+    assert!(stdout(&output).contains("+ invite            ann@corp.test"), "{}", stdout(&output));
+    assert_eq!(env.state(), before, "plan must not change the team");
+    assert_eq!(env.write_calls(), 0);
+
+    let json = env.run(&["plan", "--json"]);
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["format_version"], 1);
+
+    // The team changes under the saved plan: refused with its own code, nothing written.
+    let mut seed = before.to_seed();
+    seed.members.retain(|m| m.email != "old@corp.test");
+    env.emulator().seed(&seed);
+    env.emulator().reset_call_counts();
+    let stale = env.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(code(&stale), 10, "{}", stderr(&stale));
+    assert!(stderr(&stale).contains("stale"), "{}", stderr(&stale));
+    assert_eq!(env.write_calls(), 0);
+
+    // A fresh saved plan applies exactly.
+    assert_eq!(code(&env.run(&["plan", "--out", "plan.json"])), 0);
+    assert_eq!(code(&env.run(&["apply", "--plan", "plan.json"])), 0);
+    assert_eq!(env.state().member_by_email("dov@corp.test").map(|m| m.status), Some(MemberStatus::Invited));
+}
+
+#[test]
+fn json_log_lines_end_with_the_exit_code() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let output = env.run(&["--log-format", "json", "plan"]);
+    assert_eq!(code(&output), 0);
+    let lines: Vec<serde_json::Value> = env.log().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.first().unwrap()["event"], "start");
+    assert!(lines.iter().any(|l| l["event"] == "planned" && l["action"] == "invite" && l["target"] == "ann@corp.test"));
+    let last = lines.last().unwrap();
+    assert_eq!((last["event"].as_str(), last["exit_code"].as_u64()), (Some("end"), Some(0)));
+}
+
+#[test]
+fn exit_3_config_invalid_names_key_and_line() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "\n[policy]\non_leave = \"remove\"\nwipe_dat = false\n");
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 3);
+    let err = stderr(&output);
+    assert!(err.contains("line 14") && err.contains("wipe_dat"), "{err}");
+    assert!(env.log().trim_end().ends_with("exit code 3 (config file invalid or a secret unreadable)"), "{}", env.log());
+
+    // Inline secret refused.
+    let path = env.config(DIRECTORY, "");
+    let text = std::fs::read_to_string(&path).unwrap().replace(&format!("{{ env = \"{TOKEN_VAR}\" }}"), "\"inline-token\"");
+    write_private(&path, &text);
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 3);
+    assert!(stderr(&output).contains("team.token"), "{}", stderr(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn world_readable_config_warns() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new(TEAM);
+    let path = env.config(DIRECTORY, "");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 0);
+    assert!(stderr(&output).contains("readable by every user"), "{}", stderr(&output));
+}
+
+#[test]
+fn exit_4_directory_connect_failed() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    // An LDAP directory on a loopback port nobody listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let text = format!(
+        "lock_file = \"teamsync.lock\"\nlog_file = \"teamsync.log\"\n[directory]\nkind = \"ldap\"\nurl = \"ldap://127.0.0.1:{port}\"\n\
+         base_dn = \"dc=x\"\nprofile = \"openldap\"\nuser_roots = [\"cn=staff,dc=x\"]\nconnect_timeout_secs = 5\n\
+         [team]\nbase_url = \"{}\"\ntoken = {{ env = \"{TOKEN_VAR}\" }}\n",
+        env.emulator().base_url()
+    );
+    write_private(&env.path("teamsync.toml"), &text);
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    let check = env.run(&["check"]);
+    assert_eq!(code(&check), 4, "{}", stderr(&check));
+}
+
+#[test]
+fn exit_5_directory_read_failed() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    // A root group the file does not have.
+    let path = env.path("teamsync.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("path = \"people.json\"", "path = \"people.json\"\nuser_roots = [\"Nobody\"]");
+    write_private(&path, &text);
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 5);
+    assert!(stderr(&output).contains("Nobody"), "{}", stderr(&output));
+    // A file that is not valid JSON.
+    env.config("{ not json", "");
+    assert_eq!(code(&env.run(&["plan"])), 5);
+}
+
+#[test]
+fn exit_6_no_users_in_scope() {
+    let env = Env::new(TEAM);
+    env.config(r#"{"user_roots":["Staff"],"groups":[{"name":"Staff"}],"people":[]}"#, "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 6);
+    assert!(stderr(&output).contains("no users in scope"), "{}", stderr(&output));
+    assert_eq!(env.write_calls(), 0);
+    assert_eq!(code(&env.run(&["check"])), 6);
+}
+
+#[test]
+fn exit_7_team_auth_failed() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let output = env.run_with_token(&["plan"], "not-a-valid-token");
+    assert_eq!(code(&output), 7, "{}", stderr(&output));
+    assert_eq!(code(&env.run_with_token(&["check"], "not-a-valid-token")), 7);
+}
+
+#[test]
+fn exit_8_team_read_failed() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let path = env.path("teamsync.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(&env.emulator().base_url(), &closed);
+    write_private(&path, &text);
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 8, "{}", stderr(&output));
+}
+
+#[test]
+fn exit_9_guard_refuses_until_allowed() {
+    // 30 managed members who left the directory: over the default floor of 25.
+    let members: Vec<String> = (0..30)
+        .map(|i| format!(r#"{{"email":"gone{i}@corp.test","given_name":"G","surname":"{i}","external_id":"teamsync:gone{i}"}}"#))
+        .collect();
+    let env = Env::new(&format!(r#"{{"members":[{}]}}"#, members.join(",")));
+    env.config(DIRECTORY, "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 9, "{}", stderr(&output));
+    assert!(stderr(&output).contains("refused"), "{}", stderr(&output));
+    assert_eq!(env.write_calls(), 0);
+    assert_eq!(code(&env.run(&["apply", "--allow-deprovision", "10"])), 9);
+    let allowed = env.run(&["apply", "--allow-deprovision", "30"]);
+    assert_eq!(code(&allowed), 0, "{}", stderr(&allowed));
+    assert_eq!(env.state().members.iter().filter(|m| m.status == MemberStatus::Suspended).count(), 30);
+}
+
+#[test]
+fn exit_9_force_applies() {
+    let members: Vec<String> = (0..30)
+        .map(|i| format!(r#"{{"email":"gone{i}@corp.test","given_name":"G","surname":"{i}","external_id":"teamsync:gone{i}"}}"#))
+        .collect();
+    let env = Env::new(&format!(r#"{{"members":[{}]}}"#, members.join(",")));
+    env.config(DIRECTORY, "");
+    assert_eq!(code(&env.run(&["apply", "--force"])), 0);
+}
+
+#[test]
+fn exit_11_apply_with_failed_operations() {
+    // Two licences, one taken: only one of the three invitations fits.
+    let env = Env::new(r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#);
+    env.config(DIRECTORY, "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 11, "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("failed: invite"), "{out}");
+    assert!(env.log().contains("failed ("), "{}", env.log());
+    assert!(env.log().trim_end().ends_with("exit code 11 (apply finished with failed or skipped operations)"));
+}
+
+#[test]
+fn exit_12_lock_held() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(env.path("teamsync.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 12, "{}", stderr(&output));
+    assert!(stderr(&output).contains("holds the lock"));
+    assert_eq!(env.write_calls(), 0);
+    drop(lock);
+    assert_eq!(code(&env.run(&["plan"])), 0);
+}
+
+#[test]
+fn check_reports_both_sides() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    let output = env.run(&["check"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("Directory: OK, 4 users in scope"), "{out}");
+    assert!(out.contains("Dropbox: OK, team \"Emulated Team\""), "{out}");
+}
+
+#[test]
+fn ldif_source_plans_like_json() {
+    let env = Env::new(TEAM);
+    let ldif = "dn: cn=staff,dc=corp\nobjectClass: groupOfNames\ncn: staff\nentryUUID: g-staff\nmember: uid=ann,dc=corp\n\n\
+                dn: uid=ann,dc=corp\nobjectClass: inetOrgPerson\nuid: ann\nentryUUID: u-ann\nmail: ann@corp.test\ngivenName: Ann\nsn: Lee\n";
+    std::fs::write(env.path("people.ldif"), ldif).unwrap();
+    env.config(DIRECTORY, "");
+    let path = env.path("teamsync.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("path = \"people.json\"", "path = \"people.ldif\"\nuser_roots = [\"cn=staff,dc=corp\"]");
+    write_private(&path, &text);
+    let output = env.run(&["--allow-deprovision", "0", "plan"]);
+    // `--allow-deprovision` belongs to apply: usage error.
+    assert_eq!(code(&output), 2);
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("+ invite            ann@corp.test"), "{}", stdout(&output));
+}
