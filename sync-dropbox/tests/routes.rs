@@ -562,9 +562,10 @@ async fn async_jobs_that_stay_in_progress_are_polled_with_backoff() {
 async fn snapshot_starts_over_when_the_team_changes_under_it() {
     let emu = emulator().await;
     emu.try_seed(&mixed_team()).unwrap();
-    // One member per page and 20 ms per call: the listing takes long enough to be overtaken.
+    // One member per page and 50 ms per call: the listing (23 pages, over a second) takes long
+    // enough to be overtaken even on a loaded machine (20 ms once lost the race in a full run).
     emu.set_faults(sync_dropbox_emulator::Faults {
-        latency_ms: 20,
+        latency_ms: 50,
         ..Default::default()
     });
     let store = store_with(
