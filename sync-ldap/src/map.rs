@@ -2,7 +2,8 @@
 //! group members, and the assembly of a [`DesiredState`] from the entries of one read
 //! (membership closure from the roots, cycle-safe). No network, no clock: "now" is an input.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use std::time::{Duration, SystemTime};
@@ -106,9 +107,19 @@ impl RawEntry {
 /// A DN in a form that compares equal however the server spelled it: RDNs trimmed around `,`,
 /// `+` and `=`, ASCII lower-cased. Escapes are kept as they are.
 pub fn normalize_dn(dn: &str) -> String {
-    if !dn.bytes().any(|b| b.is_ascii_uppercase() || b == b' ') {
-        return dn.to_owned(); // already normal: the common case on OpenLDAP
+    dn_key(dn).into_owned()
+}
+
+/// [`normalize_dn`], borrowing when the DN is already normal (the common case on OpenLDAP).
+fn dn_key(dn: &str) -> Cow<'_, str> {
+    if dn.bytes().any(|b| b.is_ascii_uppercase() || b == b' ') {
+        Cow::Owned(normalize_dn_slow(dn))
+    } else {
+        Cow::Borrowed(dn)
     }
+}
+
+fn normalize_dn_slow(dn: &str) -> String {
     let mut out = String::with_capacity(dn.len());
     let mut chars = dn.trim().chars().peekable();
     let mut pending_space = String::new();
@@ -532,157 +543,163 @@ pub fn assemble(
 /// Builds the [`DesiredState`]: resolves members to ids, keeps the groups reachable from the
 /// roots (cycle-safe) and the users that are their direct members, with nesting kept.
 /// Per-entry problems become issues; only an unusable root is an error.
+///
+/// Indexes borrow from the records (no per-entry copies of ids or DNs); the users kept are
+/// moved out at the end.
 pub fn assemble_records(
     user_root_dns: &[String],
     group_root_dns: &[String],
     read: ReadRecords,
 ) -> Result<DesiredState, AssembleError> {
+    use std::collections::hash_map::Entry;
+
+    let ReadRecords {
+        groups: group_records,
+        users: user_records,
+        deleted,
+    } = read;
     let mut issues: Vec<SourceIssue> = Vec::new();
-    // First owner of each id; later entries with the same id are reported once all are read.
+
+    /// Which record first used an id.
     #[derive(Clone, Copy)]
     enum Owner {
         Group(usize),
         User(usize),
     }
-    let mut seen_ids: FxHashMap<SourceId, Owner> = FxHashMap::default();
-    seen_ids.reserve(read.groups.len() + read.users.len());
-    let mut duplicates: Vec<(String, SourceId, Owner)> = Vec::new();
-    let mut claim_id = |id: &SourceId, dn: &str, owner: Owner| -> bool {
-        match seen_ids.entry(id.clone()) {
-            std::collections::hash_map::Entry::Occupied(first) => {
-                duplicates.push((dn.to_owned(), id.clone(), *first.get()));
-                false
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(owner);
-                true
-            }
-        }
+    let first_dn = |owner: Owner| match owner {
+        Owner::Group(i) => group_records[i].dn.as_str(),
+        Owner::User(i) => user_records[i].dn.as_str(),
     };
+    let duplicate = |dn: &str, id: &SourceId, first: &str| SourceIssue {
+        entry: dn.to_owned(),
+        problem: format!("duplicate id {id}, already used by {first}; this entry is ignored"),
+        id: Some(id.clone()),
+    };
+    let mut owner_of: FxHashMap<&str, Owner> = FxHashMap::default();
+    owner_of.reserve(group_records.len() + user_records.len());
 
-    // Groups with usable, unique ids.
-    struct Group {
-        id: SourceId,
-        record: GroupRecord,
-    }
-    let mut groups: Vec<Group> = Vec::with_capacity(read.groups.len());
-    let mut group_by_dn: FxHashMap<String, usize> = FxHashMap::default();
-    let mut group_problem_by_dn: FxHashMap<String, String> = FxHashMap::default();
-    for record in read.groups {
+    // Groups with usable, unique ids: `kept_groups[position] = (record index, id)`.
+    let mut kept_groups: Vec<(usize, &SourceId)> = Vec::with_capacity(group_records.len());
+    let mut group_by_dn: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
+    let mut group_problem_by_dn: FxHashMap<Cow<'_, str>, &str> = FxHashMap::default();
+    for (ri, record) in group_records.iter().enumerate() {
         match &record.id {
             Err(problem) => {
-                group_problem_by_dn.insert(normalize_dn(&record.dn), problem.clone());
+                group_problem_by_dn.insert(dn_key(&record.dn), problem);
                 issues.push(SourceIssue {
                     entry: record.dn.clone(),
                     problem: problem.clone(),
                     id: None,
                 });
             }
-            Ok(id) => {
-                let id = id.clone();
-                if claim_id(&id, &record.dn, Owner::Group(groups.len())) {
-                    group_by_dn.insert(normalize_dn(&record.dn), groups.len());
-                    groups.push(Group { id, record });
+            Ok(id) => match owner_of.entry(id.as_str()) {
+                Entry::Occupied(first) => {
+                    issues.push(duplicate(&record.dn, id, first_dn(*first.get())))
                 }
-            }
+                Entry::Vacant(slot) => {
+                    slot.insert(Owner::Group(ri));
+                    group_by_dn.insert(dn_key(&record.dn), kept_groups.len());
+                    kept_groups.push((ri, id));
+                }
+            },
         }
     }
 
-    // Users with usable, unique ids.
-    let mut users: Vec<MappedUser> = Vec::with_capacity(read.users.len());
-    let mut user_by_dn: FxHashMap<String, usize> = FxHashMap::default();
-    user_by_dn.reserve(read.users.len());
-    let mut user_by_uid: FxHashMap<String, usize> = FxHashMap::default();
-    let mut primary_group_sid: Vec<Option<String>> = Vec::with_capacity(read.users.len());
-    for record in read.users {
-        match record.mapped {
-            Err(problem) => issues.push(SourceIssue {
-                entry: record.dn,
-                problem,
-                id: None,
-            }),
-            Ok(mapped) => {
-                if !claim_id(&mapped.user.id, &record.dn, Owner::User(users.len())) {
-                    continue;
+    // Users with usable, unique ids: `kept_users[position] = (record index, id)`.
+    let mut kept_users: Vec<(usize, &SourceId)> = Vec::with_capacity(user_records.len());
+    let mut user_by_dn: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
+    user_by_dn.reserve(user_records.len());
+    let mut user_by_uid: FxHashMap<&str, usize> = FxHashMap::default();
+    for (ri, record) in user_records.iter().enumerate() {
+        match &record.mapped {
+            Err(problem) => {
+                issues.push(SourceIssue {
+                    entry: record.dn.clone(),
+                    problem: problem.clone(),
+                    id: None,
+                });
+            }
+            Ok(mapped) => match owner_of.entry(mapped.user.id.as_str()) {
+                Entry::Occupied(first) => issues.push(duplicate(
+                    &record.dn,
+                    &mapped.user.id,
+                    first_dn(*first.get()),
+                )),
+                Entry::Vacant(slot) => {
+                    slot.insert(Owner::User(ri));
+                    let position = kept_users.len();
+                    user_by_dn.insert(dn_key(&record.dn), position);
+                    if let Some(uid) = record.uid.as_deref() {
+                        user_by_uid.entry(uid).or_insert(position);
+                    }
+                    kept_users.push((ri, &mapped.user.id));
                 }
-                let index = users.len();
-                user_by_dn.insert(normalize_dn(&record.dn), index);
-                if let Some(uid) = record.uid {
-                    user_by_uid.entry(uid).or_insert(index);
-                }
-                primary_group_sid.push(record.primary_group_sid);
-                users.push(mapped);
-            }
+            },
         }
     }
+    let group_id = |position: usize| kept_groups[position].1;
+    let user_id = |position: usize| kept_users[position].1;
 
-    for (dn, id, first) in duplicates {
-        let first_dn = match first {
-            Owner::Group(i) => groups[i].record.dn.as_str(),
-            Owner::User(i) => users[i].user.locator.as_deref().unwrap_or(""),
-        };
-        issues.push(SourceIssue {
-            entry: dn,
-            problem: format!(
-                "duplicate id {id}, already used by {first_dn}; this entry is ignored"
-            ),
-            id: Some(id),
-        });
-    }
-
-    // Members of each group: child groups and users, by index.
-    let mut child_groups: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    let mut member_users: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (gi, group) in groups.iter().enumerate() {
-        for dn in &group.record.refs.dns {
-            if let Some(&child) = group_by_dn.get(dn) {
-                child_groups[gi].push(child);
-            } else if let Some(&user) = user_by_dn.get(dn) {
-                member_users[gi].push(user);
+    // Members of each kept group: child groups and users, by position.
+    let mut child_groups: Vec<Vec<usize>> = vec![Vec::new(); kept_groups.len()];
+    let mut member_users: Vec<Vec<usize>> = vec![Vec::new(); kept_groups.len()];
+    for (gp, &(ri, _)) in kept_groups.iter().enumerate() {
+        let refs = &group_records[ri].refs;
+        for dn in &refs.dns {
+            if let Some(&child) = group_by_dn.get(dn.as_str()) {
+                child_groups[gp].push(child);
+            } else if let Some(&user) = user_by_dn.get(dn.as_str()) {
+                member_users[gp].push(user);
             }
         }
-        for uid in &group.record.refs.uids {
-            if let Some(&user) = user_by_uid.get(uid) {
-                member_users[gi].push(user);
+        for uid in &refs.uids {
+            if let Some(&user) = user_by_uid.get(uid.as_str()) {
+                member_users[gp].push(user);
             }
         }
     }
-    if primary_group_sid.iter().any(Option::is_some) {
-        let group_by_sid: FxHashMap<&str, usize> = groups
+    if kept_users
+        .iter()
+        .any(|&(ri, _)| user_records[ri].primary_group_sid.is_some())
+    {
+        let group_by_sid: FxHashMap<&str, usize> = kept_groups
             .iter()
             .enumerate()
-            .filter_map(|(i, g)| g.record.sid.as_deref().map(|s| (s, i)))
+            .filter_map(|(gp, &(ri, _))| group_records[ri].sid.as_deref().map(|s| (s, gp)))
             .collect();
-        for (ui, sid) in primary_group_sid.iter().enumerate() {
-            if let Some(&gi) = sid.as_deref().and_then(|s| group_by_sid.get(s)) {
-                member_users[gi].push(ui);
+        for (up, &(ri, _)) in kept_users.iter().enumerate() {
+            let sid = user_records[ri].primary_group_sid.as_deref();
+            if let Some(&gp) = sid.and_then(|s| group_by_sid.get(s)) {
+                member_users[gp].push(up);
             }
         }
     }
 
     // Roots.
     let resolve_roots = |dns: &[String]| -> Result<Vec<usize>, AssembleError> {
-        dns.iter()
-            .map(|dn| {
-                let key = normalize_dn(dn);
-                if let Some(&i) = group_by_dn.get(&key) {
-                    Ok(i)
-                } else if let Some(problem) = group_problem_by_dn.get(&key) {
-                    Err(AssembleError::RootWithoutId {
-                        dn: dn.clone(),
-                        problem: problem.clone(),
-                    })
-                } else {
-                    Err(AssembleError::RootNotFound(dn.clone()))
+        let mut positions = Vec::new();
+        for dn in dns {
+            let key = dn_key(dn);
+            if let Some(&gp) = group_by_dn.get(key.as_ref()) {
+                if !positions.contains(&gp) {
+                    positions.push(gp);
                 }
-            })
-            .collect()
+            } else if let Some(problem) = group_problem_by_dn.get(key.as_ref()) {
+                return Err(AssembleError::RootWithoutId {
+                    dn: dn.clone(),
+                    problem: (*problem).to_owned(),
+                });
+            } else {
+                return Err(AssembleError::RootNotFound(dn.clone()));
+            }
+        }
+        Ok(positions)
     };
     let user_roots = resolve_roots(user_root_dns)?;
     let group_roots = resolve_roots(group_root_dns)?;
 
     // Groups reachable from any root (iterative, each group visited once: cycles end there).
-    let mut reachable = vec![false; groups.len()];
+    let mut reachable = vec![false; kept_groups.len()];
     let mut stack: Vec<usize> = user_roots.iter().chain(&group_roots).copied().collect();
     while let Some(g) = stack.pop() {
         if std::mem::replace(&mut reachable[g], true) {
@@ -690,45 +707,59 @@ pub fn assemble_records(
         }
         stack.extend(child_groups[g].iter().copied().filter(|c| !reachable[*c]));
     }
-    let mut user_reachable = vec![false; users.len()];
-    for (gi, members) in member_users.iter().enumerate() {
-        if reachable[gi] {
-            for &u in members {
-                user_reachable[u] = true;
+    // Users kept in the output, by record index.
+    let mut user_wanted = vec![false; user_records.len()];
+    for (gp, members) in member_users.iter().enumerate() {
+        if reachable[gp] {
+            for &up in members {
+                user_wanted[kept_users[up].0] = true;
             }
         }
     }
 
-    let mut out_groups: Vec<DirectoryGroup> = groups
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| reachable[*i])
-        .map(|(gi, g)| {
-            let mut members: Vec<SourceId> = child_groups[gi]
+    let mut out_groups: Vec<DirectoryGroup> = (0..kept_groups.len())
+        .filter(|gp| reachable[*gp])
+        .map(|gp| {
+            let mut members: Vec<SourceId> = child_groups[gp]
                 .iter()
-                .map(|c| groups[*c].id.clone())
-                .chain(member_users[gi].iter().map(|u| users[*u].user.id.clone()))
+                .map(|c| group_id(*c).clone())
+                .chain(member_users[gp].iter().map(|u| user_id(*u).clone()))
                 .collect();
             members.sort_unstable();
             members.dedup();
+            let record = &group_records[kept_groups[gp].0];
             DirectoryGroup {
-                id: g.id.clone(),
-                name: g.record.name.clone(),
+                id: group_id(gp).clone(),
+                name: record.name.clone(),
                 members,
-                locator: Some(g.record.dn.clone()),
+                locator: Some(record.dn.clone()),
             }
         })
         .collect();
     out_groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let user_root_ids: Vec<SourceId> = user_roots.iter().map(|gp| group_id(*gp).clone()).collect();
+    let group_root_ids: Vec<SourceId> =
+        group_roots.iter().map(|gp| group_id(*gp).clone()).collect();
+    // The indexes borrowing the records end here; the wanted users are moved out.
+    drop((
+        owner_of,
+        group_by_dn,
+        group_problem_by_dn,
+        user_by_dn,
+        user_by_uid,
+        kept_groups,
+    ));
 
-    let mut out_users = Vec::with_capacity(users.len());
-    for (ui, mapped) in users.into_iter().enumerate() {
-        if !user_reachable[ui] {
+    let mut out_users = Vec::with_capacity(kept_users.len());
+    drop(kept_users);
+    for (ri, record) in user_records.into_iter().enumerate() {
+        // Only kept users (usable, first of their id) can be wanted.
+        let (true, Ok(mapped)) = (user_wanted[ri], record.mapped) else {
             continue;
-        }
+        };
         if let Some(problem) = mapped.email_problem {
             issues.push(SourceIssue {
-                entry: mapped.user.locator.clone().unwrap_or_default(),
+                entry: record.dn,
                 problem,
                 id: Some(mapped.user.id.clone()),
             });
@@ -737,22 +768,13 @@ pub fn assemble_records(
     }
     out_users.sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
-    let mut deleted = read.deleted;
+    let mut deleted = deleted;
     deleted.sort_unstable();
     deleted.dedup();
     issues.sort();
-
-    let ids = |roots: &[usize]| {
-        let mut seen = HashSet::new();
-        roots
-            .iter()
-            .filter(|r| seen.insert(**r))
-            .map(|r| groups[*r].id.clone())
-            .collect::<Vec<_>>()
-    };
     Ok(DesiredState {
-        user_roots: ids(&user_roots),
-        group_roots: ids(&group_roots),
+        user_roots: user_root_ids,
+        group_roots: group_root_ids,
         users: out_users,
         groups: out_groups,
         deleted,
