@@ -509,10 +509,20 @@ impl PyOutcome {
         Ok(list)
     }
 
-    /// Every operation's result, in plan order (`{"index": 0, "status": "done"}`, …).
+    /// Every operation's result, in plan order, flat: `{"index": 0, "status": "done"}`,
+    /// `{"index": 3, "status": "failed", "error": {...}, "attempts": 2}`,
+    /// `{"index": 5, "status": "skipped", "because": "..."}`.
     #[getter]
-    fn results<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
-        to_python(py, &self.inner.results)
+    fn results<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for result in &self.inner.results {
+            // OpStatus serializes as a map tagged "status", so it already reads flat.
+            let status = to_python(py, &result.status)?;
+            let status = status.cast::<PyDict>().map_err(PyErr::from)?;
+            status.set_item("index", result.index)?;
+            list.append(status)?;
+        }
+        Ok(list)
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {

@@ -1,0 +1,334 @@
+"""Type stubs of the native module `teamsync._native` (Rust, PyO3). Import from `teamsync`."""
+
+from collections.abc import Iterator, Mapping, Sequence
+from os import PathLike
+from types import TracebackType
+from typing import Any, Literal, Self, final
+
+__version__: str
+
+# ---- exceptions ----
+
+class TeamsyncError(Exception):
+    """Base class of every error teamsync raises."""
+
+class ConfigError(TeamsyncError):
+    """Unusable settings: unknown or invalid Policy knob, bad URL, CA file, credentials."""
+
+class InvalidDataError(TeamsyncError):
+    """A dict or JSON document does not have the shape of a teamsync value."""
+
+class DirectoryError(TeamsyncError):
+    """Reading the directory failed."""
+
+    kind: Literal["connect", "bind", "incomplete", "root_not_found", "other"]
+
+class TeamError(TeamsyncError):
+    """The team refused or failed a call."""
+
+    kind: Literal["transient", "rate_limited", "auth", "conflict", "not_found", "permanent"]
+    code: str | None
+
+class TeamAuthError(TeamError):
+    """Credentials missing, invalid, expired beyond refresh, or lacking a scope."""
+
+class RateLimitedError(TeamError):
+    """The team asked to slow down."""
+
+    retry_after_ms: int | None
+
+class PlanError(TeamsyncError):
+    """The planner refused to plan (invalid policy, no users in scope)."""
+
+class GuardRefusedError(TeamsyncError):
+    """apply() refused a plan over the deprovision limits without permission."""
+
+class EmulatorError(TeamsyncError):
+    """The Dropbox emulator could not start, refused a seed, or is closed."""
+
+# ---- states and policy ----
+
+@final
+class DesiredState:
+    """What the directory says: users, groups, roots, deletions, unreadable entries."""
+
+    def __init__(self) -> None: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> DesiredState: ...
+    @staticmethod
+    def from_json(json: str) -> DesiredState: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @property
+    def user_count(self) -> int: ...
+    @property
+    def group_count(self) -> int: ...
+
+@final
+class ActualState:
+    """What the team is: members (removed ones included) and groups."""
+
+    def __init__(self) -> None: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> ActualState: ...
+    @staticmethod
+    def from_json(json: str) -> ActualState: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+    @property
+    def member_count(self) -> int: ...
+    @property
+    def group_count(self) -> int: ...
+
+LeaveAction = Literal["suspend", "remove"]
+GroupLeave = Literal["empty", "delete", "keep"]
+
+@final
+class Policy:
+    """The sync rules; knobs not given keep the Rust defaults. Unknown knobs raise ConfigError."""
+
+    def __init__(
+        self,
+        *,
+        external_id_prefix: str = ...,
+        manage_existing_users: bool = ...,
+        adopt_foreign: bool = ...,
+        adopt_existing_groups: bool = ...,
+        group_sync: Literal["off", "user_roots", "group_roots"] = ...,
+        strict_group_scope: bool = ...,
+        on_leave: LeaveAction = ...,
+        on_delete: LeaveAction = ...,
+        on_invited_deprovision: Literal["remove_invitation", "leave"] = ...,
+        wipe_data: bool = ...,
+        transfer: Mapping[str, Any] = ...,
+        deprovision_admins: bool = ...,
+        on_group_leave: GroupLeave = ...,
+        max_deprovision: Mapping[str, Any] = ...,
+        max_group_member_removals: Mapping[str, Any] = ...,
+        send_welcome_email: bool = ...,
+    ) -> None: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Policy: ...
+    @staticmethod
+    def knobs() -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    # Knobs read as attributes.
+    external_id_prefix: str
+    manage_existing_users: bool
+    adopt_foreign: bool
+    adopt_existing_groups: bool
+    group_sync: str
+    strict_group_scope: bool
+    on_leave: str
+    on_delete: str
+    on_invited_deprovision: str
+    wipe_data: bool
+    transfer: dict[str, Any]
+    deprovision_admins: bool
+    on_group_leave: str
+    max_deprovision: dict[str, Any]
+    max_group_member_removals: dict[str, Any]
+    send_welcome_email: bool
+
+# ---- plans ----
+
+@final
+class Operation:
+    """One step of a plan. Immutable."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def verb(self) -> str: ...
+    @property
+    def sign(self) -> str: ...
+    @property
+    def is_deprovision(self) -> bool: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def before(self) -> dict[str, Any]: ...
+    @property
+    def after(self) -> dict[str, Any]: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Plan:
+    """What a run would do: operations in apply order, warnings, guard and stats."""
+
+    @staticmethod
+    def from_json(json: str) -> Plan: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def render(self) -> str: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Operation]: ...
+    def __getitem__(self, index: int) -> Operation: ...
+    @property
+    def operations(self) -> list[Operation]: ...
+    @property
+    def warnings(self) -> list[dict[str, str]]: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def guard(self) -> dict[str, int]: ...
+    @property
+    def stats(self) -> dict[str, int]: ...
+    @property
+    def needs_permission(self) -> bool: ...
+    @property
+    def is_empty(self) -> bool: ...
+    def stale_operations(self, actual: ActualState) -> list[dict[str, Any]]: ...
+
+@final
+class Outcome:
+    """What a run did."""
+
+    @property
+    def done(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+    @property
+    def is_success(self) -> bool: ...
+    @property
+    def failures(self) -> list[dict[str, Any]]: ...
+    @property
+    def results(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def plan(desired: DesiredState, actual: ActualState, policy: Policy | None = None) -> Plan:
+    """Plans `desired` against `actual` (GIL released). Raises PlanError."""
+
+# ---- the two sides ----
+
+StoreCall = Literal[
+    "snapshot", "invite", "set_profile", "suspend", "unsuspend", "remove", "recover",
+    "create_group", "update_group", "delete_group", "add_group_members", "remove_group_members",
+]
+
+@final
+class MemoryTeam:
+    """A Dropbox team in memory that follows Dropbox's rules."""
+
+    def __init__(self, state: ActualState | Mapping[str, Any] | None = None) -> None: ...
+    def snapshot(self) -> ActualState: ...
+    def replace_state(self, state: ActualState | Mapping[str, Any]) -> None: ...
+    def set_license_limit(self, limit: int | None) -> None: ...
+    def inject_fault(
+        self,
+        call: StoreCall,
+        subject: str = "",
+        times: int = 1,
+        kind: Literal["transient", "rate_limited", "auth", "conflict", "not_found", "permanent"] = "permanent",
+        code: str | None = None,
+        message: str = "injected fault",
+    ) -> None: ...
+    def calls(self) -> dict[str, int]: ...
+
+@final
+class DropboxTeam:
+    """A Dropbox team over HTTP: `token=`, or `refresh_token=` + `app_key=` (+ `app_secret=`)."""
+
+    def __init__(
+        self,
+        base_url: str = "https://api.dropboxapi.com",
+        token: str | None = None,
+        refresh_token: str | None = None,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+        ca_file: str | PathLike[str] | None = None,
+        proxy: str | None = None,
+        timeout: float | None = None,
+    ) -> None: ...
+    def snapshot(self) -> ActualState: ...
+    def team_name(self) -> str: ...
+
+@final
+class LdapDirectory:
+    """An LDAP or Active Directory server. Raises ConfigError for unusable settings."""
+
+    def __init__(
+        self,
+        url: str,
+        base_dn: str,
+        *,
+        profile: Literal["active_directory", "ad", "openldap", "freeipa", "389ds", "generic"] | str = "openldap",
+        bind_dn: str | None = None,
+        bind_password: str | None = None,
+        ca_file: str | PathLike[str] | None = None,
+        starttls: bool = False,
+        no_tls_verify: bool = False,
+        allow_plaintext_bind: bool = False,
+        user_root_dns: Sequence[str] = ...,
+        group_root_dns: Sequence[str] = ...,
+        user_base_dn: str | None = None,
+        group_base_dn: str | None = None,
+        extra_user_filter: str | None = None,
+        known_ids: Sequence[str] = ...,
+        page_size: int | None = None,
+        connect_timeout: float | None = None,
+        operation_timeout: float | None = None,
+    ) -> None: ...
+    def snapshot(self) -> DesiredState: ...
+
+def apply(
+    plan: Plan,
+    team: MemoryTeam | DropboxTeam,
+    allow_deprovision: int | None = None,
+    force: bool = False,
+    max_retries: int | None = None,
+    concurrency: int | None = None,
+) -> Outcome:
+    """Applies `plan` (GIL released). Raises GuardRefusedError; single failures go in the Outcome."""
+
+# ---- testing ----
+
+class Emulator:
+    """The in-process Dropbox emulator (see `teamsync.testing.Emulator`)."""
+
+    def __init__(
+        self,
+        *,
+        team_name: str | None = None,
+        license_limit: int | None = None,
+        tls: bool = False,
+        seed: int | None = None,
+        access_token_ttl: float | None = None,
+        added_members_active: bool = False,
+        job_polls_in_progress: int | None = None,
+        async_add_threshold: int | None = None,
+        faults: Mapping[str, Any] | None = None,
+    ) -> None: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def refresh_token(self) -> str: ...
+    @property
+    def app_key(self) -> str: ...
+    @property
+    def app_secret(self) -> str: ...
+    @property
+    def ca_pem(self) -> str | None: ...
+    def token_with_scopes(self, scopes: Sequence[str]) -> str: ...
+    def call_counts(self) -> dict[str, int]: ...
+    def reset_call_counts(self) -> None: ...
+    def state(self) -> dict[str, Any]: ...
+    def seed(self, seed: Mapping[str, Any], strict: bool = True) -> None: ...
+    def set_faults(self, faults: Mapping[str, Any]) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]: ...
