@@ -167,7 +167,11 @@ fn main() {
         get("TEAMSYNC_SLAPD_BIND_PW"),
     );
 
-    let profile = Profile::open_ldap();
+    let mut profile = Profile::open_ldap();
+    if std::env::var_os("LDAP_BENCH_NO_EXTRA_ATTRIBUTES").is_some() {
+        // Shows what the per-user `attributes` map costs in memory.
+        profile.extra_user_attributes.clear();
+    }
     let mut config =
         LdapConfig::new(&url, &base, profile.clone()).with_bind(&dn, BindPassword::new(&pw));
     // Both sides over the same plain loopback connection, so TLS cost does not skew the ratio.
