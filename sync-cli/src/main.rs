@@ -2,6 +2,7 @@
 //! a Dropbox team. See `teamsync --help` and sync-cli/README.md.
 
 mod app;
+mod auth;
 mod config;
 mod demo;
 mod exit;
@@ -76,6 +77,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// One-time OAuth: print the team app's authorize URL, read the code from stdin, store the
+    /// refresh token (mode 0600) in the file team.refresh_token names (or --secrets-file).
+    Auth {
+        /// Store the refresh token here instead.
+        #[arg(long, value_name = "FILE")]
+        secrets_file: Option<PathBuf>,
+        /// Authorize page (Dropbox's by default).
+        #[arg(long, value_name = "URL", default_value = auth::DEFAULT_AUTHORIZE_URL)]
+        authorize_url: String,
+    },
     /// The whole flow on a bundled directory and an in-process emulated team: plan, apply, plan again.
     Demo,
 }
@@ -94,6 +105,7 @@ impl Command {
             Command::Plan { .. } => "plan",
             Command::Apply { .. } => "apply",
             Command::Demo => "demo",
+            Command::Auth { .. } => "auth",
         }
     }
 }
@@ -145,6 +157,11 @@ async fn run(cli: Cli) -> Exit {
         eprintln!("teamsync: {warning}");
         log.event("warning", warning, json!({}));
     }
+    if let Command::Auth { secrets_file, authorize_url } = &cli.command {
+        let mut input = std::io::stdin().lock();
+        let result = auth::run(&config, authorize_url, secrets_file.as_deref(), &mut input).await;
+        return finish(result, &mut log);
+    }
     let config_lock = config.file.lock_file.as_deref().map(|p| config.resolve(p));
     let lock_path = cli.lock_file.clone().or(config_lock).unwrap_or_else(|| log::default_state_dir().join("teamsync.lock"));
     let _lock = match RunLock::acquire(&lock_path) {
@@ -157,7 +174,7 @@ async fn run(cli: Cli) -> Exit {
         Command::Apply { plan, allow_deprovision, force } => {
             apply(&config, plan.as_deref(), app::permission(allow_deprovision, force), &mut log).await
         }
-        Command::Demo => Ok(()),
+        Command::Demo | Command::Auth { .. } => Ok(()),
     };
     finish(result, &mut log)
 }

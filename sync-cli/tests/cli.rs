@@ -442,3 +442,54 @@ fn ldif_source_plans_like_json() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert!(stdout(&output).contains("+ invite            ann@corp.test"), "{}", stdout(&output));
 }
+
+#[test]
+fn auth_exchanges_the_pasted_code_for_a_refresh_token_stored_0600() {
+    use std::io::Write as _;
+    let env = Env::new(TEAM);
+    let path = env.config(DIRECTORY, "");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&format!("token = {{ env = \"{TOKEN_VAR}\" }}"), "refresh_token = { file = \"secrets/refresh-token\" }\napp_secret = { env = \"TEAMSYNC_TEST_APP_SECRET\" }")
+        .replace("[team]\n", &format!("[team]\napp_key = \"{}\"\n", env.emulator().app_key()));
+    write_private(&path, &text);
+    let run_auth = |code: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+            .args(["--config", path.to_str().unwrap(), "auth"])
+            .env("TEAMSYNC_TEST_APP_SECRET", env.emulator().app_secret())
+            .env("NO_PROXY", "127.0.0.1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(format!("{code}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+
+    let refused = run_auth("not-a-code");
+    assert_eq!(code(&refused), 7, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("invalid_grant"), "{}", stderr(&refused));
+
+    let output = run_auth(&env.emulator().authorization_code());
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("token_access_type=offline") && err.contains(&format!("client_id={}", env.emulator().app_key())), "{err}");
+    let secret = env.path("secrets/refresh-token");
+    assert!(!std::fs::read_to_string(&secret).unwrap().trim().is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The stored refresh token works: check authenticates with it (refreshing an access token).
+    env.emulator().reset_call_counts();
+    let check = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+        .args(["--config", path.to_str().unwrap(), "check"])
+        .env("TEAMSYNC_TEST_APP_SECRET", env.emulator().app_secret())
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap();
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+    assert_eq!(env.emulator().call_counts().get("oauth2/token"), Some(&1));
+}
