@@ -35,13 +35,23 @@ pub enum PlanError {
 /// Longest name part Dropbox accepts.
 pub const NAME_PART_MAX: usize = 50;
 const FORBIDDEN_NAME_CHARS: &[char] = &['/', ':', '?', '*', '<', '>', '"', '|'];
+/// Printable ASCII that Dropbox accepts in a name part as it is.
+const PLAIN_NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = !matches!(b as u8, b'/' | b':' | b'?' | b'*' | b'<' | b'>' | b'"' | b'|');
+        b += 1;
+    }
+    table
+};
 
 /// Cleans a name part to Dropbox's rules: trimmed, forbidden characters `/:?*<>"|` and control
 /// characters dropped, cut to 50 characters on a character boundary. Borrowed when already clean.
 pub fn clean_name_part(name: &str) -> Cow<'_, str> {
     let trimmed = name.trim();
     // Fast path, taken by nearly every name: short, printable ASCII, nothing forbidden.
-    if trimmed.len() <= NAME_PART_MAX && trimmed.bytes().all(|b| (0x20..0x7f).contains(&b) && !b"/:?*<>\"|".contains(&b)) {
+    if trimmed.len() <= NAME_PART_MAX && trimmed.bytes().all(|b| PLAIN_NAME_BYTE[b as usize]) {
         return Cow::Borrowed(trimmed);
     }
     let clean = |c: char| !FORBIDDEN_NAME_CHARS.contains(&c) && !c.is_control();

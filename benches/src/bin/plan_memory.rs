@@ -19,8 +19,14 @@ fn main() {
     let p = plan(&w.desired, &w.actual, &Policy::default()).expect("plan");
     let took = started.elapsed();
     let after = peak_rss_mib();
+    // TEAMSYNC_PROFILE_BASELINE=1 repeats the baseline instead, to compare instruction counts.
+    let baseline_only = std::env::var_os("TEAMSYNC_PROFILE_BASELINE").is_some();
     for _ in 0..repeat {
-        std::hint::black_box(plan(&w.desired, &w.actual, &Policy::default()).expect("plan"));
+        if baseline_only {
+            std::hint::black_box(teamsync_benches::baseline(&w.desired, &w.actual));
+        } else {
+            std::hint::black_box(plan(&w.desired, &w.actual, &Policy::default()).expect("plan"));
+        }
     }
     println!(
         "users={users} groups={groups} operations={} plan_time_ms={:.1} peak_rss_inputs_mib={inputs:.0} peak_rss_after_plan_mib={after:.0} planner_extra_mib={:.0}",
