@@ -17,11 +17,18 @@ pub fn to_python<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> Bind
 
 /// A serde value from plain Python data; a shape error names the field.
 ///
-/// Goes through a `serde_json::Value`: deserializing straight from Python objects would accept
-/// any sequence where a list is expected, so a string `"root"` would become `["r","o","o","t"]`.
-pub fn from_python<T: DeserializeOwned>(data: &Bound<'_, PyAny>) -> BindingResult<T> {
-    let value: serde_json::Value = pythonize::depythonize(data)?;
-    serde_json::from_value(value).map_err(|e| BindingError::InvalidData(e.to_string()))
+/// Goes through JSON text made by Python's own (C) `json.dumps`, parsed with the GIL released:
+/// several times faster than walking the objects with `pythonize` for large states, and strict
+/// where `pythonize` is lenient (it would read a string `"root"` where a list is expected as
+/// `["r", "o", "o", "t"]`).
+pub fn from_python<T: DeserializeOwned + Send>(data: &Bound<'_, PyAny>) -> BindingResult<T> {
+    let py = data.py();
+    let text = py
+        .import("json")?
+        .call_method1("dumps", (data,))
+        .map_err(|e| BindingError::InvalidData(format!("not plain data (dicts, lists, str, numbers, bool, None): {e}")))?;
+    let text: String = text.extract()?;
+    py.detach(move || serde_json::from_str(&text)).map_err(|e: serde_json::Error| BindingError::InvalidData(e.to_string()))
 }
 
 /// A serde value from JSON text.
