@@ -58,11 +58,16 @@ pub fn rfc3339(time: SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Lines of a run kept for the notification mail.
+pub const MAIL_LINES: usize = 2000;
+
 /// An open run log. Writing never fails the run: a log line that cannot be written is
 /// reported once on stderr.
 #[derive(Debug)]
 pub struct RunLog {
     file: Option<File>,
+    /// This run's lines as text, for the notification mail.
+    lines: Vec<String>,
     format: LogFormat,
     command: String,
     write_failed: bool,
@@ -80,19 +85,28 @@ impl RunLog {
             }
             None => None,
         };
-        Ok(RunLog { file, format, command: command.to_owned(), write_failed: false })
+        Ok(RunLog { file, lines: Vec::new(), format, command: command.to_owned(), write_failed: false })
     }
 
     /// A log that writes nowhere.
     pub fn disabled(command: &str) -> RunLog {
-        RunLog { file: None, format: LogFormat::Text, command: command.to_owned(), write_failed: false }
+        RunLog { file: None, lines: Vec::new(), format: LogFormat::Text, command: command.to_owned(), write_failed: false }
+    }
+
+    /// This run's lines (at most [`MAIL_LINES`]), as text.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
     }
 
     /// Writes one event: `event` names it, `message` is for people, `fields` (a JSON object)
     /// go into JSON lines only.
     pub fn event(&mut self, event: &str, message: &str, fields: Value) {
-        let Some(file) = self.file.as_mut() else { return };
         let now = rfc3339(SystemTime::now());
+        // Bounded: a mail of a 100,000-operation run keeps its start and says how much is left out.
+        if self.lines.len() < MAIL_LINES {
+            self.lines.push(format!("{now} {event}: {message}"));
+        }
+        let Some(file) = self.file.as_mut() else { return };
         let line = match self.format {
             LogFormat::Text => format!("{now} teamsync[{}] {} {event}: {message}\n", std::process::id(), self.command),
             LogFormat::Json => {

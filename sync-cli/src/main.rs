@@ -9,6 +9,7 @@ mod exit;
 mod lock;
 mod log;
 mod map;
+mod notify;
 mod source;
 
 use std::path::{Path, PathBuf};
@@ -55,7 +56,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Connect to the directory (count users in scope) and to Dropbox (team/get_info); report both.
-    Check,
+    Check {
+        /// First send a test mail with the [notify] settings.
+        #[arg(long)]
+        notify: bool,
+    },
     /// Dry run: read both sides and print what apply would do.
     Plan {
         /// Print the plan as JSON instead of the table.
@@ -101,7 +106,7 @@ fn after_help() -> String {
 impl Command {
     fn name(&self) -> &'static str {
         match self {
-            Command::Check => "check",
+            Command::Check { .. } => "check",
             Command::Plan { .. } => "plan",
             Command::Apply { .. } => "apply",
             Command::Demo => "demo",
@@ -168,15 +173,57 @@ async fn run(cli: Cli) -> Exit {
         Ok(lock) => lock,
         Err(e) => return finish(Err(e.into()), &mut log),
     };
+    let test_mail_sent = matches!(cli.command, Command::Check { notify: true });
     let result = match cli.command {
-        Command::Check => check(&config, &mut log).await,
+        Command::Check { notify } => check(&config, notify, &mut log).await,
         Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
         Command::Apply { plan, allow_deprovision, force } => {
             apply(&config, plan.as_deref(), app::permission(allow_deprovision, force), &mut log).await
         }
         Command::Demo | Command::Auth { .. } => Ok(()),
     };
+    let result = if test_mail_sent { result } else { notify_after_run(&config, command, result, &mut log).await };
     finish(result, &mut log)
+}
+
+/// Mails the run's report when `[notify]` asks for it (on failure, or always). A mail that
+/// cannot be sent turns a successful run into exit 13; a failed run keeps its own code.
+/// A run stopped by the lock sends nothing (the run holding it reports).
+async fn notify_after_run(config: &Config, command: &str, result: Result<(), CliError>, log: &mut RunLog) -> Result<(), CliError> {
+    let Some(notify) = &config.file.notify else { return result };
+    let exit = result.as_ref().err().map_or(Exit::Success, CliError::exit);
+    let wanted = match notify.when {
+        config::NotifyWhen::Always => true,
+        config::NotifyWhen::Failure => exit != Exit::Success,
+    };
+    if !wanted || exit == Exit::LockHeld {
+        return result;
+    }
+    let status = match &result {
+        Ok(()) => "succeeded".to_owned(),
+        Err(_) => format!("FAILED (exit {}: {})", exit.code(), exit.meaning()),
+    };
+    let subject = format!("teamsync {command} {status}");
+    let mut body = format!("teamsync {command} {status}.\n");
+    if let Err(e) = &result {
+        body.push_str(&format!("Error: {e}\n"));
+    }
+    body.push_str("\nRun log:\n");
+    for line in log.lines() {
+        body.push_str(line);
+        body.push('\n');
+    }
+    match notify::send(config, notify, &subject, &body).await {
+        Ok(()) => {
+            log.event("notified", &format!("mailed {}", notify.to.join(", ")), json!({}));
+            result
+        }
+        Err(e) => {
+            eprintln!("teamsync: notification failed: {e}");
+            log.event("warning", &format!("notification failed: {e}"), json!({}));
+            result.and(Err(CliError::Notify(e)))
+        }
+    }
 }
 
 /// Prints the error (if any), logs the exit code as the last line, returns it.
@@ -205,7 +252,21 @@ async fn connect_team(config: &Config, log: &mut RunLog) -> Result<DropboxTeam, 
     Ok(DropboxTeam::new(client))
 }
 
-async fn check(config: &Config, log: &mut RunLog) -> Result<(), CliError> {
+async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(), CliError> {
+    if test_mail {
+        let notify = config.file.notify.as_ref().ok_or_else(|| {
+            CliError::Config(config::ConfigError::Invalid {
+                path: config.path.clone(),
+                key: "notify".into(),
+                message: "`check --notify` needs a [notify] section".into(),
+            })
+        })?;
+        let body = "This is a test mail from `teamsync check --notify`: notifications reach you.\n";
+        notify::send(config, notify, "teamsync test notification", body).await.map_err(CliError::Notify)?;
+        let line = format!("Notification: OK, test mail sent to {}", notify.to.join(", "));
+        println!("{line}");
+        log.event("check", &line, json!({}));
+    }
     let client = app::team_client(config)?;
     let directory = app::directory(config, Vec::new())?;
     let desired = directory.snapshot().await.map_err(CliError::Directory)?;

@@ -493,3 +493,167 @@ fn auth_exchanges_the_pasted_code_for_a_refresh_token_stored_0600() {
     assert_eq!(code(&check), 0, "{}", stderr(&check));
     assert_eq!(env.emulator().call_counts().get("oauth2/token"), Some(&1));
 }
+
+// ---- notifications: mails received by a real SMTP server (aiosmtpd, scripts/deps/smtp.sh) ----
+
+#[derive(Clone, Copy, PartialEq)]
+enum SmtpMode {
+    Plain,
+    Starttls,
+    ImplicitTls,
+}
+
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
+fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "teamsync SMTP test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+fn start_smtp(dir: &Path, mode: SmtpMode) -> SmtpServer {
+    let (_, cert, key) = test_ca(dir);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let maildir = dir.join("maildir");
+    let mut command = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
+    command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"]);
+    match mode {
+        SmtpMode::Plain => {}
+        SmtpMode::Starttls => {
+            command.args(["--tlscert", cert.to_str().unwrap(), "--tlskey", key.to_str().unwrap()]);
+        }
+        SmtpMode::ImplicitTls => {
+            command.args(["--smtpscert", cert.to_str().unwrap(), "--smtpskey", key.to_str().unwrap()]);
+        }
+    }
+    command.arg(&maildir);
+    let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("python3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("aiosmtpd exited ({status}): {err}\nThe notification tests need aiosmtpd: run scripts/deps/smtp.sh");
+        }
+        assert!(std::time::Instant::now() < deadline, "aiosmtpd did not listen on {port} within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    SmtpServer { child, port, maildir }
+}
+
+impl SmtpServer {
+    fn mails(&self) -> Vec<String> {
+        let mut mails: Vec<String> = std::fs::read_dir(self.maildir.join("new"))
+            .map(|dir| dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+            .unwrap_or_default();
+        mails.sort();
+        mails
+    }
+
+    fn notify_section(&self, security: &str, ca: Option<&Path>, when: &str) -> String {
+        let ca = ca.map(|p| format!("ca_file = \"{}\"\n", p.display())).unwrap_or_default();
+        format!(
+            "\n[notify]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"{security}\"\n{ca}from = \"teamsync@corp.test\"\nto = [\"it@corp.test\", \"oncall@corp.test\"]\nwhen = \"{when}\"\n",
+            self.port
+        )
+    }
+}
+
+#[test]
+fn notify_plain_port_25_style_mails_a_failed_run_only() {
+    let env = Env::new(r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#);
+    let smtp = start_smtp(env.dir.path(), SmtpMode::Plain);
+    env.config(DIRECTORY, &smtp.notify_section("plain", None, "failure"));
+    assert_eq!(code(&env.run(&["plan"])), 0);
+    assert!(smtp.mails().is_empty(), "no mail after a successful run with when = failure");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 11, "{}", stderr(&output));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert!(mail.contains("Subject: teamsync apply FAILED (exit 11"), "{mail}");
+    assert!(mail.contains("To: it@corp.test, oncall@corp.test"), "{mail}");
+    assert!(mail.contains("applied: + invite"), "{mail}");
+    assert!(env.log().contains("notified: mailed it@corp.test, oncall@corp.test"), "{}", env.log());
+}
+
+#[test]
+fn notify_starttls_587_style_check_sends_a_test_mail() {
+    let env = Env::new(TEAM);
+    let smtp = start_smtp(env.dir.path(), SmtpMode::Starttls);
+    let ca = env.path("ca.pem");
+    env.config(DIRECTORY, &smtp.notify_section("starttls", Some(&ca), "failure"));
+    let output = env.run(&["check", "--notify"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stdout(&output).contains("Notification: OK"), "{}", stdout(&output));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("Subject: teamsync test notification"), "{}", mails[0]);
+
+    // Without the test CA the server's certificate is not trusted: no mail, exit 13.
+    env.config(DIRECTORY, &smtp.notify_section("starttls", None, "failure"));
+    let output = env.run(&["check", "--notify"]);
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    assert_eq!(smtp.mails().len(), 1);
+}
+
+#[test]
+fn notify_implicit_tls_465_style_mails_every_run_when_always() {
+    let env = Env::new(TEAM);
+    let smtp = start_smtp(env.dir.path(), SmtpMode::ImplicitTls);
+    let ca = env.path("ca.pem");
+    env.config(DIRECTORY, &smtp.notify_section("tls", Some(&ca), "always"));
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("Subject: teamsync plan succeeded"), "{}", mails[0]);
+    assert!(mails[0].contains("planned: + invite ann@corp.test"), "{}", mails[0]);
+}
+
+#[test]
+fn exit_13_notification_failed() {
+    let env = Env::new(TEAM);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    env.config(
+        DIRECTORY,
+        &format!("\n[notify]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\nsecurity = \"plain\"\nfrom = \"a@corp.test\"\nto = [\"b@corp.test\"]\nwhen = \"always\"\n"),
+    );
+    let output = env.run(&["check", "--notify"]);
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    // A successful run whose report cannot be mailed also says so.
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 13, "{}", stderr(&output));
+    assert!(env.log().trim_end().ends_with("exit code 13 (a notification mail could not be sent)"), "{}", env.log());
+}
