@@ -471,6 +471,7 @@ impl fmt::Display for GroupRef {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
 mod tests {
     use super::*;
 

@@ -1,6 +1,7 @@
 //! The executor against mocked stores (mockall) and the in-memory team: batching to the store's
 //! limits, retries honouring retry-after, dependents of a failed invite skipped, partial failure
 //! counted, the guard, progress events.
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 mod common;
 
@@ -235,7 +236,7 @@ fn progress_is_reported_per_phase() {
     let opts = ApplyOptions { on_progress: Some(Arc::new(move |p| e.lock().unwrap().push(p))), ..ApplyOptions::default() };
     block_on(apply(&plan, &store, &opts)).unwrap();
     let events = events.lock().unwrap();
-    let last_of = |phase| events.iter().filter(|p| p.phase == phase).last().copied().unwrap();
+    let last_of = |phase| events.iter().rfind(|p| p.phase == phase).copied().unwrap();
     assert_eq!(last_of(Phase::Groups), Progress { phase: Phase::Groups, done: 1, total: 1 });
     assert_eq!(last_of(Phase::Provision), Progress { phase: Phase::Provision, done: 25, total: 25 });
     assert_eq!(last_of(Phase::GroupAdds), Progress { phase: Phase::GroupAdds, done: 25, total: 25 });

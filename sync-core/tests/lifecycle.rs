@@ -2,6 +2,7 @@
 //!
 //! Rows: in scope & enabled, in scope & disabled, out of scope, deleted in the directory.
 //! Columns: the member's state on the team (absent, active, invited, suspended, removed).
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 mod common;
 

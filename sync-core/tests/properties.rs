@@ -2,6 +2,7 @@
 //! (a) convergence, (b) determinism, (c) foreign and unmanaged members untouched,
 //! (d) no removal when the policy says suspend, (e) nothing planned with no users in scope,
 //! (f) invites before group adds. Failing inputs shrink to small worlds printed as JSON.
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! DESIGN §3 rules beyond the lifecycle table: ownership, scope, names, collisions, admins,
 //! groups, guards, and the plan's formats.
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Builders shared by the core's integration tests.
+#![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 #![allow(dead_code)]
 
 use sync_core::*;
