@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use sync_core::{
-    ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError, DirectoryErrorKind, ErrorKind, OpStatus,
-    Outcome, Permission, Plan, PlanError, Policy, Progress, StoreError, TeamStore,
+    ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
+    DirectoryErrorKind, ErrorKind, OpStatus, Outcome, Permission, Plan, PlanError, Policy,
+    Progress, StoreError, TeamStore,
 };
 use sync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
 
@@ -40,7 +41,9 @@ pub enum CliError {
     #[error("{0}")]
     Guard(ApplyError),
     /// A saved plan no longer matches the team.
-    #[error("the saved plan is stale: {count} operation(s) no longer match the team (first: {first}); plan again")]
+    #[error(
+        "the saved plan is stale: {count} operation(s) no longer match the team (first: {first}); plan again"
+    )]
     Stale {
         /// Stale operations.
         count: usize,
@@ -48,7 +51,9 @@ pub enum CliError {
         first: String,
     },
     /// Some operations failed or were skipped.
-    #[error("apply finished with {failed} failed and {skipped} skipped operation(s) out of {total}")]
+    #[error(
+        "apply finished with {failed} failed and {skipped} skipped operation(s) out of {total}"
+    )]
     ApplyFailures {
         /// Failed.
         failed: usize,
@@ -76,7 +81,9 @@ impl CliError {
             CliError::Directory(e) => match e.kind {
                 DirectoryErrorKind::Config => Exit::ConfigInvalid,
                 DirectoryErrorKind::Connect | DirectoryErrorKind::Bind => Exit::DirectoryConnect,
-                DirectoryErrorKind::Incomplete | DirectoryErrorKind::RootNotFound | DirectoryErrorKind::Other => Exit::DirectoryRead,
+                DirectoryErrorKind::Incomplete
+                | DirectoryErrorKind::RootNotFound
+                | DirectoryErrorKind::Other => Exit::DirectoryRead,
             },
             CliError::NoUsers(_) => Exit::NoUsersInScope,
             CliError::TeamAuth(_) => Exit::TeamAuth,
@@ -104,10 +111,16 @@ pub fn team_error(error: StoreError) -> CliError {
 pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
     let team = &config.file.team;
     let credentials = match (&team.token, &team.refresh_token) {
-        (Some(token), _) => Credentials::access_token(Secret::new(config.secret("team.token", token)?)),
+        (Some(token), _) => {
+            Credentials::access_token(Secret::new(config.secret("team.token", token)?))
+        }
         (None, Some(refresh)) => {
             let refresh = config.secret("team.refresh_token", refresh)?;
-            let app_secret = team.app_secret.as_ref().map(|s| config.secret("team.app_secret", s)).transpose()?;
+            let app_secret = team
+                .app_secret
+                .as_ref()
+                .map(|s| config.secret("team.app_secret", s))
+                .transpose()?;
             let app_key = team.app_key.clone().unwrap_or_default();
             Credentials::refresh_token(Secret::new(refresh), app_key, app_secret.map(Secret::new))
         }
@@ -121,17 +134,27 @@ pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
         }
     };
     let mut client_config = ClientConfig::with_base_url(team.base_url.clone());
-    client_config.ca = team.ca_file.as_deref().map(|p| CaSource::File(config.resolve(p)));
+    client_config.ca = team
+        .ca_file
+        .as_deref()
+        .map(|p| CaSource::File(config.resolve(p)));
     if let Some(secs) = team.request_timeout_secs {
         client_config.request_timeout = Duration::from_secs(secs);
     }
     DropboxClient::new(client_config, credentials).map_err(|e| {
-        CliError::Config(ConfigError::Invalid { path: config.path.clone(), key: "team".into(), message: e.to_string() })
+        CliError::Config(ConfigError::Invalid {
+            path: config.path.clone(),
+            key: "team".into(),
+            message: e.to_string(),
+        })
     })
 }
 
 /// Builds the directory from `[directory]`; `known_ids` feed OpenLDAP-style deletion detection.
-pub fn directory(config: &Config, known_ids: Vec<sync_core::SourceId>) -> Result<Box<dyn Directory>, CliError> {
+pub fn directory(
+    config: &Config,
+    known_ids: Vec<sync_core::SourceId>,
+) -> Result<Box<dyn Directory>, CliError> {
     let d = &config.file.directory;
     match d.kind {
         DirectoryKind::File => Ok(Box::new(FileDirectory {
@@ -145,7 +168,9 @@ pub fn directory(config: &Config, known_ids: Vec<sync_core::SourceId>) -> Result
         DirectoryKind::Ldap => {
             let mut ldap = config.ldap_config()?;
             ldap.known_ids = known_ids;
-            Ok(Box::new(sync_ldap::LdapDirectory::new(ldap).map_err(CliError::Directory)?))
+            Ok(Box::new(
+                sync_ldap::LdapDirectory::new(ldap).map_err(CliError::Directory)?,
+            ))
         }
     }
 }
@@ -154,8 +179,14 @@ pub fn directory(config: &Config, known_ids: Vec<sync_core::SourceId>) -> Result
 /// looking known ids up.
 pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<sync_core::SourceId> {
     let prefix = policy.external_id_prefix.as_str();
-    let member_ids = actual.members.iter().filter_map(|m| m.external_id.as_deref());
-    let group_ids = actual.groups.iter().filter_map(|g| g.external_id.as_deref());
+    let member_ids = actual
+        .members
+        .iter()
+        .filter_map(|m| m.external_id.as_deref());
+    let group_ids = actual
+        .groups
+        .iter()
+        .filter_map(|g| g.external_id.as_deref());
     member_ids
         .chain(group_ids)
         .filter_map(|e| e.strip_prefix(prefix))
@@ -172,12 +203,32 @@ pub struct Sides {
 }
 
 /// Reads the team, then the directory (which may need the team's managed ids).
-pub async fn read_sides(config: &Config, team: &DropboxTeam, log: &mut RunLog) -> Result<Sides, CliError> {
+pub async fn read_sides(
+    config: &Config,
+    team: &DropboxTeam,
+    log: &mut RunLog,
+) -> Result<Sides, CliError> {
     let actual = team.snapshot().await.map_err(team_error)?;
-    log.event("team", &format!("read {} members, {} groups", actual.members.len(), actual.groups.len()), json!({}));
+    log.event(
+        "team",
+        &format!(
+            "read {} members, {} groups",
+            actual.members.len(),
+            actual.groups.len()
+        ),
+        json!({}),
+    );
     let directory = directory(config, known_ids(&actual, &config.file.policy))?;
     let desired = directory.snapshot().await.map_err(CliError::Directory)?;
-    log.event("directory", &format!("read {} users, {} groups", desired.users.len(), desired.groups.len()), json!({}));
+    log.event(
+        "directory",
+        &format!(
+            "read {} users, {} groups",
+            desired.users.len(),
+            desired.groups.len()
+        ),
+        json!({}),
+    );
     Ok(Sides { desired, actual })
 }
 
@@ -199,7 +250,11 @@ pub fn log_plan(plan: &Plan, log: &mut RunLog) {
         );
     }
     for warning in &plan.warnings {
-        log.event("warning", &format!("{}: {}", warning.subject, warning.message), json!({"kind": warning.kind}));
+        log.event(
+            "warning",
+            &format!("{}: {}", warning.subject, warning.message),
+            json!({"kind": warning.kind}),
+        );
     }
 }
 
@@ -207,7 +262,9 @@ pub fn log_plan(plan: &Plan, log: &mut RunLog) {
 fn progress_reporter() -> Arc<dyn Fn(Progress) + Send + Sync> {
     if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         Arc::new(move |p: Progress| {
@@ -228,14 +285,30 @@ fn progress_reporter() -> Arc<dyn Fn(Progress) + Send + Sync> {
 }
 
 /// Applies a plan, logging every operation's result.
-pub async fn apply_plan(plan: &Plan, store: &dyn TeamStore, permission: Permission, log: &mut RunLog) -> Result<Outcome, CliError> {
-    let options = ApplyOptions { permission, on_progress: Some(progress_reporter()), ..ApplyOptions::default() };
-    let outcome = sync_core::apply(plan, store, &options).await.map_err(CliError::Guard)?;
+pub async fn apply_plan(
+    plan: &Plan,
+    store: &dyn TeamStore,
+    permission: Permission,
+    log: &mut RunLog,
+) -> Result<Outcome, CliError> {
+    let options = ApplyOptions {
+        permission,
+        on_progress: Some(progress_reporter()),
+        ..ApplyOptions::default()
+    };
+    let outcome = sync_core::apply(plan, store, &options)
+        .await
+        .map_err(CliError::Guard)?;
     for result in &outcome.results {
-        let Some(op) = plan.operations.get(result.index) else { continue };
+        let Some(op) = plan.operations.get(result.index) else {
+            continue;
+        };
         let (status, detail) = match &result.status {
             OpStatus::Done => ("done".to_owned(), String::new()),
-            OpStatus::Failed { error, attempts } => ("failed".to_owned(), format!(" ({error}; {attempts} attempt(s))")),
+            OpStatus::Failed { error, attempts } => (
+                "failed".to_owned(),
+                format!(" ({error}; {attempts} attempt(s))"),
+            ),
             OpStatus::Skipped { because } => ("skipped".to_owned(), format!(" ({because})")),
         };
         log.event(
@@ -249,12 +322,25 @@ pub async fn apply_plan(plan: &Plan, store: &dyn TeamStore, permission: Permissi
 
 /// One line per failure, for the terminal.
 pub fn outcome_summary(plan: &Plan, outcome: &Outcome) -> String {
-    let mut out = format!("Applied: {} done, {} failed, {} skipped.\n", outcome.done, outcome.failed, outcome.skipped);
+    let mut out = format!(
+        "Applied: {} done, {} failed, {} skipped.\n",
+        outcome.done, outcome.failed, outcome.skipped
+    );
     for result in &outcome.results {
-        let Some(op) = plan.operations.get(result.index) else { continue };
+        let Some(op) = plan.operations.get(result.index) else {
+            continue;
+        };
         match &result.status {
-            OpStatus::Failed { error, .. } => out.push_str(&format!("  failed: {} {}: {error}\n", op.action.verb(), op.target)),
-            OpStatus::Skipped { because } => out.push_str(&format!("  skipped: {} {}: {because}\n", op.action.verb(), op.target)),
+            OpStatus::Failed { error, .. } => out.push_str(&format!(
+                "  failed: {} {}: {error}\n",
+                op.action.verb(),
+                op.target
+            )),
+            OpStatus::Skipped { because } => out.push_str(&format!(
+                "  skipped: {} {}: {because}\n",
+                op.action.verb(),
+                op.target
+            )),
             OpStatus::Done => {}
         }
     }
@@ -266,7 +352,11 @@ pub fn outcome_result(outcome: &Outcome) -> Result<(), CliError> {
     if outcome.is_success() {
         Ok(())
     } else {
-        Err(CliError::ApplyFailures { failed: outcome.failed, skipped: outcome.skipped, total: outcome.results.len() })
+        Err(CliError::ApplyFailures {
+            failed: outcome.failed,
+            skipped: outcome.skipped,
+            total: outcome.results.len(),
+        })
     }
 }
 
@@ -281,16 +371,22 @@ pub fn permission(allow_deprovision: Option<usize>, force: bool) -> Permission {
 
 /// Reads a saved plan and refuses it when the team changed since.
 pub fn saved_plan(path: &Path, actual: &ActualState) -> Result<Plan, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::Internal(format!("cannot read plan {}: {e}", path.display())))?;
-    let plan = Plan::from_json(&text).map_err(|e| CliError::Internal(format!("plan {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Internal(format!("cannot read plan {}: {e}", path.display())))?;
+    let plan = Plan::from_json(&text)
+        .map_err(|e| CliError::Internal(format!("plan {}: {e}", path.display())))?;
     let stale = plan.stale_operations(actual);
     if let Some(first) = stale.first() {
-        return Err(CliError::Stale { count: stale.len(), first: format!("#{} {}", first.index, first.target) });
+        return Err(CliError::Stale {
+            count: stale.len(),
+            first: format!("#{} {}", first.index, first.target),
+        });
     }
     Ok(plan)
 }
 
 /// Writes a file, mapping failure to an internal error.
 pub fn write_output(path: &PathBuf, contents: &str) -> Result<(), CliError> {
-    std::fs::write(path, contents).map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, contents)
+        .map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))
 }

@@ -10,7 +10,14 @@ use crate::app::CliError;
 use crate::config::{Config, ConfigError, SecretSource, SecretSpec};
 
 /// The scopes teamsync's routes need (docs/dropbox-team-api.md §4).
-pub const SCOPES: &[&str] = &["team_info.read", "members.read", "members.write", "members.delete", "groups.read", "groups.write"];
+pub const SCOPES: &[&str] = &[
+    "team_info.read",
+    "members.read",
+    "members.write",
+    "members.delete",
+    "groups.read",
+    "groups.write",
+];
 
 /// Dropbox's authorize page.
 pub const DEFAULT_AUTHORIZE_URL: &str = "https://www.dropbox.com/oauth2/authorize";
@@ -56,7 +63,9 @@ fn secrets_path(config: &Config, explicit: Option<&Path>) -> Result<PathBuf, Cli
 
 /// Writes the secret readable by its owner only, replacing the file atomically.
 pub fn store_secret(path: &Path, secret: &str) -> Result<(), CliError> {
-    let io = |e: std::io::Error| CliError::Internal(format!("cannot write secrets file {}: {e}", path.display()));
+    let io = |e: std::io::Error| {
+        CliError::Internal(format!("cannot write secrets file {}: {e}", path.display()))
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
@@ -75,7 +84,8 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), CliError> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
         }
         writeln!(file, "{secret}").map_err(io)?;
         file.sync_all().map_err(io)?;
@@ -84,36 +94,72 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), CliError> {
 }
 
 /// Runs the flow; `input` is where the code is read from (stdin).
-pub async fn run(config: &Config, authorize_base: &str, secrets_file: Option<&Path>, input: &mut dyn std::io::BufRead) -> Result<(), CliError> {
+pub async fn run(
+    config: &Config,
+    authorize_base: &str,
+    secrets_file: Option<&Path>,
+    input: &mut dyn std::io::BufRead,
+) -> Result<(), CliError> {
     let team = &config.file.team;
     let invalid = |key: &str, message: &str| -> CliError {
-        ConfigError::Invalid { path: config.path.clone(), key: key.into(), message: message.into() }.into()
+        ConfigError::Invalid {
+            path: config.path.clone(),
+            key: key.into(),
+            message: message.into(),
+        }
+        .into()
     };
-    let app_key = team.app_key.clone().ok_or_else(|| invalid("team.app_key", "required by `teamsync auth`"))?;
+    let app_key = team
+        .app_key
+        .clone()
+        .ok_or_else(|| invalid("team.app_key", "required by `teamsync auth`"))?;
     let app_secret = match &team.app_secret {
         Some(spec) => config.secret("team.app_secret", spec)?,
-        None => return Err(invalid("team.app_secret", "required by `teamsync auth` (PKCE apps without a secret are not supported yet)")),
+        None => {
+            return Err(invalid(
+                "team.app_secret",
+                "required by `teamsync auth` (PKCE apps without a secret are not supported yet)",
+            ));
+        }
     };
     let target = secrets_path(config, secrets_file)?;
 
-    eprintln!("1. Sign in to Dropbox as a team admin and open:\n\n   {}\n", authorize_url(authorize_base, &app_key));
+    eprintln!(
+        "1. Sign in to Dropbox as a team admin and open:\n\n   {}\n",
+        authorize_url(authorize_base, &app_key)
+    );
     eprintln!("2. Allow access, then paste the code Dropbox shows here and press Enter:");
     let mut code = String::new();
-    input.read_line(&mut code).map_err(|e| CliError::Internal(format!("reading the code: {e}")))?;
+    input
+        .read_line(&mut code)
+        .map_err(|e| CliError::Internal(format!("reading the code: {e}")))?;
     let code = code.trim();
     if code.is_empty() {
-        return Err(CliError::TeamAuth("no authorization code was entered".into()));
+        return Err(CliError::TeamAuth(
+            "no authorization code was entered".into(),
+        ));
     }
 
-    let mut builder = reqwest::Client::builder().use_rustls_tls().redirect(reqwest::redirect::Policy::none());
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(ca) = &team.ca_file {
         let path = config.resolve(ca);
-        let pem = std::fs::read(&path).map_err(|e| invalid("team.ca_file", &format!("cannot read {}: {e}", path.display())))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| invalid("team.ca_file", &e.to_string()))? {
+        let pem = std::fs::read(&path).map_err(|e| {
+            invalid(
+                "team.ca_file",
+                &format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| invalid("team.ca_file", &e.to_string()))?
+        {
             builder = builder.add_root_certificate(cert);
         }
     }
-    let http = builder.build().map_err(|e| CliError::Internal(e.to_string()))?;
+    let http = builder
+        .build()
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     let token_url = format!("{}/oauth2/token", team.base_url.trim_end_matches('/'));
     let response = http
         .post(&token_url)
@@ -127,31 +173,47 @@ pub async fn run(config: &Config, authorize_base: &str, secrets_file: Option<&Pa
         .await
         .map_err(|e| CliError::TeamRead(format!("{token_url}: {e}")))?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| CliError::TeamRead(format!("{token_url}: {e}")))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| CliError::TeamRead(format!("{token_url}: {e}")))?;
     if !status.is_success() {
         let detail = serde_json::from_slice::<TokenRefusal>(&body)
             .map(|r| format!("{} {}", r.error, r.error_description))
             .unwrap_or_else(|_| format!("HTTP {status}"));
         return Err(if status.is_client_error() {
-            CliError::TeamAuth(format!("the token endpoint refused the code: {}", detail.trim()))
+            CliError::TeamAuth(format!(
+                "the token endpoint refused the code: {}",
+                detail.trim()
+            ))
         } else {
             CliError::TeamRead(format!("token endpoint: {}", detail.trim()))
         });
     }
-    let answer: TokenAnswer =
-        serde_json::from_slice(&body).map_err(|e| CliError::TeamRead(format!("unexpected token endpoint answer: {e}")))?;
-    let refresh = answer
-        .refresh_token
-        .ok_or_else(|| CliError::TeamAuth("no refresh token in the answer: was token_access_type=offline kept in the URL?".into()))?;
+    let answer: TokenAnswer = serde_json::from_slice(&body)
+        .map_err(|e| CliError::TeamRead(format!("unexpected token endpoint answer: {e}")))?;
+    let refresh = answer.refresh_token.ok_or_else(|| {
+        CliError::TeamAuth(
+            "no refresh token in the answer: was token_access_type=offline kept in the URL?".into(),
+        )
+    })?;
     store_secret(&target, &refresh)?;
     println!("Refresh token stored in {} (mode 0600).", target.display());
-    if !matches!(&team.refresh_token, Some(SecretSpec::From(SecretSource { file: Some(_), .. }))) || secrets_file.is_some() {
-        println!("Point the config at it: [team] refresh_token = {{ file = \"{}\" }}", target.display());
+    if !matches!(
+        &team.refresh_token,
+        Some(SecretSpec::From(SecretSource { file: Some(_), .. }))
+    ) || secrets_file.is_some()
+    {
+        println!(
+            "Point the config at it: [team] refresh_token = {{ file = \"{}\" }}",
+            target.display()
+        );
     }
     Ok(())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -173,6 +235,9 @@ mod tests {
         let path = dir.path().join("s/refresh");
         store_secret(&path, "abc").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "abc\n");
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

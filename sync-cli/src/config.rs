@@ -352,8 +352,10 @@ pub struct Config {
 impl Config {
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Read { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         let mut config = Config::parse(path, &text)?;
         if let Some(warning) = permission_warning(path) {
             config.warnings.push(warning);
@@ -367,20 +369,34 @@ impl Config {
         let text = std::fs::read_to_string(path).ok()?;
         let table: toml::Table = toml::from_str(&text).ok()?;
         let log_file = PathBuf::from(table.get("log_file")?.as_str()?);
-        Some(if log_file.is_absolute() { log_file } else { path.parent().unwrap_or(Path::new(".")).join(log_file) })
+        Some(if log_file.is_absolute() {
+            log_file
+        } else {
+            path.parent().unwrap_or(Path::new(".")).join(log_file)
+        })
     }
 
     /// Parses and checks config text (`path` names it in messages and anchors relative paths).
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let file: ConfigFile = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string().trim_end().to_owned() })?;
-        let config = Config { path: path.to_owned(), file, warnings: Vec::new() };
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let config = Config {
+            path: path.to_owned(),
+            file,
+            warnings: Vec::new(),
+        };
         config.check()?;
         Ok(config)
     }
 
     fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError::Invalid { path: self.path.clone(), key: key.to_owned(), message: message.into() }
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            key: key.to_owned(),
+            message: message.into(),
+        }
     }
 
     /// Checks what spans several keys.
@@ -392,7 +408,10 @@ impl Config {
                 ("team.token", &f.team.token),
                 ("team.refresh_token", &f.team.refresh_token),
                 ("team.app_secret", &f.team.app_secret),
-                ("notify.password", &f.notify.as_ref().and_then(|n| n.password.clone())),
+                (
+                    "notify.password",
+                    &f.notify.as_ref().and_then(|n| n.password.clone()),
+                ),
             ];
             for (key, spec) in secrets {
                 if matches!(spec, Some(SecretSpec::Inline(_))) {
@@ -419,7 +438,9 @@ impl Config {
         match d.kind {
             DirectoryKind::File => {
                 if d.path.is_none() {
-                    return Err(self.invalid("directory.path", "required when directory.kind = \"file\""));
+                    return Err(
+                        self.invalid("directory.path", "required when directory.kind = \"file\"")
+                    );
                 }
                 for (key, set) in [
                     ("directory.url", d.url.is_some()),
@@ -434,10 +455,15 @@ impl Config {
             }
             DirectoryKind::Ldap => {
                 if d.url.is_none() {
-                    return Err(self.invalid("directory.url", "required when directory.kind = \"ldap\""));
+                    return Err(
+                        self.invalid("directory.url", "required when directory.kind = \"ldap\"")
+                    );
                 }
                 if d.base_dn.is_none() {
-                    return Err(self.invalid("directory.base_dn", "required when directory.kind = \"ldap\""));
+                    return Err(self.invalid(
+                        "directory.base_dn",
+                        "required when directory.kind = \"ldap\"",
+                    ));
                 }
                 if d.profile.is_none() {
                     return Err(self.invalid(
@@ -446,13 +472,20 @@ impl Config {
                     ));
                 }
                 if d.user_roots.is_empty() {
-                    return Err(self.invalid("directory.user_roots", "name at least one root group DN"));
+                    return Err(
+                        self.invalid("directory.user_roots", "name at least one root group DN")
+                    );
                 }
                 if d.path.is_some() {
-                    return Err(self.invalid("directory.path", "only for directory.kind = \"file\""));
+                    return Err(
+                        self.invalid("directory.path", "only for directory.kind = \"file\"")
+                    );
                 }
                 if d.bind_dn.is_some() != d.bind_password.is_some() {
-                    return Err(self.invalid("directory.bind_password", "bind_dn and bind_password go together"));
+                    return Err(self.invalid(
+                        "directory.bind_password",
+                        "bind_dn and bind_password go together",
+                    ));
                 }
                 if let Some(size) = d.page_size
                     && !(1..=1000).contains(&size)
@@ -462,15 +495,23 @@ impl Config {
             }
         }
         if f.team.token.is_some() && f.team.refresh_token.is_some() {
-            return Err(self.invalid("team.refresh_token", "give either team.token or team.refresh_token, not both"));
+            return Err(self.invalid(
+                "team.refresh_token",
+                "give either team.token or team.refresh_token, not both",
+            ));
         }
         if f.team.refresh_token.is_some() && f.team.app_key.is_none() {
             return Err(self.invalid("team.app_key", "required with team.refresh_token"));
         }
         if !(f.team.base_url.starts_with("https://") || f.team.base_url.starts_with("http://")) {
-            return Err(self.invalid("team.base_url", "must start with https:// (or http:// for a local emulator)"));
+            return Err(self.invalid(
+                "team.base_url",
+                "must start with https:// (or http:// for a local emulator)",
+            ));
         }
-        f.policy.validate().map_err(|e| self.invalid("policy", e.to_string()))?;
+        f.policy
+            .validate()
+            .map_err(|e| self.invalid("policy", e.to_string()))?;
         if let Some(notify) = &f.notify
             && notify.to.is_empty()
         {
@@ -497,12 +538,20 @@ impl Config {
                 Ok(_) => Err(self.invalid(key, format!("environment variable {var} is empty"))),
                 Err(_) => Err(self.invalid(key, format!("environment variable {var} is not set"))),
             },
-            SecretSpec::From(SecretSource { file: Some(file), .. }) => {
+            SecretSpec::From(SecretSource {
+                file: Some(file), ..
+            }) => {
                 let path = self.resolve(file);
-                let value = std::fs::read_to_string(&path)
-                    .map_err(|e| self.invalid(key, format!("cannot read secret file {}: {e}", path.display())))?;
+                let value = std::fs::read_to_string(&path).map_err(|e| {
+                    self.invalid(
+                        key,
+                        format!("cannot read secret file {}: {e}", path.display()),
+                    )
+                })?;
                 if value.trim().is_empty() {
-                    return Err(self.invalid(key, format!("secret file {} is empty", path.display())));
+                    return Err(
+                        self.invalid(key, format!("secret file {} is empty", path.display()))
+                    );
                 }
                 Ok(value.trim().to_owned())
             }
@@ -513,9 +562,16 @@ impl Config {
     /// The sync-ldap settings of an LDAP directory section, with the bind password read.
     pub fn ldap_config(&self) -> Result<LdapConfig, ConfigError> {
         let d = &self.file.directory;
-        let profile = profile_with_overrides(d.profile.unwrap_or(ProfileName::Generic), &d.attributes);
-        let url = d.url.clone().ok_or_else(|| self.invalid("directory.url", "required"))?;
-        let base = d.base_dn.clone().ok_or_else(|| self.invalid("directory.base_dn", "required"))?;
+        let profile =
+            profile_with_overrides(d.profile.unwrap_or(ProfileName::Generic), &d.attributes);
+        let url = d
+            .url
+            .clone()
+            .ok_or_else(|| self.invalid("directory.url", "required"))?;
+        let base = d
+            .base_dn
+            .clone()
+            .ok_or_else(|| self.invalid("directory.base_dn", "required"))?;
         let mut config = LdapConfig::new(url, base, profile);
         if let (Some(dn), Some(spec)) = (&d.bind_dn, &d.bind_password) {
             let password = self.secret("directory.bind_password", spec)?;
@@ -587,7 +643,11 @@ pub fn permission_warning(path: &Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
     (mode & 0o004 != 0).then(|| {
-        format!("warning: config file {} is readable by every user (mode {:o}); chmod o-r it", path.display(), mode & 0o777)
+        format!(
+            "warning: config file {} is readable by every user (mode {:o}); chmod o-r it",
+            path.display(),
+            mode & 0o777
+        )
     })
 }
 
@@ -598,6 +658,7 @@ pub fn permission_warning(_path: &Path) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -612,12 +673,18 @@ mod tests {
         let config = parse(FILE_MIN).unwrap();
         assert_eq!(config.file.team.base_url, "https://api.dropboxapi.com");
         assert_eq!(config.file.policy, Policy::default());
-        assert_eq!(config.resolve(Path::new("people.json")), PathBuf::from("/etc/teamsync/people.json"));
+        assert_eq!(
+            config.resolve(Path::new("people.json")),
+            PathBuf::from("/etc/teamsync/people.json")
+        );
     }
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let err = parse(&format!("{FILE_MIN}\n[policy]\non_leave = \"remove\"\nwipe_dat = false\n")).unwrap_err();
+        let err = parse(&format!(
+            "{FILE_MIN}\n[policy]\non_leave = \"remove\"\nwipe_dat = false\n"
+        ))
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("line 7"), "{text}");
         assert!(text.contains("wipe_dat"), "{text}");
@@ -651,9 +718,17 @@ mod tests {
     fn inline_secrets_refused_unless_allowed() {
         let text = format!("{FILE_MIN}[team]\ntoken = \"sl.abc\"\n");
         let err = parse(&text).unwrap_err();
-        assert!(matches!(&err, ConfigError::Invalid { key, .. } if key == "team.token"), "{err}");
+        assert!(
+            matches!(&err, ConfigError::Invalid { key, .. } if key == "team.token"),
+            "{err}"
+        );
         let allowed = parse(&format!("allow_inline_secrets = true\n{text}")).unwrap();
-        assert_eq!(allowed.secret("team.token", allowed.file.team.token.as_ref().unwrap()).unwrap(), "sl.abc");
+        assert_eq!(
+            allowed
+                .secret("team.token", allowed.file.team.token.as_ref().unwrap())
+                .unwrap(),
+            "sl.abc"
+        );
         assert!(!format!("{:?}", allowed.file.team.token).contains("sl.abc"));
     }
 
@@ -666,10 +741,27 @@ mod tests {
             &format!("{FILE_MIN}[team]\ntoken = {{ file = \"tok\" }}\napp_secret = {{ env = \"TEAMSYNC_TEST_UNSET_VAR\" }}\n"),
         )
         .unwrap();
-        assert_eq!(config.secret("team.token", config.file.team.token.as_ref().unwrap()).unwrap(), "from-file");
-        let err = config.secret("team.app_secret", config.file.team.app_secret.as_ref().unwrap()).unwrap_err();
-        assert!(err.to_string().contains("TEAMSYNC_TEST_UNSET_VAR is not set"), "{err}");
-        let both = parse(&format!("{FILE_MIN}[team]\ntoken = {{ file = \"a\", env = \"B\" }}\n")).unwrap_err();
+        assert_eq!(
+            config
+                .secret("team.token", config.file.team.token.as_ref().unwrap())
+                .unwrap(),
+            "from-file"
+        );
+        let err = config
+            .secret(
+                "team.app_secret",
+                config.file.team.app_secret.as_ref().unwrap(),
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("TEAMSYNC_TEST_UNSET_VAR is not set"),
+            "{err}"
+        );
+        let both = parse(&format!(
+            "{FILE_MIN}[team]\ntoken = {{ file = \"a\", env = \"B\" }}\n"
+        ))
+        .unwrap_err();
         assert!(both.to_string().contains("exactly one"), "{both}");
     }
 
@@ -683,7 +775,10 @@ mod tests {
         assert!(err.to_string().contains("team.base_url"), "{err}");
         let err = parse(&format!("{FILE_MIN}[policy]\nexternal_id_prefix = \"\"\n")).unwrap_err();
         assert!(err.to_string().contains("policy"), "{err}");
-        let err = parse(&format!("{FILE_MIN}[team]\nrefresh_token = {{ env = \"X\" }}\n")).unwrap_err();
+        let err = parse(&format!(
+            "{FILE_MIN}[team]\nrefresh_token = {{ env = \"X\" }}\n"
+        ))
+        .unwrap_err();
         assert!(err.to_string().contains("team.app_key"), "{err}");
     }
 
@@ -700,7 +795,10 @@ mod tests {
         assert_eq!(ldap.bind_password.unwrap().expose(), "pw");
         assert_eq!(ldap.ca_file, Some(PathBuf::from("/etc/teamsync/ca.pem")));
         assert_eq!(ldap.page_size, 500);
-        assert_eq!(ldap.profile.email_attributes, vec!["mail".to_owned(), "otherMail".to_owned()]);
+        assert_eq!(
+            ldap.profile.email_attributes,
+            vec!["mail".to_owned(), "otherMail".to_owned()]
+        );
         assert!(ldap.profile.upn_as_email);
         assert_eq!(ldap.profile.id_attribute, "objectGUID");
     }

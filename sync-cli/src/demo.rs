@@ -18,11 +18,17 @@ pub const TEAM_SEED_JSON: &str = include_str!("../demo/team.json");
 
 /// Runs the demo, printing to stdout.
 pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
-    let seed: TeamSeed = serde_json::from_str(TEAM_SEED_JSON).map_err(|e| CliError::Internal(format!("bundled team seed: {e}")))?;
-    let emulator = Emulator::start(EmulatorConfig { team_name: "Acme Corp (emulated)".into(), ..EmulatorConfig::default() })
-        .await
-        .map_err(|e| CliError::Internal(format!("starting the emulator: {e}")))?;
-    emulator.try_seed(&seed).map_err(|e| CliError::Internal(e.to_string()))?;
+    let seed: TeamSeed = serde_json::from_str(TEAM_SEED_JSON)
+        .map_err(|e| CliError::Internal(format!("bundled team seed: {e}")))?;
+    let emulator = Emulator::start(EmulatorConfig {
+        team_name: "Acme Corp (emulated)".into(),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| CliError::Internal(format!("starting the emulator: {e}")))?;
+    emulator
+        .try_seed(&seed)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
 
     let source = FileDirectory {
         path: "demo/directory.json".into(),
@@ -34,18 +40,39 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
     };
     let mut client_config = ClientConfig::with_base_url(emulator.base_url());
     client_config.proxy = ProxySetting::Disabled;
-    let client = DropboxClient::new(client_config, Credentials::access_token(Secret::new(emulator.access_token())))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
-    let info = client.team_get_info().await.map_err(|e| app::team_error(e.into()))?;
+    let client = DropboxClient::new(
+        client_config,
+        Credentials::access_token(Secret::new(emulator.access_token())),
+    )
+    .map_err(|e| CliError::Internal(e.to_string()))?;
+    let info = client
+        .team_get_info()
+        .await
+        .map_err(|e| app::team_error(e.into()))?;
     let team = DropboxTeam::new(client);
     let policy = Policy::default();
 
-    println!("teamsync demo: a bundled directory (10 people, 6 groups) against an emulated Dropbox team on {}", emulator.base_url());
-    println!("Team: {} ({} provisioned members)\n", info.name, info.num_provisioned_users);
+    println!(
+        "teamsync demo: a bundled directory (10 people, 6 groups) against an emulated Dropbox team on {}",
+        emulator.base_url()
+    );
+    println!(
+        "Team: {} ({} provisioned members)\n",
+        info.name, info.num_provisioned_users
+    );
 
-    let desired = EmbeddedDirectory(source).snapshot().await.map_err(CliError::Directory)?;
+    let desired = EmbeddedDirectory(source)
+        .snapshot()
+        .await
+        .map_err(CliError::Directory)?;
     let actual = team.snapshot().await.map_err(app::team_error)?;
-    let plan = app::make_plan(&Sides { desired: desired.clone(), actual }, &policy)?;
+    let plan = app::make_plan(
+        &Sides {
+            desired: desired.clone(),
+            actual,
+        },
+        &policy,
+    )?;
     println!("== 1. Plan (teamsync plan)\n");
     println!("{}", plan.render());
     app::log_plan(&plan, log);
@@ -53,7 +80,12 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
     println!("== 2. Apply (teamsync apply)\n");
     emulator.reset_call_counts();
     let outcome = app::apply_plan(&plan, &team, Permission::WithinLimits, log).await?;
-    let writes: u64 = emulator.call_counts().iter().filter(|(route, _)| is_write(route)).map(|(_, n)| n).sum();
+    let writes: u64 = emulator
+        .call_counts()
+        .iter()
+        .filter(|(route, _)| is_write(route))
+        .map(|(_, n)| n)
+        .sum();
     print!("{}", app::outcome_summary(&plan, &outcome));
     println!("Dropbox API write calls: {writes}\n");
     app::outcome_result(&outcome)?;
@@ -63,9 +95,14 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
     let again = app::make_plan(&Sides { desired, actual }, &policy)?;
     println!("{}", again.render());
     if !again.is_empty() {
-        return Err(CliError::Internal(format!("the second plan still has {} operation(s)", again.operations.len())));
+        return Err(CliError::Internal(format!(
+            "the second plan still has {} operation(s)",
+            again.operations.len()
+        )));
     }
-    println!("Next: write a config (see sync-cli/README.md) and run `teamsync check`, `teamsync plan`, `teamsync apply`.");
+    println!(
+        "Next: write a config (see sync-cli/README.md) and run `teamsync check`, `teamsync plan`, `teamsync apply`."
+    );
     emulator.shutdown().await;
     Ok(())
 }
@@ -96,6 +133,7 @@ struct EmbeddedDirectory(FileDirectory);
 #[async_trait::async_trait]
 impl sync_core::Directory for EmbeddedDirectory {
     async fn snapshot(&self) -> Result<sync_core::DesiredState, sync_core::DirectoryError> {
-        self.0.state_from_text(DIRECTORY_JSON, std::time::SystemTime::now())
+        self.0
+            .state_from_text(DIRECTORY_JSON, std::time::SystemTime::now())
     }
 }

@@ -84,11 +84,15 @@ impl Exit {
             Exit::Usage => "command line not understood",
             Exit::ConfigInvalid => "config file invalid or a secret unreadable",
             Exit::DirectoryConnect => "directory connection, TLS or bind failed",
-            Exit::DirectoryRead => "directory read incomplete, root group missing, or source file unreadable",
+            Exit::DirectoryRead => {
+                "directory read incomplete, root group missing, or source file unreadable"
+            }
             Exit::NoUsersInScope => "no users in scope: nothing planned",
             Exit::TeamAuth => "Dropbox refused the credentials",
             Exit::TeamRead => "the Dropbox team could not be read",
-            Exit::GuardRefused => "guard refused: too many suspensions/removals (see --allow-deprovision, --force)",
+            Exit::GuardRefused => {
+                "guard refused: too many suspensions/removals (see --allow-deprovision, --force)"
+            }
             Exit::PlanStale => "saved plan is stale: the team changed since it was made",
             Exit::ApplyFailures => "apply finished with failed or skipped operations",
             Exit::LockHeld => "another teamsync run holds the lock",
@@ -117,6 +121,7 @@ impl Exit {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -130,6 +135,10 @@ mod tests {
     #[test]
     fn readme_holds_the_table() {
         let readme = include_str!("../README.md");
-        assert!(readme.contains(&Exit::markdown_table()), "sync-cli/README.md must contain:\n{}", Exit::markdown_table());
+        assert!(
+            readme.contains(&Exit::markdown_table()),
+            "sync-cli/README.md must contain:\n{}",
+            Exit::markdown_table()
+        );
     }
 }

@@ -27,13 +27,21 @@ pub fn default_log_path() -> PathBuf {
 
 /// The folder of the default log and lock files.
 pub fn default_state_dir() -> PathBuf {
-    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if cfg!(windows) {
-        return env("LOCALAPPDATA").unwrap_or_else(std::env::temp_dir).join("teamsync");
+        return env("LOCALAPPDATA")
+            .unwrap_or_else(std::env::temp_dir)
+            .join("teamsync");
     }
     let home = env("HOME");
     if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Logs/teamsync")).unwrap_or_else(|| std::env::temp_dir().join("teamsync"));
+        return home
+            .map(|h| h.join("Library/Logs/teamsync"))
+            .unwrap_or_else(|| std::env::temp_dir().join("teamsync"));
     }
     env("XDG_STATE_HOME")
         .or_else(|| home.map(|h| h.join(".local/state")))
@@ -43,7 +51,10 @@ pub fn default_state_dir() -> PathBuf {
 
 /// RFC 3339 UTC time with seconds, without a date library.
 pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Howard Hinnant's civil_from_days.
     let z = days as i64 + 719_468;
@@ -55,7 +66,12 @@ pub fn rfc3339(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Lines of a run kept for the notification mail.
@@ -75,7 +91,11 @@ pub struct RunLog {
 
 impl RunLog {
     /// Opens (appending, creating folders) the log at `path`; `None` logs nowhere.
-    pub fn open(path: Option<&Path>, format: LogFormat, command: &str) -> Result<RunLog, std::io::Error> {
+    pub fn open(
+        path: Option<&Path>,
+        format: LogFormat,
+        command: &str,
+    ) -> Result<RunLog, std::io::Error> {
         let file = match path {
             Some(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -85,12 +105,24 @@ impl RunLog {
             }
             None => None,
         };
-        Ok(RunLog { file, lines: Vec::new(), format, command: command.to_owned(), write_failed: false })
+        Ok(RunLog {
+            file,
+            lines: Vec::new(),
+            format,
+            command: command.to_owned(),
+            write_failed: false,
+        })
     }
 
     /// A log that writes nowhere.
     pub fn disabled(command: &str) -> RunLog {
-        RunLog { file: None, lines: Vec::new(), format: LogFormat::Text, command: command.to_owned(), write_failed: false }
+        RunLog {
+            file: None,
+            lines: Vec::new(),
+            format: LogFormat::Text,
+            command: command.to_owned(),
+            write_failed: false,
+        }
     }
 
     /// This run's lines (at most [`MAIL_LINES`]), as text.
@@ -106,9 +138,15 @@ impl RunLog {
         if self.lines.len() < MAIL_LINES {
             self.lines.push(format!("{now} {event}: {message}"));
         }
-        let Some(file) = self.file.as_mut() else { return };
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
         let line = match self.format {
-            LogFormat::Text => format!("{now} teamsync[{}] {} {event}: {message}\n", std::process::id(), self.command),
+            LogFormat::Text => format!(
+                "{now} teamsync[{}] {} {event}: {message}\n",
+                std::process::id(),
+                self.command
+            ),
             LogFormat::Json => {
                 let mut object = json!({
                     "time": now, "pid": std::process::id(), "command": self.command, "event": event, "message": message,
@@ -129,6 +167,7 @@ impl RunLog {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::time::Duration;
@@ -136,8 +175,14 @@ mod tests {
     #[test]
     fn rfc3339_dates() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_845)), "2026-11-22T02:50:45Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_845)),
+            "2026-11-22T02:50:45Z"
+        );
     }
 
     #[test]
@@ -146,7 +191,8 @@ mod tests {
         let path = dir.path().join("a/b.log");
         let mut log = RunLog::open(Some(&path), LogFormat::Json, "apply").unwrap();
         log.event("end", "exit 0", json!({"exit_code": 0}));
-        let line: Value = serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
+        let line: Value =
+            serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
         assert_eq!(line["exit_code"], 0);
         assert_eq!(line["command"], "apply");
     }

@@ -36,7 +36,13 @@ use crate::log::{LogFormat, RunLog};
 #[command(name = "teamsync", version, after_long_help = after_help(), after_help = after_help())]
 struct Cli {
     /// Config file (TOML).
-    #[arg(long, short = 'c', global = true, env = "TEAMSYNC_CONFIG", default_value = "teamsync.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "TEAMSYNC_CONFIG",
+        default_value = "teamsync.toml"
+    )]
     config: PathBuf,
     /// Log file (default: the config's log_file, else per platform, e.g.
     /// ~/.local/state/teamsync/teamsync.log).
@@ -117,7 +123,11 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("teamsync: cannot start the async runtime: {e}");
@@ -135,7 +145,15 @@ async fn run(cli: Cli) -> Exit {
         let mut log = match &cli.log_file {
             Some(path) => match RunLog::open(Some(path), cli.log_format, command) {
                 Ok(log) => log,
-                Err(e) => return fail(&CliError::Internal(format!("cannot open log file {}: {e}", path.display())), None),
+                Err(e) => {
+                    return fail(
+                        &CliError::Internal(format!(
+                            "cannot open log file {}: {e}",
+                            path.display()
+                        )),
+                        None,
+                    );
+                }
             },
             None => RunLog::disabled(command),
         };
@@ -148,12 +166,29 @@ async fn run(cli: Cli) -> Exit {
         Ok(c) => c.file.log_file.as_deref().map(|p| c.resolve(p)),
         Err(_) => Config::log_file_hint(&cli.config),
     };
-    let log_path = cli.log_file.clone().or(config_log).unwrap_or_else(log::default_log_path);
+    let log_path = cli
+        .log_file
+        .clone()
+        .or(config_log)
+        .unwrap_or_else(log::default_log_path);
     let mut log = match RunLog::open(Some(&log_path), cli.log_format, command) {
         Ok(log) => log,
-        Err(e) => return fail(&CliError::Internal(format!("cannot open log file {}: {e}", log_path.display())), None),
+        Err(e) => {
+            return fail(
+                &CliError::Internal(format!("cannot open log file {}: {e}", log_path.display())),
+                None,
+            );
+        }
     };
-    log.event("start", &format!("teamsync {} {command} (config {})", env!("CARGO_PKG_VERSION"), cli.config.display()), json!({}));
+    log.event(
+        "start",
+        &format!(
+            "teamsync {} {command} (config {})",
+            env!("CARGO_PKG_VERSION"),
+            cli.config.display()
+        ),
+        json!({}),
+    );
     let config = match loaded {
         Ok(config) => config,
         Err(e) => return finish(Err(e.into()), &mut log),
@@ -162,13 +197,21 @@ async fn run(cli: Cli) -> Exit {
         eprintln!("teamsync: {warning}");
         log.event("warning", warning, json!({}));
     }
-    if let Command::Auth { secrets_file, authorize_url } = &cli.command {
+    if let Command::Auth {
+        secrets_file,
+        authorize_url,
+    } = &cli.command
+    {
         let mut input = std::io::stdin().lock();
         let result = auth::run(&config, authorize_url, secrets_file.as_deref(), &mut input).await;
         return finish(result, &mut log);
     }
     let config_lock = config.file.lock_file.as_deref().map(|p| config.resolve(p));
-    let lock_path = cli.lock_file.clone().or(config_lock).unwrap_or_else(|| log::default_state_dir().join("teamsync.lock"));
+    let lock_path = cli
+        .lock_file
+        .clone()
+        .or(config_lock)
+        .unwrap_or_else(|| log::default_state_dir().join("teamsync.lock"));
     let _lock = match RunLock::acquire(&lock_path) {
         Ok(lock) => lock,
         Err(e) => return finish(Err(e.into()), &mut log),
@@ -177,20 +220,41 @@ async fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Check { notify } => check(&config, notify, &mut log).await,
         Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
-        Command::Apply { plan, allow_deprovision, force } => {
-            apply(&config, plan.as_deref(), app::permission(allow_deprovision, force), &mut log).await
+        Command::Apply {
+            plan,
+            allow_deprovision,
+            force,
+        } => {
+            apply(
+                &config,
+                plan.as_deref(),
+                app::permission(allow_deprovision, force),
+                &mut log,
+            )
+            .await
         }
         Command::Demo | Command::Auth { .. } => Ok(()),
     };
-    let result = if test_mail_sent { result } else { notify_after_run(&config, command, result, &mut log).await };
+    let result = if test_mail_sent {
+        result
+    } else {
+        notify_after_run(&config, command, result, &mut log).await
+    };
     finish(result, &mut log)
 }
 
 /// Mails the run's report when `[notify]` asks for it (on failure, or always). A mail that
 /// cannot be sent turns a successful run into exit 13; a failed run keeps its own code.
 /// A run stopped by the lock sends nothing (the run holding it reports).
-async fn notify_after_run(config: &Config, command: &str, result: Result<(), CliError>, log: &mut RunLog) -> Result<(), CliError> {
-    let Some(notify) = &config.file.notify else { return result };
+async fn notify_after_run(
+    config: &Config,
+    command: &str,
+    result: Result<(), CliError>,
+    log: &mut RunLog,
+) -> Result<(), CliError> {
+    let Some(notify) = &config.file.notify else {
+        return result;
+    };
     let exit = result.as_ref().err().map_or(Exit::Success, CliError::exit);
     let wanted = match notify.when {
         config::NotifyWhen::Always => true,
@@ -215,7 +279,11 @@ async fn notify_after_run(config: &Config, command: &str, result: Result<(), Cli
     }
     match notify::send(config, notify, &subject, &body).await {
         Ok(()) => {
-            log.event("notified", &format!("mailed {}", notify.to.join(", ")), json!({}));
+            log.event(
+                "notified",
+                &format!("mailed {}", notify.to.join(", ")),
+                json!({}),
+            );
             result
         }
         Err(e) => {
@@ -232,7 +300,11 @@ fn finish(result: Result<(), CliError>, log: &mut RunLog) -> Exit {
         Ok(()) => Exit::Success,
         Err(e) => fail(e, Some(log)),
     };
-    log.event("end", &format!("exit code {} ({})", exit.code(), exit.meaning()), json!({"exit_code": exit.code()}));
+    log.event(
+        "end",
+        &format!("exit code {} ({})", exit.code(), exit.meaning()),
+        json!({"exit_code": exit.code()}),
+    );
     exit
 }
 
@@ -240,15 +312,29 @@ fn fail(error: &CliError, log: Option<&mut RunLog>) -> Exit {
     let exit = error.exit();
     eprintln!("teamsync: error: {error}");
     if let Some(log) = log {
-        log.event("error", &error.to_string(), json!({"exit_code": exit.code()}));
+        log.event(
+            "error",
+            &error.to_string(),
+            json!({"exit_code": exit.code()}),
+        );
     }
     exit
 }
 
 async fn connect_team(config: &Config, log: &mut RunLog) -> Result<DropboxTeam, CliError> {
     let client = app::team_client(config)?;
-    let info = client.team_get_info().await.map_err(|e| app::team_error(e.into()))?;
-    log.event("team", &format!("connected to team {:?} ({} members provisioned)", info.name, info.num_provisioned_users), json!({}));
+    let info = client
+        .team_get_info()
+        .await
+        .map_err(|e| app::team_error(e.into()))?;
+    log.event(
+        "team",
+        &format!(
+            "connected to team {:?} ({} members provisioned)",
+            info.name, info.num_provisioned_users
+        ),
+        json!({}),
+    );
     Ok(DropboxTeam::new(client))
 }
 
@@ -262,8 +348,13 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
             })
         })?;
         let body = "This is a test mail from `teamsync check --notify`: notifications reach you.\n";
-        notify::send(config, notify, "teamsync test notification", body).await.map_err(CliError::Notify)?;
-        let line = format!("Notification: OK, test mail sent to {}", notify.to.join(", "));
+        notify::send(config, notify, "teamsync test notification", body)
+            .await
+            .map_err(CliError::Notify)?;
+        let line = format!(
+            "Notification: OK, test mail sent to {}",
+            notify.to.join(", ")
+        );
         println!("{line}");
         log.event("check", &line, json!({}));
     }
@@ -277,10 +368,18 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
         Err(sync_core::PlanError::NoUsersInScope { .. }) => 0,
         Err(e) => return Err(CliError::Internal(e.to_string())),
     };
-    let line = format!("Directory: OK, {} users in scope ({} users and {} groups read)", in_scope, desired.users.len(), desired.groups.len());
+    let line = format!(
+        "Directory: OK, {} users in scope ({} users and {} groups read)",
+        in_scope,
+        desired.users.len(),
+        desired.groups.len()
+    );
     println!("{line}");
     log.event("check", &line, json!({"users_in_scope": in_scope}));
-    let info = client.team_get_info().await.map_err(|e| app::team_error(e.into()))?;
+    let info = client
+        .team_get_info()
+        .await
+        .map_err(|e| app::team_error(e.into()))?;
     let line = format!(
         "Dropbox: OK, team {:?} ({} of {} licences used)",
         info.name, info.num_provisioned_users, info.num_licensed_users
@@ -288,12 +387,19 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
     if in_scope == 0 {
-        return Err(CliError::NoUsers(sync_core::PlanError::NoUsersInScope { roots: desired.user_roots.len() }));
+        return Err(CliError::NoUsers(sync_core::PlanError::NoUsersInScope {
+            roots: desired.user_roots.len(),
+        }));
     }
     Ok(())
 }
 
-async fn plan(config: &Config, as_json: bool, out: Option<&Path>, log: &mut RunLog) -> Result<(), CliError> {
+async fn plan(
+    config: &Config,
+    as_json: bool,
+    out: Option<&Path>,
+    log: &mut RunLog,
+) -> Result<(), CliError> {
     let team = connect_team(config, log).await?;
     let sides = app::read_sides(config, &team, log).await?;
     let plan = app::make_plan(&sides, &config.file.policy)?;
@@ -306,18 +412,35 @@ async fn plan(config: &Config, as_json: bool, out: Option<&Path>, log: &mut RunL
     if let Some(out) = out {
         app::write_output(&out.to_owned(), &plan.to_json())?;
         eprintln!("teamsync: plan saved to {}", out.display());
-        log.event("saved", &format!("plan saved to {}", out.display()), json!({}));
+        log.event(
+            "saved",
+            &format!("plan saved to {}", out.display()),
+            json!({}),
+        );
     }
     Ok(())
 }
 
-async fn apply(config: &Config, saved: Option<&Path>, permission: sync_core::Permission, log: &mut RunLog) -> Result<(), CliError> {
+async fn apply(
+    config: &Config,
+    saved: Option<&Path>,
+    permission: sync_core::Permission,
+    log: &mut RunLog,
+) -> Result<(), CliError> {
     let team = connect_team(config, log).await?;
     let plan = match saved {
         Some(path) => {
             let actual = team.snapshot().await.map_err(app::team_error)?;
             let plan = app::saved_plan(path, &actual)?;
-            log.event("plan", &format!("applying saved plan {} ({} operations)", path.display(), plan.operations.len()), json!({}));
+            log.event(
+                "plan",
+                &format!(
+                    "applying saved plan {} ({} operations)",
+                    path.display(),
+                    plan.operations.len()
+                ),
+                json!({}),
+            );
             plan
         }
         None => {

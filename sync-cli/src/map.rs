@@ -41,7 +41,12 @@ pub fn parse_ldif(text: &str) -> Result<Vec<RawEntry>, SourceError> {
         if let Some(rest) = line.strip_prefix(' ') {
             match logical.last_mut() {
                 Some((_, previous)) if !previous.is_empty() => previous.push_str(rest),
-                _ => return Err(SourceError::Ldif { line: index + 1, problem: "continuation line with nothing to continue".into() }),
+                _ => {
+                    return Err(SourceError::Ldif {
+                        line: index + 1,
+                        problem: "continuation line with nothing to continue".into(),
+                    });
+                }
             }
         } else {
             logical.push((index + 1, line.to_owned()));
@@ -60,14 +65,23 @@ pub fn parse_ldif(text: &str) -> Result<Vec<RawEntry>, SourceError> {
             continue;
         }
         let Some((name, rest)) = line.split_once(':') else {
-            return Err(SourceError::Ldif { line: line_no, problem: format!("expected `attribute: value`, found {line:?}") });
+            return Err(SourceError::Ldif {
+                line: line_no,
+                problem: format!("expected `attribute: value`, found {line:?}"),
+            });
         };
         let value: Vec<u8> = if let Some(encoded) = rest.strip_prefix(':') {
             base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
-                .map_err(|e| SourceError::Ldif { line: line_no, problem: format!("invalid base64 value of {name}: {e}") })?
+                .map_err(|e| SourceError::Ldif {
+                    line: line_no,
+                    problem: format!("invalid base64 value of {name}: {e}"),
+                })?
         } else if rest.starts_with('<') {
-            return Err(SourceError::Ldif { line: line_no, problem: format!("URL values (`{name}:<`) are not supported") });
+            return Err(SourceError::Ldif {
+                line: line_no,
+                problem: format!("URL values (`{name}:<`) are not supported"),
+            });
         } else {
             rest.trim_start().as_bytes().to_vec()
         };
@@ -75,16 +89,27 @@ pub fn parse_ldif(text: &str) -> Result<Vec<RawEntry>, SourceError> {
         match current.as_mut() {
             None if name.eq_ignore_ascii_case("version") => {}
             None if name.eq_ignore_ascii_case("dn") => {
-                let dn = String::from_utf8(value)
-                    .map_err(|_| SourceError::Ldif { line: line_no, problem: "the DN is not UTF-8".into() })?;
-                current = Some(RawEntry { dn, attrs: BTreeMap::new() });
+                let dn = String::from_utf8(value).map_err(|_| SourceError::Ldif {
+                    line: line_no,
+                    problem: "the DN is not UTF-8".into(),
+                })?;
+                current = Some(RawEntry {
+                    dn,
+                    attrs: BTreeMap::new(),
+                });
             }
-            None => return Err(SourceError::Ldif { line: line_no, problem: format!("an entry must start with `dn:`, found `{name}:`") }),
+            None => {
+                return Err(SourceError::Ldif {
+                    line: line_no,
+                    problem: format!("an entry must start with `dn:`, found `{name}:`"),
+                });
+            }
             Some(_) if name.eq_ignore_ascii_case("changetype") => {
                 if !value.eq_ignore_ascii_case(b"add") {
                     return Err(SourceError::Ldif {
                         line: line_no,
-                        problem: "only content records (or `changetype: add`) describe a directory".into(),
+                        problem: "only content records (or `changetype: add`) describe a directory"
+                            .into(),
                     });
                 }
             }
@@ -98,10 +123,18 @@ pub fn parse_ldif(text: &str) -> Result<Vec<RawEntry>, SourceError> {
 }
 
 const GROUP_CLASSES: &[&str] = &["group", "groupofnames", "groupofuniquenames", "posixgroup"];
-const USER_CLASSES: &[&str] = &["person", "inetorgperson", "user", "posixaccount", "organizationalperson"];
+const USER_CLASSES: &[&str] = &[
+    "person",
+    "inetorgperson",
+    "user",
+    "posixaccount",
+    "organizationalperson",
+];
 
 fn has_class(entry: &RawEntry, classes: &[&str]) -> bool {
-    entry.texts("objectClass").any(|c| classes.iter().any(|k| c.eq_ignore_ascii_case(k)))
+    entry
+        .texts("objectClass")
+        .any(|c| classes.iter().any(|k| c.eq_ignore_ascii_case(k)))
 }
 
 /// The profile an LDIF export most likely came from: AD when entries carry `objectGUID`,
@@ -117,7 +150,11 @@ pub fn guess_profile(entries: &[RawEntry]) -> Profile {
 }
 
 /// Resolves root names to DNs: a root may be given as a DN or as a group's name (its `cn`).
-fn root_dns(roots: &[String], groups: &[RawEntry], profile: &Profile) -> Result<Vec<String>, SourceError> {
+fn root_dns(
+    roots: &[String],
+    groups: &[RawEntry],
+    profile: &Profile,
+) -> Result<Vec<String>, SourceError> {
     roots
         .iter()
         .map(|root| {
@@ -125,7 +162,11 @@ fn root_dns(roots: &[String], groups: &[RawEntry], profile: &Profile) -> Result<
             groups
                 .iter()
                 .find(|g| sync_ldap::map::normalize_dn(&g.dn) == wanted)
-                .or_else(|| groups.iter().find(|g| sync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root)))
+                .or_else(|| {
+                    groups
+                        .iter()
+                        .find(|g| sync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root))
+                })
                 .map(|g| g.dn.clone())
                 .ok_or_else(|| SourceError::RootNotFound(root.clone()))
         })
@@ -152,9 +193,11 @@ pub fn desired_from_ldif(
     }
     let user_root_dns = root_dns(user_roots, &read.groups, profile)?;
     let group_root_dns = root_dns(group_roots, &read.groups, profile)?;
-    sync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(|e| match e {
-        sync_ldap::map::AssembleError::RootNotFound(dn) => SourceError::RootNotFound(dn),
-        other => SourceError::Json(other.to_string()),
+    sync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(|e| {
+        match e {
+            sync_ldap::map::AssembleError::RootNotFound(dn) => SourceError::RootNotFound(dn),
+            other => SourceError::Json(other.to_string()),
+        }
     })
 }
 
@@ -243,13 +286,17 @@ pub fn desired_from_simple(
     for group in &simple.groups {
         let id = source_id(group.id.as_deref().unwrap_or(&group.name), "group id")?;
         if group_ids.insert(group.name.to_lowercase(), id).is_some() {
-            return Err(SourceError::Json(format!("group name {:?} appears twice", group.name)));
+            return Err(SourceError::Json(format!(
+                "group name {:?} appears twice",
+                group.name
+            )));
         }
     }
     let lookup = |name: &str| group_ids.get(&name.to_lowercase()).cloned();
     let mut members: BTreeMap<SourceId, Vec<SourceId>> = BTreeMap::new();
     for group in &simple.groups {
-        let id = lookup(&group.name).ok_or_else(|| SourceError::Json(format!("group {:?} lost its id", group.name)))?;
+        let id = lookup(&group.name)
+            .ok_or_else(|| SourceError::Json(format!("group {:?} lost its id", group.name)))?;
         for parent in &group.groups {
             match lookup(parent) {
                 Some(parent_id) => members.entry(parent_id).or_default().push(id.clone()),
@@ -266,7 +313,11 @@ pub fn desired_from_simple(
     for person in simple.people {
         let id = source_id(&person.id, "person id")?;
         if !seen.insert(id.clone()) {
-            issues.push(SourceIssue { entry: format!("person {:?}", person.id), problem: "duplicate id".into(), id: Some(id) });
+            issues.push(SourceIssue {
+                entry: format!("person {:?}", person.id),
+                problem: "duplicate id".into(),
+                id: Some(id),
+            });
             continue;
         }
         for group in &person.groups {
@@ -296,30 +347,69 @@ pub fn desired_from_simple(
         })
         .collect();
     let resolve_roots = |names: &[String]| -> Result<Vec<SourceId>, SourceError> {
-        names.iter().map(|n| lookup(n).ok_or_else(|| SourceError::RootNotFound(n.clone()))).collect()
+        names
+            .iter()
+            .map(|n| lookup(n).ok_or_else(|| SourceError::RootNotFound(n.clone())))
+            .collect()
     };
-    let user_roots = resolve_roots(if user_roots.is_empty() { &simple.user_roots } else { user_roots })?;
-    let group_roots = resolve_roots(if group_roots.is_empty() { &simple.group_roots } else { group_roots })?;
-    let deleted = simple.deleted.iter().map(|d| source_id(d, "deleted id")).collect::<Result<_, _>>()?;
-    Ok(DesiredState { user_roots, group_roots, users, groups, deleted, issues })
+    let user_roots = resolve_roots(if user_roots.is_empty() {
+        &simple.user_roots
+    } else {
+        user_roots
+    })?;
+    let group_roots = resolve_roots(if group_roots.is_empty() {
+        &simple.group_roots
+    } else {
+        group_roots
+    })?;
+    let deleted = simple
+        .deleted
+        .iter()
+        .map(|d| source_id(d, "deleted id"))
+        .collect::<Result<_, _>>()?;
+    Ok(DesiredState {
+        user_roots,
+        group_roots,
+        users,
+        groups,
+        deleted,
+        issues,
+    })
 }
 
 /// A [`DesiredState`] document; `user_roots`/`group_roots` (ids), when not empty, replace the
 /// file's own.
-pub fn desired_from_state_json(text: &str, user_roots: &[String], group_roots: &[String]) -> Result<DesiredState, SourceError> {
-    let mut state: DesiredState = serde_json::from_str(text).map_err(|e| SourceError::Json(e.to_string()))?;
+pub fn desired_from_state_json(
+    text: &str,
+    user_roots: &[String],
+    group_roots: &[String],
+) -> Result<DesiredState, SourceError> {
+    let mut state: DesiredState =
+        serde_json::from_str(text).map_err(|e| SourceError::Json(e.to_string()))?;
     let known: BTreeSet<&SourceId> = state.groups.iter().map(|g| &g.id).collect();
     let resolve = |names: &[String]| -> Result<Vec<SourceId>, SourceError> {
         names
             .iter()
             .map(|n| {
                 let id = source_id(n, "root id")?;
-                if known.contains(&id) { Ok(id) } else { Err(SourceError::RootNotFound(n.clone())) }
+                if known.contains(&id) {
+                    Ok(id)
+                } else {
+                    Err(SourceError::RootNotFound(n.clone()))
+                }
             })
             .collect()
     };
-    let user = if user_roots.is_empty() { None } else { Some(resolve(user_roots)?) };
-    let group = if group_roots.is_empty() { None } else { Some(resolve(group_roots)?) };
+    let user = if user_roots.is_empty() {
+        None
+    } else {
+        Some(resolve(user_roots)?)
+    };
+    let group = if group_roots.is_empty() {
+        None
+    } else {
+        Some(resolve(group_roots)?)
+    };
     if let Some(roots) = user {
         state.user_roots = roots;
     }
@@ -330,6 +420,7 @@ pub fn desired_from_state_json(text: &str, user_roots: &[String], group_roots: &
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -383,7 +474,13 @@ mail: nobody@ex.test\n";
     #[test]
     fn ldif_errors_name_the_line() {
         let err = parse_ldif("dn: cn=a\nobjectClass group\n").unwrap_err();
-        assert_eq!(err, SourceError::Ldif { line: 2, problem: "expected `attribute: value`, found \"objectClass group\"".into() });
+        assert_eq!(
+            err,
+            SourceError::Ldif {
+                line: 2,
+                problem: "expected `attribute: value`, found \"objectClass group\"".into()
+            }
+        );
         let err = parse_ldif("cn: a\n").unwrap_err();
         assert!(matches!(err, SourceError::Ldif { line: 1, .. }));
         let err = parse_ldif("dn: cn=a\nphoto:< file:///etc/passwd\n").unwrap_err();
@@ -395,9 +492,20 @@ mail: nobody@ex.test\n";
         let entries = parse_ldif(LDIF).unwrap();
         let profile = guess_profile(&entries);
         assert_eq!(profile, Profile::open_ldap());
-        let state = desired_from_ldif(entries, &profile, &["staff".into()], &[], SystemTime::UNIX_EPOCH).unwrap();
-        assert_eq!(state.user_roots, vec![SourceId::new("00000000-0000-0000-0000-0000000000g1").unwrap()]);
-        let by_mail: BTreeMap<&str, &DirectoryUser> = state.users.iter().map(|u| (u.email.as_str(), u)).collect();
+        let state = desired_from_ldif(
+            entries,
+            &profile,
+            &["staff".into()],
+            &[],
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(
+            state.user_roots,
+            vec![SourceId::new("00000000-0000-0000-0000-0000000000g1").unwrap()]
+        );
+        let by_mail: BTreeMap<&str, &DirectoryUser> =
+            state.users.iter().map(|u| (u.email.as_str(), u)).collect();
         assert_eq!(by_mail["ann@ex.test"].surname, "López");
         assert!(!by_mail["bob@ex.test"].enabled, "ppolicy lock disables bob");
         assert_eq!(state.groups.len(), 2);
@@ -405,11 +513,25 @@ mail: nobody@ex.test\n";
         assert!(!by_mail.contains_key("nobody@ex.test"));
         // A root given by DN works the same.
         let entries = parse_ldif(LDIF).unwrap();
-        let by_dn = desired_from_ldif(entries, &profile, &["CN=Staff,OU=Groups,DC=ex".into()], &[], SystemTime::UNIX_EPOCH).unwrap();
+        let by_dn = desired_from_ldif(
+            entries,
+            &profile,
+            &["CN=Staff,OU=Groups,DC=ex".into()],
+            &[],
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
         assert_eq!(by_dn.user_roots, state.user_roots);
         let entries = parse_ldif(LDIF).unwrap();
         assert_eq!(
-            desired_from_ldif(entries, &profile, &["nope".into()], &[], SystemTime::UNIX_EPOCH).unwrap_err(),
+            desired_from_ldif(
+                entries,
+                &profile,
+                &["nope".into()],
+                &[],
+                SystemTime::UNIX_EPOCH
+            )
+            .unwrap_err(),
             SourceError::RootNotFound("nope".into())
         );
     }
@@ -439,23 +561,47 @@ mail: nobody@ex.test\n";
 
     #[test]
     fn simple_json_config_roots_replace_and_must_exist() {
-        let simple: SimpleDirectory =
-            serde_json::from_str(r#"{"user_roots":["All"],"groups":[{"name":"All"},{"name":"Eng"}],"people":[]}"#).unwrap();
-        assert_eq!(desired_from_simple(simple.clone(), &["eng".into()], &[]).unwrap().user_roots, vec![SourceId::new("Eng").unwrap()]);
-        assert_eq!(desired_from_simple(simple, &["Sales".into()], &[]).unwrap_err(), SourceError::RootNotFound("Sales".into()));
+        let simple: SimpleDirectory = serde_json::from_str(
+            r#"{"user_roots":["All"],"groups":[{"name":"All"},{"name":"Eng"}],"people":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            desired_from_simple(simple.clone(), &["eng".into()], &[])
+                .unwrap()
+                .user_roots,
+            vec![SourceId::new("Eng").unwrap()]
+        );
+        assert_eq!(
+            desired_from_simple(simple, &["Sales".into()], &[]).unwrap_err(),
+            SourceError::RootNotFound("Sales".into())
+        );
     }
 
     #[test]
     fn simple_json_rejects_unknown_keys() {
-        let err = serde_json::from_str::<SimpleDirectory>(r#"{"people":[{"id":"1","email":"a@x","mail":"x"}]}"#).unwrap_err();
+        let err = serde_json::from_str::<SimpleDirectory>(
+            r#"{"people":[{"id":"1","email":"a@x","mail":"x"}]}"#,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("unknown field `mail`"), "{err}");
     }
 
     #[test]
     fn state_json_roots_override() {
         let text = r#"{"user_roots":["g1"],"groups":[{"id":"g1","name":"A"},{"id":"g2","name":"B"}],"users":[]}"#;
-        assert_eq!(desired_from_state_json(text, &[], &[]).unwrap().user_roots, vec![SourceId::new("g1").unwrap()]);
-        assert_eq!(desired_from_state_json(text, &["g2".into()], &[]).unwrap().user_roots, vec![SourceId::new("g2").unwrap()]);
-        assert!(matches!(desired_from_state_json(text, &["g3".into()], &[]), Err(SourceError::RootNotFound(_))));
+        assert_eq!(
+            desired_from_state_json(text, &[], &[]).unwrap().user_roots,
+            vec![SourceId::new("g1").unwrap()]
+        );
+        assert_eq!(
+            desired_from_state_json(text, &["g2".into()], &[])
+                .unwrap()
+                .user_roots,
+            vec![SourceId::new("g2").unwrap()]
+        );
+        assert!(matches!(
+            desired_from_state_json(text, &["g3".into()], &[]),
+            Err(SourceError::RootNotFound(_))
+        ));
     }
 }

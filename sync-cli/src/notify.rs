@@ -27,30 +27,45 @@ pub fn security_and_port(notify: &NotifySection) -> (SmtpSecurity, u16) {
 }
 
 /// Sends one plain-text mail to every recipient.
-pub async fn send(config: &Config, notify: &NotifySection, subject: &str, body: &str) -> Result<(), String> {
+pub async fn send(
+    config: &Config,
+    notify: &NotifySection,
+    subject: &str,
+    body: &str,
+) -> Result<(), String> {
     let (security, port) = security_and_port(notify);
     let mut message = Message::builder()
-        .from(notify.from.parse().map_err(|e| format!("notify.from {:?}: {e}", notify.from))?)
+        .from(
+            notify
+                .from
+                .parse()
+                .map_err(|e| format!("notify.from {:?}: {e}", notify.from))?,
+        )
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     for to in &notify.to {
         message = message.to(to.parse().map_err(|e| format!("notify.to {to:?}: {e}"))?);
     }
-    let message = message.body(body.to_owned()).map_err(|e| format!("building the mail: {e}"))?;
+    let message = message
+        .body(body.to_owned())
+        .map_err(|e| format!("building the mail: {e}"))?;
 
     let tls = |host: &str| -> Result<TlsParameters, String> {
         let mut builder = TlsParameters::builder(host.to_owned());
         if let Some(ca) = &notify.ca_file {
             let path = config.resolve(ca);
-            let pem = std::fs::read(&path).map_err(|e| format!("notify.ca_file {}: {e}", path.display()))?;
-            let certificate = Certificate::from_pem(&pem).map_err(|e| format!("notify.ca_file {}: {e}", path.display()))?;
+            let pem = std::fs::read(&path)
+                .map_err(|e| format!("notify.ca_file {}: {e}", path.display()))?;
+            let certificate = Certificate::from_pem(&pem)
+                .map_err(|e| format!("notify.ca_file {}: {e}", path.display()))?;
             builder = builder.add_root_certificate(certificate);
         }
         builder.build().map_err(|e| format!("TLS settings: {e}"))
     };
-    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(notify.smtp_host.clone())
-        .port(port)
-        .timeout(Some(Duration::from_secs(30)));
+    let mut transport =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(notify.smtp_host.clone())
+            .port(port)
+            .timeout(Some(Duration::from_secs(30)));
     transport = match security {
         // Required, never opportunistic: a server that does not offer STARTTLS gets no mail.
         SmtpSecurity::Starttls => transport.tls(Tls::Required(tls(&notify.smtp_host)?)),
@@ -59,7 +74,9 @@ pub async fn send(config: &Config, notify: &NotifySection, subject: &str, body: 
     };
     if let Some(user) = &notify.username {
         let password = match &notify.password {
-            Some(spec) => config.secret("notify.password", spec).map_err(|e| e.to_string())?,
+            Some(spec) => config
+                .secret("notify.password", spec)
+                .map_err(|e| e.to_string())?,
             None => String::new(),
         };
         transport = transport.credentials(Credentials::new(user.clone(), password));
@@ -73,6 +90,7 @@ pub async fn send(config: &Config, notify: &NotifySection, subject: &str, body: 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -92,10 +110,25 @@ mod tests {
 
     #[test]
     fn port_and_security_default_from_each_other() {
-        assert_eq!(security_and_port(&section(None, None)), (SmtpSecurity::Starttls, 587));
-        assert_eq!(security_and_port(&section(None, Some(465))), (SmtpSecurity::Tls, 465));
-        assert_eq!(security_and_port(&section(None, Some(25))), (SmtpSecurity::Plain, 25));
-        assert_eq!(security_and_port(&section(Some(SmtpSecurity::Tls), None)), (SmtpSecurity::Tls, 465));
-        assert_eq!(security_and_port(&section(Some(SmtpSecurity::Plain), Some(2525))), (SmtpSecurity::Plain, 2525));
+        assert_eq!(
+            security_and_port(&section(None, None)),
+            (SmtpSecurity::Starttls, 587)
+        );
+        assert_eq!(
+            security_and_port(&section(None, Some(465))),
+            (SmtpSecurity::Tls, 465)
+        );
+        assert_eq!(
+            security_and_port(&section(None, Some(25))),
+            (SmtpSecurity::Plain, 25)
+        );
+        assert_eq!(
+            security_and_port(&section(Some(SmtpSecurity::Tls), None)),
+            (SmtpSecurity::Tls, 465)
+        );
+        assert_eq!(
+            security_and_port(&section(Some(SmtpSecurity::Plain), Some(2525))),
+            (SmtpSecurity::Plain, 2525)
+        );
     }
 }

@@ -29,15 +29,27 @@ pub struct FileDirectory {
 
 impl FileDirectory {
     /// Maps text already read (the demo's embedded directory, tests).
-    pub fn state_from_text(&self, text: &str, now: SystemTime) -> Result<DesiredState, DirectoryError> {
+    pub fn state_from_text(
+        &self,
+        text: &str,
+        now: SystemTime,
+    ) -> Result<DesiredState, DirectoryError> {
         let format = match self.format {
             FileFormat::Auto => {
-                let is_ldif = self.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ldif"));
+                let is_ldif = self
+                    .path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("ldif"));
                 if is_ldif {
                     FileFormat::Ldif
                 } else {
-                    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| self.error(SourceError::Json(e.to_string())))?;
-                    if map::is_simple_json(&value) { FileFormat::SimpleJson } else { FileFormat::StateJson }
+                    let value: serde_json::Value = serde_json::from_str(text)
+                        .map_err(|e| self.error(SourceError::Json(e.to_string())))?;
+                    if map::is_simple_json(&value) {
+                        FileFormat::SimpleJson
+                    } else {
+                        FileFormat::StateJson
+                    }
                 }
             }
             other => other,
@@ -52,8 +64,12 @@ impl FileDirectory {
             }),
             FileFormat::SimpleJson => serde_json::from_str::<SimpleDirectory>(text)
                 .map_err(|e| SourceError::Json(e.to_string()))
-                .and_then(|simple| map::desired_from_simple(simple, &self.user_roots, &self.group_roots)),
-            FileFormat::StateJson | FileFormat::Auto => map::desired_from_state_json(text, &self.user_roots, &self.group_roots),
+                .and_then(|simple| {
+                    map::desired_from_simple(simple, &self.user_roots, &self.group_roots)
+                }),
+            FileFormat::StateJson | FileFormat::Auto => {
+                map::desired_from_state_json(text, &self.user_roots, &self.group_roots)
+            }
         };
         result.map_err(|e| self.error(e))
     }
@@ -71,7 +87,10 @@ impl FileDirectory {
 impl Directory for FileDirectory {
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError> {
         let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
-            DirectoryError::new(DirectoryErrorKind::Incomplete, format!("cannot read {}: {e}", self.path.display()))
+            DirectoryError::new(
+                DirectoryErrorKind::Incomplete,
+                format!("cannot read {}: {e}", self.path.display()),
+            )
         })?;
         self.state_from_text(&text, SystemTime::now())
     }

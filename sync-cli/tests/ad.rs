@@ -14,6 +14,7 @@
 //! `OU=TeamsyncCli` (outside `OU=Teamsync`, which sync-ldap's tests assert on), which it creates
 //! when missing, resets to its initial state first, changes, and puts back; it never deletes,
 //! so it leaves no tombstones for other tests to see.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
@@ -73,9 +74,22 @@ struct Env {
 
 impl Env {
     fn new(added_members_active: bool) -> Env {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let emulator = runtime.block_on(Emulator::start(EmulatorConfig { added_members_active, ..EmulatorConfig::default() })).unwrap();
-        Env { runtime, emulator: Some(emulator), dir: tempfile::tempdir().unwrap() }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime
+            .block_on(Emulator::start(EmulatorConfig {
+                added_members_active,
+                ..EmulatorConfig::default()
+            }))
+            .unwrap();
+        Env {
+            runtime,
+            emulator: Some(emulator),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn emulator(&self) -> &Emulator {
@@ -99,7 +113,10 @@ impl Env {
 
     fn run(&self, args: &[&str]) -> Output {
         let output = Command::new(env!("CARGO_BIN_EXE_teamsync"))
-            .args(["--config", self.dir.path().join("teamsync.toml").to_str().unwrap()])
+            .args([
+                "--config",
+                self.dir.path().join("teamsync.toml").to_str().unwrap(),
+            ])
             .args(args)
             .env("TEAMSYNC_TEST_TOKEN", self.emulator().access_token())
             .env("NO_PROXY", "127.0.0.1")
@@ -107,12 +124,21 @@ impl Env {
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let shown: String = stdout.chars().take(6000).collect();
-        eprintln!("teamsync {args:?} -> {:?}\n--- stdout (start)\n{shown}\n--- stderr\n{}", output.status.code(), String::from_utf8_lossy(&output.stderr));
+        eprintln!(
+            "teamsync {args:?} -> {:?}\n--- stdout (start)\n{shown}\n--- stderr\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        );
         output
     }
 
     fn write_calls(&self) -> u64 {
-        self.emulator().call_counts().iter().filter(|(route, _)| WRITE_ROUTES.contains(&route.as_str())).map(|(_, n)| n).sum()
+        self.emulator()
+            .call_counts()
+            .iter()
+            .filter(|(route, _)| WRITE_ROUTES.contains(&route.as_str()))
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 
@@ -134,7 +160,8 @@ fn groups(state: &TeamState) -> BTreeMap<String, Vec<String>> {
         .groups
         .iter()
         .map(|g| {
-            let mut emails: Vec<String> = g.members.iter().map(|m| m.email.to_lowercase()).collect();
+            let mut emails: Vec<String> =
+                g.members.iter().map(|m| m.email.to_lowercase()).collect();
             emails.sort();
             (g.name.clone(), emails)
         })
@@ -178,21 +205,53 @@ fn population_is_mirrored_member_by_member_over_ldaps_then_a_second_apply_writes
         expected.insert(email.into(), (given.into(), surname.into()));
     }
     for i in 0..1600 {
-        expected.insert(format!("big.{i:04}@fx.test"), ("Big".into(), format!("{i:04}")));
+        expected.insert(
+            format!("big.{i:04}@fx.test"),
+            ("Big".into(), format!("{i:04}")),
+        );
     }
-    let found: BTreeMap<String, (String, String)> =
-        state.members.iter().map(|m| (m.email.to_lowercase(), (m.given_name.clone(), m.surname.clone()))).collect();
-    let missing: Vec<&String> = expected.keys().filter(|e| !found.contains_key(*e)).collect();
-    let extra: Vec<&String> = found.keys().filter(|e| !expected.contains_key(*e)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, unexpected {extra:?}");
+    let found: BTreeMap<String, (String, String)> = state
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.email.to_lowercase(),
+                (m.given_name.clone(), m.surname.clone()),
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = expected
+        .keys()
+        .filter(|e| !found.contains_key(*e))
+        .collect();
+    let extra: Vec<&String> = found
+        .keys()
+        .filter(|e| !expected.contains_key(*e))
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, unexpected {extra:?}"
+    );
     assert_eq!(found, expected);
     let mut external_ids = HashSet::new();
     for member in &state.members {
         assert_eq!(member.status, MemberStatus::Invited, "{}", member.email);
-        let external_id = member.external_id.as_deref().unwrap_or_else(|| panic!("{} has no external id", member.email));
-        let guid = external_id.strip_prefix("teamsync:").unwrap_or_else(|| panic!("{external_id} is not managed"));
-        assert_eq!(guid.len(), 36, "{external_id}: an objectGUID in string form");
-        assert!(external_ids.insert(external_id.to_owned()), "{external_id} twice");
+        let external_id = member
+            .external_id
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no external id", member.email));
+        let guid = external_id
+            .strip_prefix("teamsync:")
+            .unwrap_or_else(|| panic!("{external_id} is not managed"));
+        assert_eq!(
+            guid.len(),
+            36,
+            "{external_id}: an objectGUID in string form"
+        );
+        assert!(
+            external_ids.insert(external_id.to_owned()),
+            "{external_id} twice"
+        );
     }
 
     // Groups: every group under the root, flattened (nesting and the cycle), members in scope.
@@ -218,7 +277,10 @@ fn population_is_mirrored_member_by_member_over_ldaps_then_a_second_apply_writes
 
     // The plan reported what it skipped.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("dup@fx.test") || stdout.to_lowercase().contains("dup@fx.test"), "email collision reported");
+    assert!(
+        stdout.contains("dup@fx.test") || stdout.to_lowercase().contains("dup@fx.test"),
+        "email collision reported"
+    );
 
     env.emulator().reset_call_counts();
     let again = env.run(&["apply"]);
@@ -238,7 +300,9 @@ struct CliTree {
 
 impl CliTree {
     fn new(fx: &Fixture) -> CliTree {
-        CliTree { ou: format!("OU=TeamsyncCli,{}", fx.base) }
+        CliTree {
+            ou: format!("OU=TeamsyncCli,{}", fx.base),
+        }
     }
     fn user_dn(&self, sam: &str) -> String {
         format!("CN={sam},{}", self.ou)
@@ -249,9 +313,14 @@ impl CliTree {
 }
 
 async fn admin(fx: &Fixture) -> Ldap {
-    let (conn, mut ldap) = LdapConnAsync::new(&fx.url).await.unwrap_or_else(|e| panic!("cannot reach the AD fixture at {}: {e}", fx.url));
+    let (conn, mut ldap) = LdapConnAsync::new(&fx.url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the AD fixture at {}: {e}", fx.url));
     ldap3::drive!(conn);
-    ldap.simple_bind(&fx.bind_dn, &var("TEAMSYNC_AD_BIND_PW")).await.and_then(|r| r.success()).expect("admin bind");
+    ldap.simple_bind(&fx.bind_dn, &var("TEAMSYNC_AD_BIND_PW"))
+        .await
+        .and_then(|r| r.success())
+        .expect("admin bind");
     ldap
 }
 
@@ -266,22 +335,41 @@ async fn ensure(ldap: &mut Ldap, dn: &str, attrs: Vec<(String, HashSet<String>)>
 }
 
 async fn replace(ldap: &mut Ldap, dn: &str, attr: &str, values: &[&str]) {
-    ldap.modify(dn, vec![Mod::Replace(attr.to_owned(), set(values))]).await.and_then(|r| r.success()).unwrap_or_else(|e| panic!("modify {dn} {attr}: {e}"));
+    ldap.modify(dn, vec![Mod::Replace(attr.to_owned(), set(values))])
+        .await
+        .and_then(|r| r.success())
+        .unwrap_or_else(|e| panic!("modify {dn} {attr}: {e}"));
 }
 
-const PEOPLE: [(&str, &str, &str); 4] = [("cli.ann", "Ann", "Lee"), ("cli.ben", "Ben", "Ng"), ("cli.cat", "Cat", "Wu"), ("cli.dan", "Dan", "Ro")];
+const PEOPLE: [(&str, &str, &str); 4] = [
+    ("cli.ann", "Ann", "Lee"),
+    ("cli.ben", "Ben", "Ng"),
+    ("cli.cat", "Cat", "Wu"),
+    ("cli.dan", "Dan", "Ro"),
+];
 
 /// Creates the subtree when missing and puts every attribute the test changes back to its
 /// initial value: cli-root ⊃ {cli-eng, cli-sales, cli.ann}; cli-eng = {ann, ben};
 /// cli-sales = {cat, dan}; everyone enabled, original names.
 async fn reset_tree(ldap: &mut Ldap, tree: &CliTree) {
-    ensure(ldap, &tree.ou, vec![("objectClass".into(), set(&["top", "organizationalUnit"])), ("ou".into(), set(&["TeamsyncCli"]))]).await;
+    ensure(
+        ldap,
+        &tree.ou,
+        vec![
+            ("objectClass".into(), set(&["top", "organizationalUnit"])),
+            ("ou".into(), set(&["TeamsyncCli"])),
+        ],
+    )
+    .await;
     for (sam, given, surname) in PEOPLE {
         ensure(
             ldap,
             &tree.user_dn(sam),
             vec![
-                ("objectClass".into(), set(&["top", "person", "organizationalPerson", "user"])),
+                (
+                    "objectClass".into(),
+                    set(&["top", "person", "organizationalPerson", "user"]),
+                ),
                 ("sAMAccountName".into(), set(&[sam])),
                 ("userAccountControl".into(), set(&[UAC_ENABLED])),
                 ("mail".into(), set(&[&format!("{sam}@fx.test")])),
@@ -292,7 +380,13 @@ async fn reset_tree(ldap: &mut Ldap, tree: &CliTree) {
         .await;
         replace(ldap, &tree.user_dn(sam), "givenName", &[given]).await;
         replace(ldap, &tree.user_dn(sam), "sn", &[surname]).await;
-        replace(ldap, &tree.user_dn(sam), "userAccountControl", &[UAC_ENABLED]).await;
+        replace(
+            ldap,
+            &tree.user_dn(sam),
+            "userAccountControl",
+            &[UAC_ENABLED],
+        )
+        .await;
     }
     for name in ["cli-eng", "cli-sales", "cli-root"] {
         ensure(
@@ -306,14 +400,37 @@ async fn reset_tree(ldap: &mut Ldap, tree: &CliTree) {
         )
         .await;
     }
-    replace(ldap, &tree.group_dn("cli-eng"), "member", &[&tree.user_dn("cli.ann"), &tree.user_dn("cli.ben")]).await;
-    replace(ldap, &tree.group_dn("cli-sales"), "member", &[&tree.user_dn("cli.cat"), &tree.user_dn("cli.dan")]).await;
-    replace(ldap, &tree.group_dn("cli-root"), "member", &[&tree.group_dn("cli-eng"), &tree.group_dn("cli-sales"), &tree.user_dn("cli.ann")]).await;
+    replace(
+        ldap,
+        &tree.group_dn("cli-eng"),
+        "member",
+        &[&tree.user_dn("cli.ann"), &tree.user_dn("cli.ben")],
+    )
+    .await;
+    replace(
+        ldap,
+        &tree.group_dn("cli-sales"),
+        "member",
+        &[&tree.user_dn("cli.cat"), &tree.user_dn("cli.dan")],
+    )
+    .await;
+    replace(
+        ldap,
+        &tree.group_dn("cli-root"),
+        "member",
+        &[
+            &tree.group_dn("cli-eng"),
+            &tree.group_dn("cli-sales"),
+            &tree.user_dn("cli.ann"),
+        ],
+    )
+    .await;
 }
 
 /// `(verb, target)` of every operation of `plan --json`.
 fn operations(output: &Output) -> BTreeSet<(String, String)> {
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan --json prints JSON");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("plan --json prints JSON");
     let ops = plan["operations"].as_array().expect("operations");
     let mut found = BTreeSet::new();
     for op in ops {
@@ -347,17 +464,30 @@ fn directory_changes_become_exactly_these_operations() {
     let first = env.run(&["apply"]);
     assert_eq!(code(&first), 0);
     let state = env.emulator().state();
-    let statuses: BTreeMap<String, MemberStatus> = state.members.iter().map(|m| (m.email.clone(), m.status)).collect();
+    let statuses: BTreeMap<String, MemberStatus> = state
+        .members
+        .iter()
+        .map(|m| (m.email.clone(), m.status))
+        .collect();
     assert_eq!(
         statuses,
-        PEOPLE.iter().map(|(sam, _, _)| (format!("{sam}@fx.test"), MemberStatus::Active)).collect::<BTreeMap<_, _>>()
+        PEOPLE
+            .iter()
+            .map(|(sam, _, _)| (format!("{sam}@fx.test"), MemberStatus::Active))
+            .collect::<BTreeMap<_, _>>()
     );
     let s = |v: &[&str]| v.iter().map(|e| (*e).to_owned()).collect::<Vec<String>>();
     assert_eq!(
         groups(&state),
         BTreeMap::from([
-            ("cli-eng".to_owned(), s(&["cli.ann@fx.test", "cli.ben@fx.test"])),
-            ("cli-sales".to_owned(), s(&["cli.cat@fx.test", "cli.dan@fx.test"])),
+            (
+                "cli-eng".to_owned(),
+                s(&["cli.ann@fx.test", "cli.ben@fx.test"])
+            ),
+            (
+                "cli-sales".to_owned(),
+                s(&["cli.cat@fx.test", "cli.dan@fx.test"])
+            ),
         ])
     );
     env.emulator().reset_call_counts();
@@ -368,10 +498,32 @@ fn directory_changes_become_exactly_these_operations() {
     // moved from cli-eng to cli-sales, cat renamed.
     env.runtime.block_on(async {
         let mut ldap = admin(&fx).await;
-        replace(&mut ldap, &tree.user_dn("cli.dan"), "userAccountControl", &[UAC_DISABLED]).await;
+        replace(
+            &mut ldap,
+            &tree.user_dn("cli.dan"),
+            "userAccountControl",
+            &[UAC_DISABLED],
+        )
+        .await;
         replace(&mut ldap, &tree.group_dn("cli-eng"), "member", &[]).await;
-        replace(&mut ldap, &tree.group_dn("cli-sales"), "member", &[&tree.user_dn("cli.cat"), &tree.user_dn("cli.dan"), &tree.user_dn("cli.ben")]).await;
-        replace(&mut ldap, &tree.user_dn("cli.cat"), "givenName", &["Catherine"]).await;
+        replace(
+            &mut ldap,
+            &tree.group_dn("cli-sales"),
+            "member",
+            &[
+                &tree.user_dn("cli.cat"),
+                &tree.user_dn("cli.dan"),
+                &tree.user_dn("cli.ben"),
+            ],
+        )
+        .await;
+        replace(
+            &mut ldap,
+            &tree.user_dn("cli.cat"),
+            "givenName",
+            &["Catherine"],
+        )
+        .await;
         replace(&mut ldap, &tree.user_dn("cli.cat"), "sn", &["Wu-Lee"]).await;
     });
     let planned = env.run(&["plan", "--json"]);
@@ -393,11 +545,20 @@ fn directory_changes_become_exactly_these_operations() {
         assert_eq!(code(&env.run(&["apply"])), 0);
         let state = env.emulator().state();
         let cat = state.member_by_email("cli.cat@fx.test").unwrap();
-        assert_eq!((cat.given_name.as_str(), cat.surname.as_str()), ("Catherine", "Wu-Lee"));
-        assert_eq!(state.member_by_email("cli.dan@fx.test").unwrap().status, MemberStatus::Suspended);
+        assert_eq!(
+            (cat.given_name.as_str(), cat.surname.as_str()),
+            ("Catherine", "Wu-Lee")
+        );
+        assert_eq!(
+            state.member_by_email("cli.dan@fx.test").unwrap().status,
+            MemberStatus::Suspended
+        );
         let groups = groups(&state);
         assert_eq!(groups["cli-eng"], Vec::<String>::new());
-        assert_eq!(groups["cli-sales"], s(&["cli.ben@fx.test", "cli.cat@fx.test", "cli.dan@fx.test"]));
+        assert_eq!(
+            groups["cli-sales"],
+            s(&["cli.ben@fx.test", "cli.cat@fx.test", "cli.dan@fx.test"])
+        );
         env.emulator().reset_call_counts();
         assert_eq!(code(&env.run(&["apply"])), 0);
         assert_eq!(env.write_calls(), 0);
@@ -427,5 +588,10 @@ fn exit_4_bind_refused() {
     ));
     std::fs::write(env.dir.path().join("wrong-password"), "not-the-password").unwrap();
     let output = env.run(&["check"]);
-    assert_eq!(code(&output), 4, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        code(&output),
+        4,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `teamsync` binary against the in-process Dropbox emulator
 //! (started by the test on a free loopback port) with a file directory source. Every exit code
 //! is produced here by a run that causes it (the LDAP ones are in `ad.rs`).
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,11 +22,19 @@ impl Env {
     }
 
     fn with_config(seed: &str, config: EmulatorConfig) -> Env {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let emulator = runtime.block_on(Emulator::start(config)).unwrap();
         let seed: TeamSeed = serde_json::from_str(seed).unwrap();
         emulator.try_seed(&seed).unwrap();
-        Env { runtime, emulator: Some(emulator), dir: tempfile::tempdir().unwrap() }
+        Env {
+            runtime,
+            emulator: Some(emulator),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn emulator(&self) -> &Emulator {
@@ -75,7 +84,12 @@ impl Env {
     }
 
     fn write_calls(&self) -> u64 {
-        self.emulator().call_counts().iter().filter(|(route, _)| WRITE_ROUTES.contains(&route.as_str())).map(|(_, n)| n).sum()
+        self.emulator()
+            .call_counts()
+            .iter()
+            .filter(|(route, _)| WRITE_ROUTES.contains(&route.as_str()))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     fn log(&self) -> String {
@@ -115,7 +129,10 @@ fn write_private(path: &Path, text: &str) {
 }
 
 fn code(output: &Output) -> i32 {
-    output.status.code().expect("teamsync was killed by a signal")
+    output
+        .status
+        .code()
+        .expect("teamsync was killed by a signal")
 }
 
 fn stdout(output: &Output) -> String {
@@ -151,21 +168,41 @@ const TEAM: &str = r#"{
 
 #[test]
 fn demo_plans_applies_and_converges() {
-    let output = Command::new(env!("CARGO_BIN_EXE_teamsync")).arg("demo").env("NO_PROXY", "127.0.0.1").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+        .arg("demo")
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap();
     let out = stdout(&output);
     assert_eq!(code(&output), 0, "{out}\n{}", stderr(&output));
     assert!(out.contains("== 1. Plan"), "{out}");
-    assert!(out.contains("Applied: 24 done, 0 failed, 0 skipped."), "{out}");
-    assert!(out.contains("No changes: the team matches the directory."), "{out}");
+    assert!(
+        out.contains("Applied: 24 done, 0 failed, 0 skipped."),
+        "{out}"
+    );
+    assert!(
+        out.contains("No changes: the team matches the directory."),
+        "{out}"
+    );
 }
 
 #[test]
 fn help_lists_every_exit_code() {
-    let output = Command::new(env!("CARGO_BIN_EXE_teamsync")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = stdout(&output);
     assert_eq!(code(&output), 0);
-    for (code, meaning) in [(3, "config file invalid"), (9, "guard refused"), (12, "holds the lock")] {
-        assert!(help.contains(&format!("{code:>5}  ")) && help.contains(meaning), "{help}");
+    for (code, meaning) in [
+        (3, "config file invalid"),
+        (9, "guard refused"),
+        (12, "holds the lock"),
+    ] {
+        assert!(
+            help.contains(&format!("{code:>5}  ")) && help.contains(meaning),
+            "{help}"
+        );
     }
 }
 
@@ -176,33 +213,97 @@ fn apply_converges_member_by_member_then_makes_no_writes() {
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 0);
     let state = env.state();
-    let member = |email: &str| state.member_by_email(email).unwrap_or_else(|| panic!("{email} missing"));
+    let member = |email: &str| {
+        state
+            .member_by_email(email)
+            .unwrap_or_else(|| panic!("{email} missing"))
+    };
     for (email, external_id, status, given, surname) in [
-        ("ann@corp.test", "teamsync:1", MemberStatus::Invited, "Ann", "Lee"),
-        ("ben@corp.test", "teamsync:2", MemberStatus::Invited, "Ben", "Ng"),
-        ("cat@corp.test", "teamsync:3", MemberStatus::Suspended, "Cat", "Ro"),
-        ("dov@corp.test", "teamsync:4", MemberStatus::Invited, "Dov", "Sa"),
-        ("old@corp.test", "teamsync:99", MemberStatus::Suspended, "Old", "Timer"),
+        (
+            "ann@corp.test",
+            "teamsync:1",
+            MemberStatus::Invited,
+            "Ann",
+            "Lee",
+        ),
+        (
+            "ben@corp.test",
+            "teamsync:2",
+            MemberStatus::Invited,
+            "Ben",
+            "Ng",
+        ),
+        (
+            "cat@corp.test",
+            "teamsync:3",
+            MemberStatus::Suspended,
+            "Cat",
+            "Ro",
+        ),
+        (
+            "dov@corp.test",
+            "teamsync:4",
+            MemberStatus::Invited,
+            "Dov",
+            "Sa",
+        ),
+        (
+            "old@corp.test",
+            "teamsync:99",
+            MemberStatus::Suspended,
+            "Old",
+            "Timer",
+        ),
     ] {
         let m = member(email);
-        assert_eq!((m.external_id.as_deref(), m.status, m.given_name.as_str(), m.surname.as_str()), (Some(external_id), status, given, surname), "{email}");
+        assert_eq!(
+            (
+                m.external_id.as_deref(),
+                m.status,
+                m.given_name.as_str(),
+                m.surname.as_str()
+            ),
+            (Some(external_id), status, given, surname),
+            "{email}"
+        );
     }
     assert_eq!(member("admin@corp.test").status, MemberStatus::Active);
     assert_eq!(member("admin@corp.test").external_id, None);
     assert_eq!(state.members.len(), 6);
     let group = |name: &str| {
-        let g = state.group_by_name(name).unwrap_or_else(|| panic!("group {name} missing"));
+        let g = state
+            .group_by_name(name)
+            .unwrap_or_else(|| panic!("group {name} missing"));
         let mut emails: Vec<&str> = g.members.iter().map(|m| m.email.as_str()).collect();
         emails.sort();
         (g.external_id.clone(), emails)
     };
-    assert_eq!(group("Eng"), (Some("teamsync:g-eng".into()), vec!["ann@corp.test", "ben@corp.test"]));
-    assert_eq!(group("Ops"), (Some("teamsync:g-ops".into()), vec!["ben@corp.test"]));
-    assert_eq!(state.groups.len(), 2, "the root group itself is not mirrored");
+    assert_eq!(
+        group("Eng"),
+        (
+            Some("teamsync:g-eng".into()),
+            vec!["ann@corp.test", "ben@corp.test"]
+        )
+    );
+    assert_eq!(
+        group("Ops"),
+        (Some("teamsync:g-ops".into()), vec!["ben@corp.test"])
+    );
+    assert_eq!(
+        state.groups.len(),
+        2,
+        "the root group itself is not mirrored"
+    );
 
     let log = env.log();
-    assert!(log.contains("applied: + invite ann@corp.test: done"), "{log}");
-    assert!(log.trim_end().ends_with("end: exit code 0 (success)"), "{log}");
+    assert!(
+        log.contains("applied: + invite ann@corp.test: done"),
+        "{log}"
+    );
+    assert!(
+        log.trim_end().ends_with("end: exit code 0 (success)"),
+        "{log}"
+    );
 
     env.emulator().reset_call_counts();
     let again = env.run(&["apply"]);
@@ -218,7 +319,11 @@ fn plan_changes_nothing_and_saved_plan_applies_or_is_refused_when_stale() {
     let before = env.state();
     let output = env.run(&["plan", "--out", "plan.json"]);
     assert_eq!(code(&output), 0);
-    assert!(stdout(&output).contains("+ invite            ann@corp.test"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("+ invite            ann@corp.test"),
+        "{}",
+        stdout(&output)
+    );
     assert_eq!(env.state(), before, "plan must not change the team");
     assert_eq!(env.write_calls(), 0);
 
@@ -239,7 +344,12 @@ fn plan_changes_nothing_and_saved_plan_applies_or_is_refused_when_stale() {
     // A fresh saved plan applies exactly.
     assert_eq!(code(&env.run(&["plan", "--out", "plan.json"])), 0);
     assert_eq!(code(&env.run(&["apply", "--plan", "plan.json"])), 0);
-    assert_eq!(env.state().member_by_email("dov@corp.test").map(|m| m.status), Some(MemberStatus::Invited));
+    assert_eq!(
+        env.state()
+            .member_by_email("dov@corp.test")
+            .map(|m| m.status),
+        Some(MemberStatus::Invited)
+    );
 }
 
 #[test]
@@ -248,30 +358,54 @@ fn json_log_lines_end_with_the_exit_code() {
     env.config(DIRECTORY, "");
     let output = env.run(&["--log-format", "json", "plan"]);
     assert_eq!(code(&output), 0);
-    let lines: Vec<serde_json::Value> = env.log().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = env
+        .log()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.first().unwrap()["event"], "start");
-    assert!(lines.iter().any(|l| l["event"] == "planned" && l["action"] == "invite" && l["target"] == "ann@corp.test"));
+    assert!(lines.iter().any(|l| l["event"] == "planned"
+        && l["action"] == "invite"
+        && l["target"] == "ann@corp.test"));
     let last = lines.last().unwrap();
-    assert_eq!((last["event"].as_str(), last["exit_code"].as_u64()), (Some("end"), Some(0)));
+    assert_eq!(
+        (last["event"].as_str(), last["exit_code"].as_u64()),
+        (Some("end"), Some(0))
+    );
 }
 
 #[test]
 fn exit_3_config_invalid_names_key_and_line() {
     let env = Env::new(TEAM);
-    env.config(DIRECTORY, "\n[policy]\non_leave = \"remove\"\nwipe_dat = false\n");
+    env.config(
+        DIRECTORY,
+        "\n[policy]\non_leave = \"remove\"\nwipe_dat = false\n",
+    );
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 3);
     let err = stderr(&output);
     assert!(err.contains("line 14") && err.contains("wipe_dat"), "{err}");
-    assert!(env.log().trim_end().ends_with("exit code 3 (config file invalid or a secret unreadable)"), "{}", env.log());
+    assert!(
+        env.log()
+            .trim_end()
+            .ends_with("exit code 3 (config file invalid or a secret unreadable)"),
+        "{}",
+        env.log()
+    );
 
     // Inline secret refused.
     let path = env.config(DIRECTORY, "");
-    let text = std::fs::read_to_string(&path).unwrap().replace(&format!("{{ env = \"{TOKEN_VAR}\" }}"), "\"inline-token\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&format!("{{ env = \"{TOKEN_VAR}\" }}"), "\"inline-token\"");
     write_private(&path, &text);
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 3);
-    assert!(stderr(&output).contains("team.token"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("team.token"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[cfg(unix)]
@@ -283,7 +417,11 @@ fn world_readable_config_warns() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 0);
-    assert!(stderr(&output).contains("readable by every user"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("readable by every user"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -313,7 +451,10 @@ fn exit_5_directory_read_failed() {
     env.config(DIRECTORY, "");
     // A root group the file does not have.
     let path = env.path("teamsync.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("path = \"people.json\"", "path = \"people.json\"\nuser_roots = [\"Nobody\"]");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "path = \"people.json\"",
+        "path = \"people.json\"\nuser_roots = [\"Nobody\"]",
+    );
     write_private(&path, &text);
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 5);
@@ -326,10 +467,17 @@ fn exit_5_directory_read_failed() {
 #[test]
 fn exit_6_no_users_in_scope() {
     let env = Env::new(TEAM);
-    env.config(r#"{"user_roots":["Staff"],"groups":[{"name":"Staff"}],"people":[]}"#, "");
+    env.config(
+        r#"{"user_roots":["Staff"],"groups":[{"name":"Staff"}],"people":[]}"#,
+        "",
+    );
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 6);
-    assert!(stderr(&output).contains("no users in scope"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no users in scope"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(env.write_calls(), 0);
     assert_eq!(code(&env.run(&["check"])), 6);
 }
@@ -340,7 +488,10 @@ fn exit_7_team_auth_failed() {
     env.config(DIRECTORY, "");
     let output = env.run_with_token(&["plan"], "not-a-valid-token");
     assert_eq!(code(&output), 7, "{}", stderr(&output));
-    assert_eq!(code(&env.run_with_token(&["check"], "not-a-valid-token")), 7);
+    assert_eq!(
+        code(&env.run_with_token(&["check"], "not-a-valid-token")),
+        7
+    );
 }
 
 #[test]
@@ -351,7 +502,9 @@ fn exit_8_team_read_failed() {
     let closed = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let path = env.path("teamsync.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(&env.emulator().base_url(), &closed);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&env.emulator().base_url(), &closed);
     write_private(&path, &text);
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 8, "{}", stderr(&output));
@@ -372,7 +525,14 @@ fn exit_9_guard_refuses_until_allowed() {
     assert_eq!(code(&env.run(&["apply", "--allow-deprovision", "10"])), 9);
     let allowed = env.run(&["apply", "--allow-deprovision", "30"]);
     assert_eq!(code(&allowed), 0, "{}", stderr(&allowed));
-    assert_eq!(env.state().members.iter().filter(|m| m.status == MemberStatus::Suspended).count(), 30);
+    assert_eq!(
+        env.state()
+            .members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Suspended)
+            .count(),
+        30
+    );
 }
 
 #[test]
@@ -388,21 +548,32 @@ fn exit_9_force_applies() {
 #[test]
 fn exit_11_apply_with_failed_operations() {
     // Two licences, one taken: only one of the three invitations fits.
-    let env = Env::new(r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#);
+    let env = Env::new(
+        r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#,
+    );
     env.config(DIRECTORY, "");
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 11, "{}", stderr(&output));
     let out = stdout(&output);
     assert!(out.contains("failed: invite"), "{out}");
     assert!(env.log().contains("failed ("), "{}", env.log());
-    assert!(env.log().trim_end().ends_with("exit code 11 (apply finished with failed or skipped operations)"));
+    assert!(
+        env.log()
+            .trim_end()
+            .ends_with("exit code 11 (apply finished with failed or skipped operations)")
+    );
 }
 
 #[test]
 fn exit_12_lock_held() {
     let env = Env::new(TEAM);
     env.config(DIRECTORY, "");
-    let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(env.path("teamsync.lock")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.path("teamsync.lock"))
+        .unwrap();
     lock.try_lock().unwrap();
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 12, "{}", stderr(&output));
@@ -431,16 +602,21 @@ fn ldif_source_plans_like_json() {
     std::fs::write(env.path("people.ldif"), ldif).unwrap();
     env.config(DIRECTORY, "");
     let path = env.path("teamsync.toml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("path = \"people.json\"", "path = \"people.ldif\"\nuser_roots = [\"cn=staff,dc=corp\"]");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "path = \"people.json\"",
+        "path = \"people.ldif\"\nuser_roots = [\"cn=staff,dc=corp\"]",
+    );
     write_private(&path, &text);
     let output = env.run(&["--allow-deprovision", "0", "plan"]);
     // `--allow-deprovision` belongs to apply: usage error.
     assert_eq!(code(&output), 2);
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(stdout(&output).contains("+ invite            ann@corp.test"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("+ invite            ann@corp.test"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -463,24 +639,40 @@ fn auth_exchanges_the_pasted_code_for_a_refresh_token_stored_0600() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(format!("{code}\n").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{code}\n").as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
 
     let refused = run_auth("not-a-code");
     assert_eq!(code(&refused), 7, "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("invalid_grant"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("invalid_grant"),
+        "{}",
+        stderr(&refused)
+    );
 
     let output = run_auth(&env.emulator().authorization_code());
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let err = stderr(&output);
-    assert!(err.contains("token_access_type=offline") && err.contains(&format!("client_id={}", env.emulator().app_key())), "{err}");
+    assert!(
+        err.contains("token_access_type=offline")
+            && err.contains(&format!("client_id={}", env.emulator().app_key())),
+        "{err}"
+    );
     let secret = env.path("secrets/refresh-token");
     assert!(!std::fs::read_to_string(&secret).unwrap().trim().is_empty());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // The stored refresh token works: check authenticates with it (refreshing an access token).
     env.emulator().reset_call_counts();
@@ -521,14 +713,23 @@ fn test_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "teamsync SMTP test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "teamsync SMTP test CA");
     let ca_key = KeyPair::generate().unwrap();
     let ca = ca_params.self_signed(&ca_key).unwrap();
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let mut params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     let key = KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let paths = (dir.join("ca.pem"), dir.join("smtp-cert.pem"), dir.join("smtp-key.pem"));
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("smtp-cert.pem"),
+        dir.join("smtp-key.pem"),
+    );
     std::fs::write(&paths.0, ca.pem()).unwrap();
     std::fs::write(&paths.1, cert.pem()).unwrap();
     std::fs::write(&paths.2, key.serialize_pem()).unwrap();
@@ -542,18 +743,40 @@ fn start_smtp(dir: &Path, mode: SmtpMode) -> SmtpServer {
     drop(listener);
     let maildir = dir.join("maildir");
     let mut command = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()));
-    command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"]);
+    command.args([
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        &format!("127.0.0.1:{port}"),
+        "-c",
+        "aiosmtpd.handlers.Mailbox",
+    ]);
     match mode {
         SmtpMode::Plain => {}
         SmtpMode::Starttls => {
-            command.args(["--tlscert", cert.to_str().unwrap(), "--tlskey", key.to_str().unwrap()]);
+            command.args([
+                "--tlscert",
+                cert.to_str().unwrap(),
+                "--tlskey",
+                key.to_str().unwrap(),
+            ]);
         }
         SmtpMode::ImplicitTls => {
-            command.args(["--smtpscert", cert.to_str().unwrap(), "--smtpskey", key.to_str().unwrap()]);
+            command.args([
+                "--smtpscert",
+                cert.to_str().unwrap(),
+                "--smtpskey",
+                key.to_str().unwrap(),
+            ]);
         }
     }
     command.arg(&maildir);
-    let mut child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("python3");
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -562,25 +785,39 @@ fn start_smtp(dir: &Path, mode: SmtpMode) -> SmtpServer {
         if let Some(status) = child.try_wait().unwrap() {
             let mut err = String::new();
             std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-            panic!("aiosmtpd exited ({status}): {err}\nThe notification tests need aiosmtpd: run scripts/deps/smtp.sh");
+            panic!(
+                "aiosmtpd exited ({status}): {err}\nThe notification tests need aiosmtpd: run scripts/deps/smtp.sh"
+            );
         }
-        assert!(std::time::Instant::now() < deadline, "aiosmtpd did not listen on {port} within 30 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "aiosmtpd did not listen on {port} within 30 s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    SmtpServer { child, port, maildir }
+    SmtpServer {
+        child,
+        port,
+        maildir,
+    }
 }
 
 impl SmtpServer {
     fn mails(&self) -> Vec<String> {
         let mut mails: Vec<String> = std::fs::read_dir(self.maildir.join("new"))
-            .map(|dir| dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+            .map(|dir| {
+                dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+                    .collect()
+            })
             .unwrap_or_default();
         mails.sort();
         mails
     }
 
     fn notify_section(&self, security: &str, ca: Option<&Path>, when: &str) -> String {
-        let ca = ca.map(|p| format!("ca_file = \"{}\"\n", p.display())).unwrap_or_default();
+        let ca = ca
+            .map(|p| format!("ca_file = \"{}\"\n", p.display()))
+            .unwrap_or_default();
         format!(
             "\n[notify]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"{security}\"\n{ca}from = \"teamsync@corp.test\"\nto = [\"it@corp.test\", \"oncall@corp.test\"]\nwhen = \"{when}\"\n",
             self.port
@@ -590,20 +827,36 @@ impl SmtpServer {
 
 #[test]
 fn notify_plain_port_25_style_mails_a_failed_run_only() {
-    let env = Env::new(r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#);
+    let env = Env::new(
+        r#"{"license_limit": 2, "members": [{"email":"admin@corp.test","is_admin":true}]}"#,
+    );
     let smtp = start_smtp(env.dir.path(), SmtpMode::Plain);
     env.config(DIRECTORY, &smtp.notify_section("plain", None, "failure"));
     assert_eq!(code(&env.run(&["plan"])), 0);
-    assert!(smtp.mails().is_empty(), "no mail after a successful run with when = failure");
+    assert!(
+        smtp.mails().is_empty(),
+        "no mail after a successful run with when = failure"
+    );
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 11, "{}", stderr(&output));
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");
     let mail = &mails[0];
-    assert!(mail.contains("Subject: teamsync apply FAILED (exit 11"), "{mail}");
-    assert!(mail.contains("To: it@corp.test, oncall@corp.test"), "{mail}");
+    assert!(
+        mail.contains("Subject: teamsync apply FAILED (exit 11"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("To: it@corp.test, oncall@corp.test"),
+        "{mail}"
+    );
     assert!(mail.contains("applied: + invite"), "{mail}");
-    assert!(env.log().contains("notified: mailed it@corp.test, oncall@corp.test"), "{}", env.log());
+    assert!(
+        env.log()
+            .contains("notified: mailed it@corp.test, oncall@corp.test"),
+        "{}",
+        env.log()
+    );
 }
 
 #[test]
@@ -611,13 +864,24 @@ fn notify_starttls_587_style_check_sends_a_test_mail() {
     let env = Env::new(TEAM);
     let smtp = start_smtp(env.dir.path(), SmtpMode::Starttls);
     let ca = env.path("ca.pem");
-    env.config(DIRECTORY, &smtp.notify_section("starttls", Some(&ca), "failure"));
+    env.config(
+        DIRECTORY,
+        &smtp.notify_section("starttls", Some(&ca), "failure"),
+    );
     let output = env.run(&["check", "--notify"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(stdout(&output).contains("Notification: OK"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("Notification: OK"),
+        "{}",
+        stdout(&output)
+    );
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].contains("Subject: teamsync test notification"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("Subject: teamsync test notification"),
+        "{}",
+        mails[0]
+    );
 
     // Without the test CA the server's certificate is not trusted: no mail, exit 13.
     env.config(DIRECTORY, &smtp.notify_section("starttls", None, "failure"));
@@ -636,8 +900,16 @@ fn notify_implicit_tls_465_style_mails_every_run_when_always() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].contains("Subject: teamsync plan succeeded"), "{}", mails[0]);
-    assert!(mails[0].contains("planned: + invite ann@corp.test"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("Subject: teamsync plan succeeded"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0].contains("planned: + invite ann@corp.test"),
+        "{}",
+        mails[0]
+    );
 }
 
 #[test]
@@ -655,5 +927,11 @@ fn exit_13_notification_failed() {
     // A successful run whose report cannot be mailed also says so.
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 13, "{}", stderr(&output));
-    assert!(env.log().trim_end().ends_with("exit code 13 (a notification mail could not be sent)"), "{}", env.log());
+    assert!(
+        env.log()
+            .trim_end()
+            .ends_with("exit code 13 (a notification mail could not be sent)"),
+        "{}",
+        env.log()
+    );
 }
