@@ -935,3 +935,45 @@ fn exit_13_notification_failed() {
         env.log()
     );
 }
+
+#[test]
+fn exit_12_a_second_run_while_the_first_runs() {
+    // Every API call takes 300 ms, so the first run is still going when the second starts.
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+    env.emulator().set_faults(sync_dropbox_emulator::Faults {
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let first = Command::new(env!("CARGO_BIN_EXE_teamsync"))
+        .args([
+            "--config",
+            env.path("teamsync.toml").to_str().unwrap(),
+            "apply",
+        ])
+        .env(TOKEN_VAR, env.emulator().access_token())
+        .env("NO_PROXY", "127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lock file holds the pid once the lock is taken.
+    let lock = env.path("teamsync.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != first.id().to_string() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = env.run(&["apply"]);
+    assert_eq!(code(&second), 12, "{}", stderr(&second));
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    assert!(
+        env.log().contains("another teamsync run holds the lock"),
+        "{}",
+        env.log()
+    );
+}
