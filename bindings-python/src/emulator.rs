@@ -13,7 +13,13 @@ use crate::runtime;
 
 /// A Dropbox team API emulator on a free loopback port. Started by the constructor; stopped by
 /// `close()` or at the end of a `with` block.
-#[pyclass(name = "Emulator", module = "teamsync.testing", frozen, subclass, skip_from_py_object)]
+#[pyclass(
+    name = "Emulator",
+    module = "teamsync.testing",
+    frozen,
+    subclass,
+    skip_from_py_object
+)]
 pub struct PyEmulator {
     emulator: Mutex<Option<Emulator>>,
 }
@@ -48,7 +54,12 @@ impl PyEmulator {
         async_add_threshold: Option<usize>,
         faults: Option<&Bound<'_, PyAny>>,
     ) -> BindingResult<Self> {
-        let mut config = EmulatorConfig { license_limit, tls, added_members_active, ..EmulatorConfig::default() };
+        let mut config = EmulatorConfig {
+            license_limit,
+            tls,
+            added_members_active,
+            ..EmulatorConfig::default()
+        };
         if let Some(name) = team_name {
             config.team_name = name;
         }
@@ -56,8 +67,11 @@ impl PyEmulator {
             config.seed = seed;
         }
         if let Some(seconds) = access_token_ttl {
-            config.access_token_ttl = Duration::try_from_secs_f64(seconds)
-                .map_err(|_| BindingError::Config(format!("access_token_ttl {seconds} is not a positive number of seconds")))?;
+            config.access_token_ttl = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                BindingError::Config(format!(
+                    "access_token_ttl {seconds} is not a positive number of seconds"
+                ))
+            })?;
         }
         if let Some(polls) = job_polls_in_progress {
             config.job_polls_in_progress = polls;
@@ -69,7 +83,9 @@ impl PyEmulator {
             config.faults = from_python::<Faults>(faults)?;
         }
         let emulator = runtime::wait(py, Emulator::start(config))??;
-        Ok(Self { emulator: Mutex::new(Some(emulator)) })
+        Ok(Self {
+            emulator: Mutex::new(Some(emulator)),
+        })
     }
 
     /// `http://127.0.0.1:PORT` (or `https://` with `tls=True`).
@@ -161,7 +177,11 @@ impl PyEmulator {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> BindingResult<bool> {
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> BindingResult<bool> {
         self.close(py)?;
         Ok(false)
     }

@@ -7,18 +7,70 @@ use pyo3::PyErr;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use sync_core::{ApplyError, DirectoryErrorKind, ErrorKind, PlanError as CorePlanError, StoreError};
+use sync_core::{
+    ApplyError, DirectoryErrorKind, ErrorKind, PlanError as CorePlanError, StoreError,
+};
 
-create_exception!(teamsync, TeamsyncError, PyException, "Base class of every error teamsync raises.");
-create_exception!(teamsync, ConfigError, TeamsyncError, "Settings are unusable: an unknown or invalid Policy knob, a bad URL, CA file or credentials combination.");
-create_exception!(teamsync, InvalidDataError, TeamsyncError, "A dict or JSON document does not have the shape of a teamsync value (state, plan, seed).");
-create_exception!(teamsync, DirectoryError, TeamsyncError, "Reading the directory failed (connection, bind, incomplete read, missing root); `.kind` names the stage.");
-create_exception!(teamsync, TeamError, TeamsyncError, "The team (Dropbox or MemoryTeam) refused or failed a call; `.kind` and `.code` classify it.");
-create_exception!(teamsync, TeamAuthError, TeamError, "The team's credentials are missing, invalid, expired beyond refresh, or lack a scope.");
-create_exception!(teamsync, RateLimitedError, TeamError, "The team asked to slow down; `.retry_after_ms` is the delay it gave, or None.");
-create_exception!(teamsync, PlanError, TeamsyncError, "The planner refused to plan (invalid policy, no users in scope).");
-create_exception!(teamsync, GuardRefusedError, TeamsyncError, "apply() refused a plan over the deprovision limits without permission.");
-create_exception!(teamsync, EmulatorError, TeamsyncError, "The Dropbox emulator could not start or refused a seed.");
+create_exception!(
+    teamsync,
+    TeamsyncError,
+    PyException,
+    "Base class of every error teamsync raises."
+);
+create_exception!(
+    teamsync,
+    ConfigError,
+    TeamsyncError,
+    "Settings are unusable: an unknown or invalid Policy knob, a bad URL, CA file or credentials combination."
+);
+create_exception!(
+    teamsync,
+    InvalidDataError,
+    TeamsyncError,
+    "A dict or JSON document does not have the shape of a teamsync value (state, plan, seed)."
+);
+create_exception!(
+    teamsync,
+    DirectoryError,
+    TeamsyncError,
+    "Reading the directory failed (connection, bind, incomplete read, missing root); `.kind` names the stage."
+);
+create_exception!(
+    teamsync,
+    TeamError,
+    TeamsyncError,
+    "The team (Dropbox or MemoryTeam) refused or failed a call; `.kind` and `.code` classify it."
+);
+create_exception!(
+    teamsync,
+    TeamAuthError,
+    TeamError,
+    "The team's credentials are missing, invalid, expired beyond refresh, or lack a scope."
+);
+create_exception!(
+    teamsync,
+    RateLimitedError,
+    TeamError,
+    "The team asked to slow down; `.retry_after_ms` is the delay it gave, or None."
+);
+create_exception!(
+    teamsync,
+    PlanError,
+    TeamsyncError,
+    "The planner refused to plan (invalid policy, no users in scope)."
+);
+create_exception!(
+    teamsync,
+    GuardRefusedError,
+    TeamsyncError,
+    "apply() refused a plan over the deprovision limits without permission."
+);
+create_exception!(
+    teamsync,
+    EmulatorError,
+    TeamsyncError,
+    "The Dropbox emulator could not start or refused a seed."
+);
 
 /// Everything that can go wrong in a call from Python.
 #[derive(Debug, thiserror::Error)]
@@ -114,12 +166,14 @@ impl From<BindingError> for PyErr {
         match error {
             BindingError::Config(_) => ConfigError::new_err(message),
             BindingError::InvalidData(_) => InvalidDataError::new_err(message),
-            BindingError::Directory(e) if e.kind == DirectoryErrorKind::Config => {
-                with_attributes(ConfigError::new_err(message), &[("kind", Some("config".to_owned()))])
-            }
-            BindingError::Directory(e) => {
-                with_attributes(DirectoryError::new_err(message), &[("kind", Some(directory_kind_word(e.kind).to_owned()))])
-            }
+            BindingError::Directory(e) if e.kind == DirectoryErrorKind::Config => with_attributes(
+                ConfigError::new_err(message),
+                &[("kind", Some("config".to_owned()))],
+            ),
+            BindingError::Directory(e) => with_attributes(
+                DirectoryError::new_err(message),
+                &[("kind", Some(directory_kind_word(e.kind).to_owned()))],
+            ),
             BindingError::Store(e) => {
                 let exception = match e.kind {
                     ErrorKind::Auth => TeamAuthError::new_err(message),
@@ -142,7 +196,9 @@ impl From<BindingError> for PyErr {
             }
             BindingError::Plan(_) => PlanError::new_err(message),
             BindingError::Apply(_) => GuardRefusedError::new_err(message),
-            BindingError::Emulator(_) | BindingError::EmulatorClosed => EmulatorError::new_err(message),
+            BindingError::Emulator(_) | BindingError::EmulatorClosed => {
+                EmulatorError::new_err(message)
+            }
             BindingError::Internal(_) => TeamsyncError::new_err(message),
             BindingError::Python(e) => e,
         }

@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::errors::{BindingError, BindingResult};
 
 /// Plain Python data (dicts, lists, str, int, float, bool, None) from a serde value.
-pub fn to_python<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> BindingResult<Bound<'py, PyAny>> {
+pub fn to_python<'py, T: Serialize + ?Sized>(
+    py: Python<'py>,
+    value: &T,
+) -> BindingResult<Bound<'py, PyAny>> {
     Ok(pythonize::pythonize(py, value)?)
 }
 
@@ -26,9 +29,14 @@ pub fn from_python<T: DeserializeOwned + Send>(data: &Bound<'_, PyAny>) -> Bindi
     let text = py
         .import("json")?
         .call_method1("dumps", (data,))
-        .map_err(|e| BindingError::InvalidData(format!("not plain data (dicts, lists, str, numbers, bool, None): {e}")))?;
+        .map_err(|e| {
+            BindingError::InvalidData(format!(
+                "not plain data (dicts, lists, str, numbers, bool, None): {e}"
+            ))
+        })?;
     let text: String = text.extract()?;
-    py.detach(move || serde_json::from_str(&text)).map_err(|e: serde_json::Error| BindingError::InvalidData(e.to_string()))
+    py.detach(move || serde_json::from_str(&text))
+        .map_err(|e: serde_json::Error| BindingError::InvalidData(e.to_string()))
 }
 
 /// A serde value from JSON text.
@@ -42,7 +50,12 @@ fn to_json_text<T: Serialize>(value: &T) -> String {
 }
 
 /// What the directory says: users, groups, roots, deletions, unreadable entries.
-#[pyclass(name = "DesiredState", module = "teamsync", frozen, skip_from_py_object)]
+#[pyclass(
+    name = "DesiredState",
+    module = "teamsync",
+    frozen,
+    skip_from_py_object
+)]
 #[derive(Clone)]
 pub struct PyDesiredState {
     pub inner: Arc<sync_core::DesiredState>,
@@ -53,19 +66,25 @@ impl PyDesiredState {
     /// An empty state (no roots, no users).
     #[new]
     fn new() -> Self {
-        Self { inner: Arc::new(sync_core::DesiredState::default()) }
+        Self {
+            inner: Arc::new(sync_core::DesiredState::default()),
+        }
     }
 
     /// Builds a state from plain data shaped like the core's `DesiredState`.
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        Ok(Self { inner: Arc::new(from_python(data)?) })
+        Ok(Self {
+            inner: Arc::new(from_python(data)?),
+        })
     }
 
     /// Builds a state from JSON text.
     #[staticmethod]
     fn from_json(json: &str) -> BindingResult<Self> {
-        Ok(Self { inner: Arc::new(from_json_text(json)?) })
+        Ok(Self {
+            inner: Arc::new(from_json_text(json)?),
+        })
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
@@ -87,7 +106,9 @@ impl PyDesiredState {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Self>().is_ok_and(|o| o.get().inner == self.inner)
+        other
+            .cast::<Self>()
+            .is_ok_and(|o| o.get().inner == self.inner)
     }
 
     fn __repr__(&self) -> String {
@@ -114,17 +135,23 @@ impl PyActualState {
     /// An empty team.
     #[new]
     fn new() -> Self {
-        Self { inner: Arc::new(sync_core::ActualState::default()) }
+        Self {
+            inner: Arc::new(sync_core::ActualState::default()),
+        }
     }
 
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        Ok(Self { inner: Arc::new(from_python(data)?) })
+        Ok(Self {
+            inner: Arc::new(from_python(data)?),
+        })
     }
 
     #[staticmethod]
     fn from_json(json: &str) -> BindingResult<Self> {
-        Ok(Self { inner: Arc::new(from_json_text(json)?) })
+        Ok(Self {
+            inner: Arc::new(from_json_text(json)?),
+        })
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
@@ -146,11 +173,17 @@ impl PyActualState {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Self>().is_ok_and(|o| o.get().inner == self.inner)
+        other
+            .cast::<Self>()
+            .is_ok_and(|o| o.get().inner == self.inner)
     }
 
     fn __repr__(&self) -> String {
-        format!("ActualState(members={}, groups={})", self.inner.members.len(), self.inner.groups.len())
+        format!(
+            "ActualState(members={}, groups={})",
+            self.inner.members.len(),
+            self.inner.groups.len()
+        )
     }
 }
 
@@ -165,10 +198,14 @@ impl PyPolicy {
     /// A checked policy from a JSON object of knobs; unknown knobs and bad values are
     /// `ConfigError`s that name the knob.
     pub fn from_knobs(knobs: serde_json::Value) -> BindingResult<Self> {
-        let policy: sync_core::Policy =
-            serde_json::from_value(knobs).map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
-        policy.validate().map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
-        Ok(Self { inner: Arc::new(policy) })
+        let policy: sync_core::Policy = serde_json::from_value(knobs)
+            .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
+        policy
+            .validate()
+            .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(policy),
+        })
     }
 }
 
@@ -188,7 +225,8 @@ impl PyPolicy {
     /// A policy from a dict of knobs (the shape `to_dict()` returns).
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        let knobs = from_python::<serde_json::Value>(data).map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
+        let knobs = from_python::<serde_json::Value>(data)
+            .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
         Self::from_knobs(knobs)
     }
 
@@ -198,7 +236,11 @@ impl PyPolicy {
         // pythonize keeps the struct's field order (a serde_json map would sort it).
         let defaults = to_python(py, &sync_core::Policy::default())?;
         let defaults = defaults.cast::<PyDict>().map_err(PyErr::from)?;
-        defaults.keys().iter().map(|key| key.extract::<String>().map_err(BindingError::from)).collect()
+        defaults
+            .keys()
+            .iter()
+            .map(|key| key.extract::<String>().map_err(BindingError::from))
+            .collect()
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
@@ -212,15 +254,22 @@ impl PyPolicy {
                 return to_python(py, value);
             }
         }
-        Err(BindingError::Python(pyo3::exceptions::PyAttributeError::new_err(format!("Policy has no knob {name:?}"))))
+        Err(BindingError::Python(
+            pyo3::exceptions::PyAttributeError::new_err(format!("Policy has no knob {name:?}")),
+        ))
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Self>().is_ok_and(|o| o.get().inner == self.inner)
+        other
+            .cast::<Self>()
+            .is_ok_and(|o| o.get().inner == self.inner)
     }
 
     fn __repr__(&self) -> String {
-        format!("Policy({})", serde_json::to_string(&*self.inner).unwrap_or_default())
+        format!(
+            "Policy({})",
+            serde_json::to_string(&*self.inner).unwrap_or_default()
+        )
     }
 }
 
@@ -303,7 +352,13 @@ impl PyOperation {
         let dict = PyDict::new(py);
         dict.set_item("phase", &self.phase)?;
         dict.set_item("kind", &self.kind)?;
-        for (key, value) in self.details.bind(py).cast::<PyDict>().map_err(PyErr::from)?.iter() {
+        for (key, value) in self
+            .details
+            .bind(py)
+            .cast::<PyDict>()
+            .map_err(PyErr::from)?
+            .iter()
+        {
             dict.set_item(key, value)?;
         }
         dict.set_item("target", &self.target)?;
@@ -314,7 +369,10 @@ impl PyOperation {
     }
 
     fn __repr__(&self) -> String {
-        format!("Operation(#{} {} {} {:?}: {})", self.index, self.phase, self.kind, self.target, self.reason)
+        format!(
+            "Operation(#{} {} {} {:?}: {})",
+            self.index, self.phase, self.kind, self.target, self.reason
+        )
     }
 }
 
@@ -330,8 +388,11 @@ impl PyPlan {
     /// Reads a plan saved with `to_json()`, checking its format version.
     #[staticmethod]
     fn from_json(json: &str) -> BindingResult<Self> {
-        let plan = sync_core::Plan::from_json(json).map_err(|e| BindingError::InvalidData(e.to_string()))?;
-        Ok(Self { inner: Arc::new(plan) })
+        let plan = sync_core::Plan::from_json(json)
+            .map_err(|e| BindingError::InvalidData(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(plan),
+        })
     }
 
     fn to_json(&self) -> String {
@@ -356,14 +417,19 @@ impl PyPlan {
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> OperationIter {
-        OperationIter { plan: Arc::clone(&slf.inner), next: std::sync::atomic::AtomicUsize::new(0) }
+        OperationIter {
+            plan: Arc::clone(&slf.inner),
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 
     fn __getitem__(&self, py: Python<'_>, index: isize) -> BindingResult<PyOperation> {
         let len = self.inner.operations.len() as isize;
         let position = if index < 0 { index + len } else { index };
         if !(0..len).contains(&position) {
-            return Err(BindingError::Python(pyo3::exceptions::PyIndexError::new_err("operation index out of range")));
+            return Err(BindingError::Python(
+                pyo3::exceptions::PyIndexError::new_err("operation index out of range"),
+            ));
         }
         let position = position as usize;
         PyOperation::from_core(py, position, &self.inner.operations[position])
@@ -372,7 +438,12 @@ impl PyPlan {
     /// Every operation, as a list.
     #[getter]
     fn operations(&self, py: Python<'_>) -> BindingResult<Vec<PyOperation>> {
-        self.inner.operations.iter().enumerate().map(|(i, op)| PyOperation::from_core(py, i, op)).collect()
+        self.inner
+            .operations
+            .iter()
+            .enumerate()
+            .map(|(i, op)| PyOperation::from_core(py, i, op))
+            .collect()
     }
 
     /// Warnings and conflicts: dicts with `kind`, `subject`, `message`.
@@ -413,12 +484,20 @@ impl PyPlan {
 
     /// The operations whose target on `actual` changed since planning (dicts with `index`,
     /// `target`, `expected`, `found`); a saved plan should only be applied when this is empty.
-    fn stale_operations<'py>(&self, py: Python<'py>, actual: &Bound<'py, PyActualState>) -> BindingResult<Bound<'py, PyAny>> {
+    fn stale_operations<'py>(
+        &self,
+        py: Python<'py>,
+        actual: &Bound<'py, PyActualState>,
+    ) -> BindingResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.stale_operations(&actual.get().inner))
     }
 
     fn __repr__(&self) -> String {
-        format!("Plan(operations={}, warnings={})", self.inner.operations.len(), self.inner.warnings.len())
+        format!(
+            "Plan(operations={}, warnings={})",
+            self.inner.operations.len(),
+            self.inner.warnings.len()
+        )
     }
 }
 
@@ -455,9 +534,14 @@ pub fn plan(
 ) -> BindingResult<PyPlan> {
     let desired = Arc::clone(&desired.get().inner);
     let actual = Arc::clone(&actual.get().inner);
-    let policy = policy.map_or_else(|| Arc::new(sync_core::Policy::default()), |p| Arc::clone(&p.get().inner));
+    let policy = policy.map_or_else(
+        || Arc::new(sync_core::Policy::default()),
+        |p| Arc::clone(&p.get().inner),
+    );
     let plan = py.detach(move || sync_core::plan(&desired, &actual, &policy))?;
-    Ok(PyPlan { inner: Arc::new(plan) })
+    Ok(PyPlan {
+        inner: Arc::new(plan),
+    })
 }
 
 /// What a run did.
@@ -502,7 +586,13 @@ impl PyOutcome {
                 dict.set_item("index", result.index)?;
                 if let Some(op) = self.plan.operations.get(result.index) {
                     let action = serde_json::to_value(&op.action).unwrap_or_default();
-                    dict.set_item("kind", action.get("kind").and_then(|k| k.as_str()).unwrap_or_default())?;
+                    dict.set_item(
+                        "kind",
+                        action
+                            .get("kind")
+                            .and_then(|k| k.as_str())
+                            .unwrap_or_default(),
+                    )?;
                     dict.set_item("target", &op.target)?;
                 }
                 let kind = to_python(py, &error.kind)?;
@@ -537,6 +627,9 @@ impl PyOutcome {
     }
 
     fn __repr__(&self) -> String {
-        format!("Outcome(done={}, failed={}, skipped={})", self.inner.done, self.inner.failed, self.inner.skipped)
+        format!(
+            "Outcome(done={}, failed={}, skipped={})",
+            self.inner.done, self.inner.failed, self.inner.skipped
+        )
     }
 }

@@ -42,11 +42,19 @@ where
     let runtime = runtime()?;
     let mut task = runtime.spawn(future);
     loop {
-        let finished = py.detach(|| runtime.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task).await.ok() }));
+        let finished = py.detach(|| {
+            runtime.block_on(async {
+                tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut task)
+                    .await
+                    .ok()
+            })
+        });
         match finished {
             Some(Ok(value)) => return Ok(value),
             Some(Err(join_error)) => {
-                return Err(BindingError::Internal(format!("a background task failed: {join_error}")));
+                return Err(BindingError::Internal(format!(
+                    "a background task failed: {join_error}"
+                )));
             }
             None => {
                 if let Err(interrupt) = py.check_signals() {

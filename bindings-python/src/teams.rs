@@ -8,7 +8,9 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use sync_core::memory::{Call, Fault, MemoryTeam};
 use sync_core::{ApplyOptions, Directory, ErrorKind, Permission, StoreError, TeamStore};
-use sync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret};
+use sync_dropbox::{
+    CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
+};
 use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile, ProfileKind};
 
 use crate::errors::{BindingError, BindingResult};
@@ -38,7 +40,11 @@ fn call_named(name: &str) -> BindingResult<Call> {
         "delete_group" => Call::DeleteGroup,
         "add_group_members" => Call::AddGroupMembers,
         "remove_group_members" => Call::RemoveGroupMembers,
-        other => return Err(BindingError::Config(format!("unknown store call {other:?}"))),
+        other => {
+            return Err(BindingError::Config(format!(
+                "unknown store call {other:?}"
+            )));
+        }
     })
 }
 
@@ -62,12 +68,18 @@ fn call_name(call: Call) -> &'static str {
 fn error_kind_named(name: &str) -> BindingResult<ErrorKind> {
     Ok(match name {
         "transient" => ErrorKind::Transient,
-        "rate_limited" => ErrorKind::RateLimited { retry_after_ms: None },
+        "rate_limited" => ErrorKind::RateLimited {
+            retry_after_ms: None,
+        },
         "auth" => ErrorKind::Auth,
         "conflict" => ErrorKind::Conflict,
         "not_found" => ErrorKind::NotFound,
         "permanent" => ErrorKind::Permanent,
-        other => return Err(BindingError::Config(format!("unknown error kind {other:?}"))),
+        other => {
+            return Err(BindingError::Config(format!(
+                "unknown error kind {other:?}"
+            )));
+        }
     })
 }
 
@@ -87,14 +99,18 @@ impl PyMemoryTeam {
             Some(state) => MemoryTeam::with_state(actual_state_of(state)?),
             None => MemoryTeam::new(),
         };
-        Ok(Self { team: Arc::new(team) })
+        Ok(Self {
+            team: Arc::new(team),
+        })
     }
 
     /// Reads the team, as `DropboxTeam.snapshot()` does.
     fn snapshot(&self, py: Python<'_>) -> BindingResult<PyActualState> {
         let team = Arc::clone(&self.team);
         let state = runtime::wait(py, async move { team.snapshot().await })??;
-        Ok(PyActualState { inner: Arc::new(state) })
+        Ok(PyActualState {
+            inner: Arc::new(state),
+        })
     }
 
     /// Replaces the whole team.
@@ -112,21 +128,42 @@ impl PyMemoryTeam {
     /// Makes the next `times` calls of `call` (e.g. `"invite"`) whose subject contains
     /// `subject` fail with an error of `kind` (`"transient"`, `"conflict"`, `"auth"`, …).
     #[pyo3(signature = (call, subject = "", times = 1, kind = "permanent", code = None, message = "injected fault"))]
-    fn inject_fault(&self, call: &str, subject: &str, times: usize, kind: &str, code: Option<&str>, message: &str) -> BindingResult<()> {
+    fn inject_fault(
+        &self,
+        call: &str,
+        subject: &str,
+        times: usize,
+        kind: &str,
+        code: Option<&str>,
+        message: &str,
+    ) -> BindingResult<()> {
         let mut error = StoreError::new(error_kind_named(kind)?, message);
         error.code = code.map(str::to_owned);
-        self.team.inject(Fault { call: call_named(call)?, subject: subject.to_owned(), times, error });
+        self.team.inject(Fault {
+            call: call_named(call)?,
+            subject: subject.to_owned(),
+            times,
+            error,
+        });
         Ok(())
     }
 
     /// Calls received so far, by call name.
     fn calls(&self) -> std::collections::BTreeMap<&'static str, usize> {
-        self.team.calls().into_iter().map(|(call, count)| (call_name(call), count)).collect()
+        self.team
+            .calls()
+            .into_iter()
+            .map(|(call, count)| (call_name(call), count))
+            .collect()
     }
 
     fn __repr__(&self) -> String {
         let state = self.team.state();
-        format!("MemoryTeam(members={}, groups={})", state.members.len(), state.groups.len())
+        format!(
+            "MemoryTeam(members={}, groups={})",
+            state.members.len(),
+            state.groups.len()
+        )
     }
 }
 
@@ -155,10 +192,14 @@ impl PyDropboxTeam {
         timeout: Option<f64>,
     ) -> BindingResult<Self> {
         let credentials = match (token, refresh_token, app_key) {
-            (Some(token), None, None) if app_secret.is_none() => Credentials::access_token(Secret::new(token)),
-            (None, Some(refresh_token), Some(app_key)) => {
-                Credentials::refresh_token(Secret::new(refresh_token), app_key, app_secret.map(Secret::new))
+            (Some(token), None, None) if app_secret.is_none() => {
+                Credentials::access_token(Secret::new(token))
             }
+            (None, Some(refresh_token), Some(app_key)) => Credentials::refresh_token(
+                Secret::new(refresh_token),
+                app_key,
+                app_secret.map(Secret::new),
+            ),
             _ => {
                 return Err(BindingError::Config(
                     "DropboxTeam needs either token=..., or refresh_token=... with app_key=... (and app_secret=... when the app has one)".to_owned(),
@@ -173,20 +214,27 @@ impl PyDropboxTeam {
             Some(url) => ProxySetting::Url(url.to_owned()),
         };
         if let Some(seconds) = timeout {
-            config.request_timeout = Duration::try_from_secs_f64(seconds)
-                .map_err(|_| BindingError::Config(format!("timeout {seconds} is not a positive number of seconds")))?;
+            config.request_timeout = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                BindingError::Config(format!(
+                    "timeout {seconds} is not a positive number of seconds"
+                ))
+            })?;
         }
         // The HTTP client is built inside the runtime it will run on.
         let _guard = runtime::runtime()?.enter();
         let client = DropboxClient::new(config, credentials)?;
-        Ok(Self { team: Arc::new(DropboxTeam::new(client)) })
+        Ok(Self {
+            team: Arc::new(DropboxTeam::new(client)),
+        })
     }
 
     /// Reads every member and group (paged, repeated on transient errors).
     fn snapshot(&self, py: Python<'_>) -> BindingResult<PyActualState> {
         let team = Arc::clone(&self.team);
         let state = runtime::wait(py, async move { team.snapshot().await })??;
-        Ok(PyActualState { inner: Arc::new(state) })
+        Ok(PyActualState {
+            inner: Arc::new(state),
+        })
     }
 
     /// The team's name (`team/get_info`).
@@ -209,7 +257,9 @@ fn store_of(team: &Bound<'_, PyAny>) -> BindingResult<Arc<dyn TeamStore>> {
     if let Ok(dropbox) = team.cast::<PyDropboxTeam>() {
         return Ok(Arc::clone(&dropbox.get().team) as Arc<dyn TeamStore>);
     }
-    Err(BindingError::Python(pyo3::exceptions::PyTypeError::new_err("team must be a MemoryTeam or a DropboxTeam")))
+    Err(BindingError::Python(
+        pyo3::exceptions::PyTypeError::new_err("team must be a MemoryTeam or a DropboxTeam"),
+    ))
 }
 
 /// Applies `plan` to `team`. A plan over the deprovision limits needs `allow_deprovision=N`
@@ -242,12 +292,21 @@ pub fn apply(
         options.max_retries = retries;
     }
     let applied = Arc::clone(&plan);
-    let outcome = runtime::wait(py, async move { sync_core::apply(&applied, store.as_ref(), &options).await })??;
-    Ok(PyOutcome { inner: outcome, plan })
+    let outcome = runtime::wait(py, async move {
+        sync_core::apply(&applied, store.as_ref(), &options).await
+    })??;
+    Ok(PyOutcome {
+        inner: outcome,
+        plan,
+    })
 }
 
 fn profile_named(name: &str) -> BindingResult<Profile> {
-    let kind = match name.to_ascii_lowercase().replace(['-', '_', ' '], "").as_str() {
+    let kind = match name
+        .to_ascii_lowercase()
+        .replace(['-', '_', ' '], "")
+        .as_str()
+    {
         "activedirectory" | "ad" => ProfileKind::ActiveDirectory,
         "openldap" => ProfileKind::OpenLdap,
         "freeipa" | "ipa" => ProfileKind::FreeIpa,
@@ -263,7 +322,12 @@ fn profile_named(name: &str) -> BindingResult<Profile> {
 }
 
 /// An LDAP or Active Directory server as the directory side.
-#[pyclass(name = "LdapDirectory", module = "teamsync", frozen, skip_from_py_object)]
+#[pyclass(
+    name = "LdapDirectory",
+    module = "teamsync",
+    frozen,
+    skip_from_py_object
+)]
 pub struct PyLdapDirectory {
     directory: Arc<LdapDirectory>,
 }
@@ -312,13 +376,20 @@ impl PyLdapDirectory {
         config.extra_user_filter = extra_user_filter;
         config.known_ids = known_ids
             .iter()
-            .map(|id| sync_core::SourceId::new(id).map_err(|e| BindingError::Config(format!("known id {id:?}: {e}"))))
+            .map(|id| {
+                sync_core::SourceId::new(id)
+                    .map_err(|e| BindingError::Config(format!("known id {id:?}: {e}")))
+            })
             .collect::<BindingResult<_>>()?;
         if let Some(size) = page_size {
             config.page_size = size;
         }
         let seconds = |name: &str, value: f64| {
-            Duration::try_from_secs_f64(value).map_err(|_| BindingError::Config(format!("{name} {value} is not a positive number of seconds")))
+            Duration::try_from_secs_f64(value).map_err(|_| {
+                BindingError::Config(format!(
+                    "{name} {value} is not a positive number of seconds"
+                ))
+            })
         };
         if let Some(value) = connect_timeout {
             config.connect_timeout = seconds("connect_timeout", value)?;
@@ -326,7 +397,9 @@ impl PyLdapDirectory {
         if let Some(value) = operation_timeout {
             config.operation_timeout = seconds("operation_timeout", value)?;
         }
-        Ok(Self { directory: Arc::new(LdapDirectory::new(config)?) })
+        Ok(Self {
+            directory: Arc::new(LdapDirectory::new(config)?),
+        })
     }
 
     /// Reads the roots and everything reachable from them; fails rather than return a partial
@@ -334,10 +407,16 @@ impl PyLdapDirectory {
     fn snapshot(&self, py: Python<'_>) -> BindingResult<PyDesiredState> {
         let directory = Arc::clone(&self.directory);
         let state = runtime::wait(py, async move { directory.snapshot().await })??;
-        Ok(PyDesiredState { inner: Arc::new(state) })
+        Ok(PyDesiredState {
+            inner: Arc::new(state),
+        })
     }
 
     fn __repr__(&self) -> String {
-        format!("LdapDirectory(url={:?}, base_dn={:?})", self.directory.config().url, self.directory.config().base_dn)
+        format!(
+            "LdapDirectory(url={:?}, base_dn={:?})",
+            self.directory.config().url,
+            self.directory.config().base_dn
+        )
     }
 }

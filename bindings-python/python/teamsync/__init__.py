@@ -4,9 +4,9 @@ Plan from plain Python data or a live directory, review the plan, apply it::
 
     import teamsync
 
-    desired = teamsync.DesiredState.from_dict({...})
-    actual = teamsync.DropboxTeam(token="...").snapshot()
-    plan = teamsync.plan(desired, actual, teamsync.Policy(on_leave="remove"))
+    desired = teamsync.DesiredState.from_dict({...})   # or teamsync.LdapDirectory(...).snapshot()
+    team = teamsync.DropboxTeam(token="...")
+    plan = teamsync.plan(desired, team.snapshot(), teamsync.Policy(on_leave="remove"))
     print(plan.render())
     outcome = teamsync.apply(plan, team)
 
