@@ -69,9 +69,10 @@ def test_ctrl_c_interrupts_a_blocking_call() -> None:
     with Emulator(faults={"latency_ms": 3000}) as emulator:
         team = emulator.team()
         timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
-        timer.start()
         try:
+            # Started inside the block, so that the signal cannot land outside it.
             with pytest.raises(KeyboardInterrupt):
+                timer.start()
                 team.snapshot()
         finally:
             timer.cancel()
