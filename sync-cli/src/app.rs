@@ -258,8 +258,12 @@ pub fn log_plan(plan: &Plan, log: &mut RunLog) {
     }
 }
 
-/// Progress on stderr: a bar on a terminal, a line per finished phase otherwise.
-fn progress_reporter() -> Arc<dyn Fn(Progress) + Send + Sync> {
+/// Progress on stderr: a bar on a terminal (returned, to be cleared at the end), a line per
+/// finished phase otherwise.
+fn progress_reporter() -> (
+    Arc<dyn Fn(Progress) + Send + Sync>,
+    Option<indicatif::ProgressBar>,
+) {
     if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         if let Ok(style) =
@@ -267,20 +271,24 @@ fn progress_reporter() -> Arc<dyn Fn(Progress) + Send + Sync> {
         {
             bar.set_style(style.progress_chars("=> "));
         }
-        Arc::new(move |p: Progress| {
-            bar.set_message(p.phase.title());
-            bar.set_length(p.total as u64);
-            bar.set_position(p.done as u64);
+        let shown = bar.clone();
+        let callback = Arc::new(move |p: Progress| {
+            // Position before length, so a shorter phase never shows more done than total.
+            shown.set_message(p.phase.title());
+            shown.set_position(p.done as u64);
+            shown.set_length(p.total as u64);
             if p.done == p.total {
-                bar.println(format!("  {:<32} {}/{}", p.phase.title(), p.done, p.total));
+                shown.println(format!("  {:<32} {}/{}", p.phase.title(), p.done, p.total));
             }
-        })
+        });
+        (callback, Some(bar))
     } else {
-        Arc::new(|p: Progress| {
+        let callback = Arc::new(|p: Progress| {
             if p.done == p.total {
                 eprintln!("  {:<32} {}/{}", p.phase.title(), p.done, p.total);
             }
-        })
+        });
+        (callback, None)
     }
 }
 
@@ -291,14 +299,17 @@ pub async fn apply_plan(
     permission: Permission,
     log: &mut RunLog,
 ) -> Result<Outcome, CliError> {
+    let (on_progress, bar) = progress_reporter();
     let options = ApplyOptions {
         permission,
-        on_progress: Some(progress_reporter()),
+        on_progress: Some(on_progress),
         ..ApplyOptions::default()
     };
-    let outcome = sync_core::apply(plan, store, &options)
-        .await
-        .map_err(CliError::Guard)?;
+    let applied = sync_core::apply(plan, store, &options).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let outcome = applied.map_err(CliError::Guard)?;
     for result in &outcome.results {
         let Some(op) = plan.operations.get(result.index) else {
             continue;
