@@ -1,0 +1,370 @@
+//! Property tests ("fuzzing") of the emulator's request parsing through the in-process server:
+//! random JSON bodies (built from the keys and tags the routes read, with values of every
+//! type), random raw bytes, random content types and random authorization headers, sent to
+//! every route (API, token endpoint and admin routes) and to unknown ones. With faults off the
+//! server must always answer — no dropped connection — and never with a 5xx.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
+
+const API_ROUTES: &[&str] = &[
+    "team/get_info",
+    "team/members/list_v2",
+    "team/members/list/continue_v2",
+    "team/members/get_info_v2",
+    "team/members/add_v2",
+    "team/members/add/job_status/get_v2",
+    "team/members/set_profile_v2",
+    "team/members/suspend",
+    "team/members/unsuspend",
+    "team/members/remove",
+    "team/members/remove/job_status/get",
+    "team/members/recover",
+    "team/groups/list",
+    "team/groups/list/continue",
+    "team/groups/get_info",
+    "team/groups/create",
+    "team/groups/update",
+    "team/groups/delete",
+    "team/groups/job_status/get",
+    "team/groups/members/add",
+    "team/groups/members/remove",
+    "team/groups/members/list",
+    "team/groups/members/list/continue",
+    // Unknown and malformed routes.
+    "team/nope",
+    "",
+    "team/members/../get_info",
+    "team//members/list_v2",
+];
+
+/// Admin routes, method and path. `/__emulator/faults` is left out on purpose: a random valid
+/// body would turn faults on, and this test checks the fault-free server.
+const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/__emulator/state"),
+    ("GET", "/__emulator/calls"),
+    ("POST", "/__emulator/calls/reset"),
+    ("POST", "/__emulator/seed"),
+    ("POST", "/__emulator/authorization_code"),
+    ("POST", "/__emulator/token"),
+    ("POST", "/__emulator/accept_invitations"),
+    ("GET", "/__emulator/health"),
+    ("GET", "/__emulator/unknown"),
+    ("DELETE", "/__emulator/state"),
+];
+
+/// Keys the routes read, so that random objects reach past the first "missing field" check.
+const KEYS: &[&str] = &[
+    ".tag",
+    "limit",
+    "cursor",
+    "include_removed",
+    "members",
+    "new_members",
+    "member_email",
+    "member_given_name",
+    "member_surname",
+    "member_external_id",
+    "send_welcome_email",
+    "role",
+    "force_async",
+    "async_job_id",
+    "user",
+    "email",
+    "team_member_id",
+    "external_id",
+    "new_email",
+    "new_external_id",
+    "new_given_name",
+    "new_surname",
+    "wipe_data",
+    "keep_account",
+    "retain_team_shares",
+    "transfer_dest_id",
+    "transfer_admin_id",
+    "group",
+    "group_id",
+    "group_ids",
+    "group_external_id",
+    "group_name",
+    "new_group_name",
+    "new_group_external_id",
+    "group_management_type",
+    "new_group_management_type",
+    "add_creator_as_owner",
+    "access_type",
+    "return_members",
+    "users",
+    "emails",
+    "scopes",
+];
+
+const TAGS: &[&str] = &[
+    "email",
+    "team_member_id",
+    "external_id",
+    "group_id",
+    "group_external_id",
+    "group_ids",
+    "group_external_ids",
+    "member_admin",
+    "team_admin",
+    "owner",
+    "member",
+    "company_managed",
+    "user_managed",
+    "system_managed",
+    "team_member_ids",
+    "emails",
+    "members",
+    "",
+];
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        (0u64..3000).prop_map(Value::from),
+        prop::sample::select(TAGS).prop_map(|t| Value::String(t.to_owned())),
+        Just(Value::String("ada@acme.test".to_owned())),
+        Just(Value::String("ADA@ACME.TEST ".to_owned())),
+        Just(Value::String("e1".to_owned())),
+        Just(Value::String("dbmid:nope".to_owned())),
+        Just(Value::String("g:nope".to_owned())),
+        ".{0,30}".prop_map(Value::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop_oneof![4 => prop::sample::select(KEYS).prop_map(str::to_owned), 1 => ".{0,8}"],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<String, Value>>())),
+        ]
+    })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        6 => json_value().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+        1 => Just(Vec::new()),
+        1 => Just(b"null".to_vec()),
+        // Deeper than serde_json's recursion limit.
+        1 => Just(format!("{}{}", "[".repeat(300), "]".repeat(300)).into_bytes()),
+    ]
+}
+
+fn content_type() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        4 => Just(Some("application/json".to_owned())),
+        1 => Just(None),
+        1 => Just(Some("application/json; charset=utf-8".to_owned())),
+        1 => Just(Some("text/plain".to_owned())),
+        1 => Just(Some("application/x-www-form-urlencoded".to_owned())),
+        1 => "[ -~]{0,20}".prop_map(Some),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Auth {
+    Valid,
+    None,
+    Bearer(String),
+    Raw(String),
+}
+
+fn auth() -> impl Strategy<Value = Auth> {
+    prop_oneof![
+        5 => Just(Auth::Valid),
+        1 => Just(Auth::None),
+        1 => "[ -~]{0,40}".prop_map(Auth::Bearer),
+        1 => "[ -~]{0,40}".prop_map(Auth::Raw),
+    ]
+}
+
+struct Server {
+    runtime: tokio::runtime::Runtime,
+    emulator: Emulator,
+    http: reqwest::Client,
+}
+
+fn seed() -> TeamSeed {
+    serde_json::from_str(
+        r#"{"team_name": "Acme", "license_limit": 50,
+            "members": [
+              {"email": "ada@acme.test", "given_name": "Ada", "surname": "L", "external_id": "e1", "is_admin": true},
+              {"email": "bob@acme.test", "given_name": "Bob", "surname": "M", "external_id": "e2"},
+              {"email": "cy@acme.test", "given_name": "Cy", "surname": "N", "status": "suspended"}
+            ],
+            "groups": [{"name": "Sales", "external_id": "g1", "members": ["bob@acme.test"]}]}"#,
+    )
+    .unwrap()
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = runtime
+            .block_on(Emulator::start(EmulatorConfig {
+                job_polls_in_progress: 0,
+                ..EmulatorConfig::default()
+            }))
+            .unwrap();
+        emulator.try_seed(&seed()).unwrap();
+        Server {
+            runtime,
+            emulator,
+            http: reqwest::Client::new(),
+        }
+    })
+}
+
+/// Sends one request; fails on a transport error (a dropped connection) or a 5xx.
+fn send(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    auth: &Auth,
+    body: Vec<u8>,
+) -> Result<u16, String> {
+    let server = server();
+    assert_eq!(server.emulator.faults(), Faults::default(), "faults must be off");
+    let url = format!("{}{path}", server.emulator.base_url());
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = server.http.request(method, &url).body(body);
+    if let Some(ct) = content_type {
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(ct) {
+            request = request.header(reqwest::header::CONTENT_TYPE, value);
+        }
+    }
+    let header = match auth {
+        Auth::Valid => Some(format!("Bearer {}", server.emulator.access_token())),
+        Auth::None => None,
+        Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        Auth::Raw(raw) => Some(raw.clone()),
+    };
+    if let Some(header) = header {
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(&header) {
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
+    }
+    server.runtime.block_on(async move {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("transport error (dropped connection?): {e}"))?;
+        let status = response.status().as_u16();
+        // Read the whole body: a connection dropped mid-body shows here.
+        let text = response
+            .text()
+            .await
+            .map_err(|e| format!("body cut short: {e}"))?;
+        if status >= 500 {
+            return Err(format!("{status}: {text}"));
+        }
+        Ok(status)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn api_routes_answer_every_body_without_a_5xx(
+        route in prop::sample::select(API_ROUTES),
+        body in body(),
+        content_type in content_type(),
+        auth in auth(),
+    ) {
+        let result = send("POST", &format!("/2/{route}"), content_type.as_deref(), &auth, body.clone());
+        prop_assert!(result.is_ok(), "POST /2/{} {:?} {:?} body {:?}: {:?}", route, content_type, auth, String::from_utf8_lossy(&body), result);
+    }
+
+    #[test]
+    fn token_and_admin_routes_answer_every_body_without_a_5xx(
+        route in prop::sample::select(ADMIN_ROUTES),
+        token_endpoint in any::<bool>(),
+        body in body(),
+        form in prop::collection::vec(("grant_type|code|refresh_token|client_id|client_secret|redirect_uri|[a-z]{1,6}", ".{0,20}"), 0..5),
+        content_type in content_type(),
+        auth in auth(),
+    ) {
+        let (method, path, body) = if token_endpoint {
+            let encoded = form
+                .iter()
+                .fold(form_urlencoded::Serializer::new(String::new()), |mut s, (k, v)| { s.append_pair(k, v); s })
+                .finish();
+            ("POST", "/oauth2/token", if body.len() % 2 == 0 { encoded.into_bytes() } else { body })
+        } else {
+            (route.0, route.1, body)
+        };
+        let result = send(method, path, content_type.as_deref(), &auth, body.clone());
+        prop_assert!(result.is_ok(), "{} {} body {:?}: {:?}", method, path, String::from_utf8_lossy(&body), result);
+    }
+}
+
+/// The fault-free claim above is only meaningful if faults do show as 5xx and dropped
+/// connections: the same client, with faults on, sees both.
+#[test]
+fn with_faults_on_the_same_client_sees_5xx_and_dropped_connections() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let emulator = Emulator::start(EmulatorConfig {
+            faults: Faults {
+                server_error_rate: 0.3,
+                drop_connection_rate: 0.3,
+                ..Faults::default()
+            },
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let (mut server_errors, mut dropped) = (0, 0);
+        for _ in 0..60 {
+            let sent = http
+                .post(format!("{}/2/team/get_info", emulator.base_url()))
+                .bearer_auth(emulator.access_token())
+                .header("Content-Type", "application/json")
+                .body("null")
+                .send()
+                .await;
+            match sent {
+                Err(_) => dropped += 1,
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    match response.text().await {
+                        Err(_) => dropped += 1,
+                        Ok(_) if status >= 500 => server_errors += 1,
+                        Ok(_) => {}
+                    }
+                }
+            }
+        }
+        assert!(server_errors > 0 && dropped > 0, "5xx {server_errors}, dropped {dropped}");
+        emulator.shutdown().await;
+    });
+}
