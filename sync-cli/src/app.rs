@@ -125,11 +125,7 @@ pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
             Credentials::refresh_token(Secret::new(refresh), app_key, app_secret.map(Secret::new))
         }
         (None, None) => {
-            return Err(ConfigError::Invalid {
-                path: config.path.clone(),
-                key: "team.token".into(),
-                message: "give team.token or team.refresh_token (run `teamsync auth` to get a refresh token)".into(),
-            }
+            return Err(config.invalid("team.token", "give team.token or team.refresh_token (run `teamsync auth` to get a refresh token)")
             .into());
         }
     };
@@ -141,13 +137,8 @@ pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
     if let Some(secs) = team.request_timeout_secs {
         client_config.request_timeout = Duration::from_secs(secs);
     }
-    DropboxClient::new(client_config, credentials).map_err(|e| {
-        CliError::Config(ConfigError::Invalid {
-            path: config.path.clone(),
-            key: "team".into(),
-            message: e.to_string(),
-        })
-    })
+    DropboxClient::new(client_config, credentials)
+        .map_err(|e| CliError::Config(config.invalid("team", e.to_string())))
 }
 
 /// Builds the directory from `[directory]`; `known_ids` feed OpenLDAP-style deletion detection.

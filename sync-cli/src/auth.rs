@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::app::CliError;
-use crate::config::{Config, ConfigError, SecretSource, SecretSpec};
+use crate::config::{Config, SecretSource, SecretSpec};
 
 /// The scopes teamsync's routes need (docs/dropbox-team-api.md §4).
 pub const SCOPES: &[&str] = &[
@@ -52,11 +52,7 @@ fn secrets_path(config: &Config, explicit: Option<&Path>) -> Result<PathBuf, Cli
     }
     match &config.file.team.refresh_token {
         Some(SecretSpec::From(SecretSource { file: Some(file), .. })) => Ok(config.resolve(file)),
-        _ => Err(ConfigError::Invalid {
-            path: config.path.clone(),
-            key: "team.refresh_token".into(),
-            message: "name the file to store the refresh token in: refresh_token = { file = \"/etc/teamsync/dropbox-refresh-token\" } (or pass --secrets-file)".into(),
-        }
+        _ => Err(config.invalid("team.refresh_token", "name the file to store the refresh token in: refresh_token = { file = \"/etc/teamsync/dropbox-refresh-token\" } (or pass --secrets-file)")
         .into()),
     }
 }
@@ -101,14 +97,7 @@ pub async fn run(
     input: &mut dyn std::io::BufRead,
 ) -> Result<(), CliError> {
     let team = &config.file.team;
-    let invalid = |key: &str, message: &str| -> CliError {
-        ConfigError::Invalid {
-            path: config.path.clone(),
-            key: key.into(),
-            message: message.into(),
-        }
-        .into()
-    };
+    let invalid = |key: &str, message: &str| -> CliError { config.invalid(key, message).into() };
     let app_key = team
         .app_key
         .clone()

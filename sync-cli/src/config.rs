@@ -29,10 +29,12 @@ pub enum ConfigError {
         message: String,
     },
     /// A value that is wrong only together with others, or a secret that cannot be read.
-    #[error("{path}: {key}: {message}")]
+    #[error("{path}: {}{key}: {message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
     Invalid {
         /// The file.
         path: PathBuf,
+        /// Line of the key (or of its table) when the file shows it.
+        line: Option<usize>,
         /// Dotted key, e.g. `team.token`.
         key: String,
         /// What is wrong.
@@ -345,6 +347,8 @@ pub struct Config {
     pub path: PathBuf,
     /// Its contents.
     pub file: ConfigFile,
+    /// Its text, to point errors at lines.
+    text: String,
     /// Warnings for people (world-readable file).
     pub warnings: Vec<String>,
 }
@@ -385,15 +389,18 @@ impl Config {
         let config = Config {
             path: path.to_owned(),
             file,
+            text: text.to_owned(),
             warnings: Vec::new(),
         };
         config.check()?;
         Ok(config)
     }
 
-    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+    /// An error about `key`, with the line where the file sets it.
+    pub fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
             path: self.path.clone(),
+            line: line_of(&self.text, key),
             key: key.to_owned(),
             message: message.into(),
         }
@@ -599,6 +606,41 @@ impl Config {
     }
 }
 
+/// The line (1-based) where a dotted key is set in config text, else where its table starts.
+/// Reads the common layout (`[table]` headers, `key = value` lines); enough to point an admin
+/// at the place to fix.
+pub fn line_of(text: &str, key: &str) -> Option<usize> {
+    let (table, leaf) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    let mut table_line = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && !trimmed.starts_with("[[") {
+            current = trimmed
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            if current == key {
+                return Some(index + 1);
+            }
+            if current == table {
+                table_line = Some(index + 1);
+            }
+            continue;
+        }
+        if current == table
+            && let Some((name, _)) = trimmed.split_once('=')
+            && name.trim() == leaf
+        {
+            return Some(index + 1);
+        }
+    }
+    table_line
+}
+
 /// A preset with the config's attribute overrides applied.
 pub fn profile_with_overrides(name: ProfileName, overrides: &AttributeOverrides) -> Profile {
     let mut profile = match name {
@@ -763,6 +805,19 @@ mod tests {
         ))
         .unwrap_err();
         assert!(both.to_string().contains("exactly one"), "{both}");
+    }
+
+    #[test]
+    fn cross_key_errors_name_the_line() {
+        let err = parse(&format!("{FILE_MIN}\n[team]\nbase_url = \"ftp://x\"\n")).unwrap_err();
+        assert!(err.to_string().contains("line 6: team.base_url:"), "{err}");
+        let err = parse(&format!("{FILE_MIN}[policy]\nexternal_id_prefix = \"\"\n")).unwrap_err();
+        assert!(err.to_string().contains("line 4: policy:"), "{err}");
+        assert_eq!(
+            line_of("a = 1\n[directory]\nkind = 1\n", "directory.path"),
+            Some(2)
+        );
+        assert_eq!(line_of("allow = 1\n", "allow"), Some(1));
     }
 
     #[test]

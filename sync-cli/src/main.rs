@@ -341,11 +341,7 @@ async fn connect_team(config: &Config, log: &mut RunLog) -> Result<DropboxTeam, 
 async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(), CliError> {
     if test_mail {
         let notify = config.file.notify.as_ref().ok_or_else(|| {
-            CliError::Config(config::ConfigError::Invalid {
-                path: config.path.clone(),
-                key: "notify".into(),
-                message: "`check --notify` needs a [notify] section".into(),
-            })
+            CliError::Config(config.invalid("notify", "`check --notify` needs a [notify] section"))
         })?;
         let body = "This is a test mail from `teamsync check --notify`: notifications reach you.\n";
         notify::send(config, notify, "teamsync test notification", body)
