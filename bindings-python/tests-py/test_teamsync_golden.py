@@ -308,7 +308,7 @@ def test_render_groups_operations_by_phase_with_counts() -> None:
     a = team([zed_member(), managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active)], [])
     p = plan_ok(d, a)
     expected = """\
-Directory: 2 users in scope (2 enabled), 1 groups synced. Team: 2 managed members, 0 managed groups.
+Directory: 2 users in scope (2 enabled), 1 group synced. Team: 2 managed members, 0 managed groups.
 
 groups (1)
   + create group      Sales

@@ -86,7 +86,7 @@ def test_sync_csv_example_applies_into_the_emulator(tmp_path: Path) -> None:
     )
     dry = subprocess.run([sys.executable, str(EXAMPLE), str(people)], capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0, dry.stderr
-    assert "Plan: 7 operations (3 add to group, 2 create group, 2 invite), 1 warnings." in dry.stdout
+    assert "Plan: 7 operations (3 add to group, 2 create group, 2 invite), 1 warning." in dry.stdout
     assert '"bad-email" is not an address Dropbox accepts' in dry.stdout
     assert "applied" not in dry.stdout
 

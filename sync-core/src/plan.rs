@@ -513,8 +513,12 @@ impl Plan {
         let s = &self.stats;
         let _ = writeln!(
             out,
-            "Directory: {} users in scope ({} enabled), {} groups synced. Team: {} managed members, {} managed groups.",
-            s.users_in_scope, s.users_enabled, s.groups_in_scope, s.managed_members, s.managed_groups
+            "Directory: {} in scope ({} enabled), {} synced. Team: {}, {}.",
+            count(s.users_in_scope, "user"),
+            s.users_enabled,
+            count(s.groups_in_scope, "group"),
+            count(s.managed_members, "managed member"),
+            count(s.managed_groups, "managed group")
         );
         if self.operations.is_empty() {
             out.push_str("\nNo changes: the team matches the directory.\n");
@@ -540,10 +544,10 @@ impl Plan {
         let summary: Vec<String> = counts.iter().map(|(verb, n)| format!("{n} {verb}")).collect();
         let _ = writeln!(
             out,
-            "\nPlan: {} operations{}{}.",
-            self.operations.len(),
+            "\nPlan: {}{}{}.",
+            count(self.operations.len(), "operation"),
             if summary.is_empty() { String::new() } else { format!(" ({})", summary.join(", ")) },
-            if self.warnings.is_empty() { String::new() } else { format!(", {} warnings", self.warnings.len()) }
+            if self.warnings.is_empty() { String::new() } else { format!(", {}", count(self.warnings.len(), "warning")) }
         );
         let g = &self.guard;
         if g.needs_permission() {
@@ -555,6 +559,11 @@ impl Plan {
         }
         out
     }
+}
+
+/// "1 user", "2 users".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 impl fmt::Display for Plan {

@@ -478,7 +478,7 @@ fn render_groups_operations_by_phase_with_counts() {
     let a = team(vec![zed_member(), managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active)], vec![]);
     let text = plan_ok(&d, &a, &Policy::default()).render();
     let expected = "\
-Directory: 2 users in scope (2 enabled), 1 groups synced. Team: 2 managed members, 0 managed groups.
+Directory: 2 users in scope (2 enabled), 1 group synced. Team: 2 managed members, 0 managed groups.
 
 groups (1)
   + create group      Sales
