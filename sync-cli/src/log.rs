@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum LogFormat {
-    /// `2026-01-02T03:04:05Z [pid] event: message`.
+    /// `2026-01-02T03:04:05Z teamsync[pid] command event: message`.
     #[default]
     Text,
     /// One JSON object per line.

@@ -41,6 +41,7 @@ struct Cli {
         short = 'c',
         global = true,
         env = "TEAMSYNC_CONFIG",
+        hide_env_values = true,
         default_value = "teamsync.toml"
     )]
     config: PathBuf,
@@ -81,7 +82,8 @@ enum Command {
         /// Apply this saved plan instead of planning now.
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
-        /// Allow up to N suspensions/removals and group member removals beyond the policy limits.
+        /// Permit a plan over the policy limits holding up to N suspensions/removals (and up to N
+        /// group member removals).
         #[arg(long, value_name = "N")]
         allow_deprovision: Option<usize>,
         /// Apply whatever the guard says.
