@@ -5,7 +5,8 @@
 //!
 //! A plain `main` (not criterion): each scenario is one long run whose figures are counts.
 //! `cargo bench -p teamsync-benches --bench provision` (add `-- --quick` for 2,000 users and
-//! no latency run).
+//! no latency run; `-- --noop-100k` for a no-op run on a 100,000-member team that an earlier
+//! sync left in step, seeded directly into the emulator).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -219,14 +220,66 @@ async fn scenario(users: usize, groups: usize, latency_ms: u64) {
     emu.shutdown().await;
 }
 
+/// A no-op run on a team already in step with the directory: the emulator is seeded with what
+/// a previous sync left, then one full run (snapshot, plan, apply) is measured.
+async fn noop_scenario(users: usize, groups: usize) {
+    let emu = Emulator::start(EmulatorConfig::default()).await.expect("emulator starts");
+    let desired = directory(users, groups);
+    let email_of: BTreeMap<&str, &str> = desired.users.iter().map(|u| (u.id.as_str(), u.email.as_str())).collect();
+    let seed = sync_dropbox_emulator::TeamSeed {
+        team_name: Some("Bench".into()),
+        license_limit: None,
+        members: desired
+            .users
+            .iter()
+            .map(|u| sync_dropbox_emulator::SeedMember {
+                email: u.email.clone(),
+                given_name: u.given_name.clone(),
+                surname: u.surname.clone(),
+                external_id: Some(format!("teamsync:{}", u.id)),
+                ..Default::default()
+            })
+            .collect(),
+        groups: desired
+            .groups
+            .iter()
+            .filter(|g| g.id.as_str() != "root")
+            .map(|g| {
+                let mut members: Vec<String> = g.members.iter().filter_map(|m| email_of.get(m.as_str()).map(|e| e.to_string())).collect();
+                members.sort();
+                members.dedup();
+                sync_dropbox_emulator::SeedGroup {
+                    name: g.name.clone(),
+                    external_id: Some(format!("teamsync:{}", g.id)),
+                    management_type: None,
+                    members,
+                }
+            })
+            .collect(),
+    };
+    let seeded = Instant::now();
+    emu.try_seed(&seed).expect("seed");
+    println!("\n=== no-op run on {users} members, {groups} groups (seeded in {:.2?}) ===", seeded.elapsed());
+    let client = DropboxClient::new(ClientConfig::with_base_url(emu.base_url()), Credentials::access_token(emu.access_token())).expect("client");
+    let store = DropboxTeam::with_options(client, TeamOptions::default());
+    let page = TeamOptions::default().page_size as usize;
+    let run = run_once(&emu, &store, &desired).await;
+    print_run("no-op run", &run, &minimum_calls(&desired, false, page, store.limits().group_members_per_call));
+    println!("  peak RSS of the bench process (emulator included): {:.0} MiB", teamsync_benches::peak_rss_mib());
+    emu.shutdown().await;
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let noop_100k = std::env::args().any(|a| a == "--noop-100k");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        if quick {
+        if noop_100k {
+            noop_scenario(100_000, 1_000).await;
+        } else if quick {
             scenario(2_000, 50, 0).await;
         } else {
             scenario(10_000, 200, 0).await;
