@@ -119,3 +119,18 @@ def test_unusable_settings_are_config_errors(slapd: dict[str, str]) -> None:
         teamsync.LdapDirectory(**settings(slapd, profile="novell"))
     with pytest.raises(teamsync.ConfigError, match="page size"):
         teamsync.LdapDirectory(**settings(slapd, page_size=0))
+
+
+def test_sync_from_an_ldap_config_with_the_password_from_the_environment(slapd: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    ldap = settings(slapd)
+    monkeypatch.setenv("TEAMSYNC_TEST_LDAP_PW", ldap.pop("bind_password"))
+    ldap["bind_password_env"] = "TEAMSYNC_TEST_LDAP_PW"
+    memory = teamsync.MemoryTeam()
+    config = {"directory": {"ldap": ldap}, "team": memory, "policy": {"group_sync": "off"}}
+    dry = teamsync.sync(config)
+    assert dry.outcome is None and dry.plan.counts == {"invite": 6}
+    done = teamsync.sync(config, dry_run=False)
+    assert done.outcome is not None and done.outcome.done == 6
+    assert memory.snapshot().member_count == 6
+    with pytest.raises(teamsync.ConfigError, match="bind_dnn"):
+        teamsync.sync({**config, "directory": {"ldap": {**ldap, "bind_dnn": "x"}}})
