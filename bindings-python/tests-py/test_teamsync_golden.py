@@ -312,7 +312,7 @@ Directory: 2 users in scope (2 enabled), 1 group synced. Team: 2 managed members
 
 groups (1)
   + create group      Sales
-      synced directory group s
+      a synced directory group (id s)
 
 invite, recover, unsuspend (1)
   + invite            ann@x.com

@@ -177,7 +177,7 @@ fn demo_plans_applies_and_converges() {
     assert_eq!(code(&output), 0, "{out}\n{}", stderr(&output));
     assert!(out.contains("== 1. Plan"), "{out}");
     assert!(
-        out.contains("Applied: 24 done, 0 failed, 0 skipped."),
+        out.contains("Applied: 23 done, 0 failed, 0 skipped."),
         "{out}"
     );
     assert!(

@@ -600,22 +600,23 @@ impl<'a> Planner<'a> {
         match m.status {
             MemberStatus::Active => {
                 let reason = format!("disabled in the directory ({})", locator(u));
-                if self.deprovision(mi, LeaveAction::Suspend, reason) {
-                    self.seats[ui] = Some(Some(mi));
+                if !self.deprovision(mi, LeaveAction::Suspend, reason) {
+                    return;
                 }
             }
             MemberStatus::Invited => {
                 if self.withdraw_invitation(mi, &format!("disabled in the directory ({})", locator(u))) {
                     return;
                 }
-                self.seats[ui] = Some(Some(mi));
             }
-            MemberStatus::Suspended => {
-                self.seats[ui] = Some(Some(mi));
-            }
+            MemberStatus::Suspended => {}
             MemberStatus::Removed { .. } => return,
         }
-        self.flags[mi as usize].seated = true;
+        // A disabled account is suspended, which is reversible: its group memberships are kept
+        // as they are, neither added to (no seat) nor taken away (frozen).
+        let flags = &mut self.flags[mi as usize];
+        flags.seated = true;
+        flags.frozen = true;
     }
 
     fn plan_leaver(&mut self, mi: u32, action: LeaveAction, why: &str) {
@@ -989,7 +990,7 @@ impl<'a> Planner<'a> {
                                 name.to_owned(),
                                 Observed::Absent,
                                 after,
-                                format!("synced directory group {}", group.locator.as_deref().unwrap_or(source)),
+                                format!("a synced directory group ({})", group.locator.as_deref().map_or_else(|| format!("id {source}"), str::to_owned)),
                             );
                             None
                         }

@@ -364,6 +364,26 @@ fn managed_groups_are_renamed_and_their_membership_diffed() {
 }
 
 #[test]
+fn disabled_members_keep_their_group_memberships_as_they_are() {
+    // ann is disabled (suspended by this plan) and already in Sales; bob is disabled and not in
+    // Sales EMEA. Neither membership changes: suspension is reversible.
+    let mut d = with_groups();
+    for u in &mut d.users {
+        if u.id.as_str() != "zed" {
+            u.enabled = false;
+        }
+    }
+    let a = team(
+        team_with_people(),
+        vec![
+            team_group("g:1", "Sales", Some("teamsync:sales"), &["dbmid:ann"]),
+            team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &[]),
+        ],
+    );
+    assert_eq!(ops(&plan_ok(&d, &a, &Policy::default())), ["suspend ann@x.com wipe=true", "suspend bob@x.com wipe=true"]);
+}
+
+#[test]
 fn unmanaged_group_with_the_same_name_is_a_conflict_or_adopted() {
     let a = team(team_with_people(), vec![team_group("g:9", "sales", None, &["dbmid:ann"]), team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &["dbmid:bob"])]);
     let p = plan_ok(&with_groups(), &a, &Policy::default());
@@ -482,7 +502,7 @@ Directory: 2 users in scope (2 enabled), 1 group synced. Team: 2 managed members
 
 groups (1)
   + create group      Sales
-      synced directory group s
+      a synced directory group (id s)
 
 invite, recover, unsuspend (1)
   + invite            ann@x.com
