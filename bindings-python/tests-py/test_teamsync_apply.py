@@ -169,6 +169,10 @@ def test_emulator_over_tls_with_its_ca() -> None:
         assert emulator.base_url.startswith("https://")
         assert emulator.ca_pem is not None and "BEGIN CERTIFICATE" in emulator.ca_pem
         assert emulator.team().snapshot().member_count == 0
+        ca_file = emulator._ca_file
+        assert ca_file is not None and os.path.exists(ca_file)
+    # Leaving the block closed the emulator and removed the CA file team() wrote.
+    assert not os.path.exists(ca_file)
 
 
 def emulator_config(emulator: Emulator) -> dict[str, Any]:

@@ -9,8 +9,13 @@
         emulator.call_counts()
 """
 
-from teamsync._native import Emulator as _NativeEmulator
+from __future__ import annotations
+
+import os
+import tempfile
+
 from teamsync._native import DropboxTeam
+from teamsync._native import Emulator as _NativeEmulator
 
 
 class Emulator(_NativeEmulator):
@@ -19,16 +24,24 @@ class Emulator(_NativeEmulator):
     Started by the constructor; stopped by ``close()`` or at the end of a ``with`` block.
     """
 
-    def team(self) -> DropboxTeam:
-        """A ``DropboxTeam`` that talks to this emulator with its all-scopes token."""
-        ca_file = None
-        if self.ca_pem is not None:
-            import tempfile
+    _ca_file: str | None = None
 
-            with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as f:
-                f.write(self.ca_pem)
-                ca_file = f.name
-        return DropboxTeam(base_url=self.base_url, token=self.access_token, ca_file=ca_file, proxy="")
+    def team(self) -> DropboxTeam:
+        """A ``DropboxTeam`` that talks to this emulator with its all-scopes token (trusting the
+        emulator's CA when it serves TLS; never through a proxy)."""
+        ca_pem = self.ca_pem
+        if ca_pem is not None and self._ca_file is None:
+            with tempfile.NamedTemporaryFile("w", prefix="teamsync-emulator-ca-", suffix=".pem", delete=False) as f:
+                f.write(ca_pem)
+            self._ca_file = f.name
+        return DropboxTeam(base_url=self.base_url, token=self.access_token, ca_file=self._ca_file, proxy="")
+
+    def close(self) -> None:
+        """Stops the server and removes the CA file ``team()`` wrote. Idempotent."""
+        super().close()
+        if self._ca_file is not None:
+            os.unlink(self._ca_file)
+            self._ca_file = None
 
 
 __all__ = ["Emulator"]
