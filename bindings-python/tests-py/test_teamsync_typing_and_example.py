@@ -65,6 +65,18 @@ def test_mypy_strict_accepts_the_example_and_a_typed_script(tmp_path: Path) -> N
         assert checked.returncode == 0, f"{path}:\n{checked.stdout}{checked.stderr}"
 
 
+def test_mypy_strict_accepts_the_package_sources(tmp_path: Path) -> None:
+    # The pure-Python part of the package, checked against the native module's stubs.
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(tmp_path / "cache"), "teamsync"],
+        cwd=REPO / "bindings-python" / "python",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_mypy_strict_rejects_wrong_use(tmp_path: Path) -> None:
     script = tmp_path / "wrong_use.py"
     script.write_text(WRONG_SCRIPT)
