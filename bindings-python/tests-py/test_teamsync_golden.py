@@ -274,6 +274,20 @@ def test_managed_groups_are_renamed_and_their_membership_diffed() -> None:
     ]
 
 
+def test_disabled_members_keep_their_group_memberships_as_they_are() -> None:
+    # ann is disabled (suspended by this plan) and already in Sales; bob is disabled and not in
+    # Sales EMEA. Neither membership changes: suspension is reversible.
+    d = with_groups()
+    for u in d["users"]:
+        if u["id"] != "zed":
+            u["enabled"] = False
+    a = team(
+        team_with_people(),
+        [team_group("g:1", "Sales", "teamsync:sales", ["dbmid:ann"]), team_group("g:2", "Sales EMEA", "teamsync:emea", [])],
+    )
+    assert ops(plan_ok(d, a)) == ["suspend ann@x.com wipe=true", "suspend bob@x.com wipe=true"]
+
+
 def test_groups_that_leave_scope_are_emptied_deleted_or_kept() -> None:
     d = directory([zed(), user("ann", "ann@x.com", "Ann", "Lee")], [], ["zed", "ann"])
     a = team(
