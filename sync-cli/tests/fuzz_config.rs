@@ -127,17 +127,47 @@ fn safe_value_for(key: &str) -> Option<BoxedStrategy<String>> {
         ],
         _ => return None,
     };
-    Some(prop::sample::select(choices).prop_map(str::to_owned).boxed())
+    Some(
+        prop::sample::select(choices)
+            .prop_map(str::to_owned)
+            .boxed(),
+    )
 }
 
 fn toml_string() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&[
-            "file", "ldap", "auto", "ldif", "simple_json", "state_json", "openldap",
-            "active_directory", "freeipa", "389ds", "generic", "suspend", "remove", "empty",
-            "delete", "keep", "none", "keep_account", "user_roots", "group_roots", "off",
-            "starttls", "tls", "plain", "failure", "always", "", "Staff",
-        ][..])
+        prop::sample::select(
+            &[
+                "file",
+                "ldap",
+                "auto",
+                "ldif",
+                "simple_json",
+                "state_json",
+                "openldap",
+                "active_directory",
+                "freeipa",
+                "389ds",
+                "generic",
+                "suspend",
+                "remove",
+                "empty",
+                "delete",
+                "keep",
+                "none",
+                "keep_account",
+                "user_roots",
+                "group_roots",
+                "off",
+                "starttls",
+                "tls",
+                "plain",
+                "failure",
+                "always",
+                "",
+                "Staff",
+            ][..]
+        )
         .prop_map(str::to_owned),
         "[ -~]{0,20}".prop_map(|s| s.replace(['\\', '"'], "")),
         "\\PC{0,10}".prop_map(|s| s.replace(['\\', '"'], "")),
@@ -150,7 +180,11 @@ fn scalar() -> BoxedStrategy<String> {
         toml_string(),
         any::<i64>().prop_map(|n| n.to_string()),
         (0u32..70_000).prop_map(|n| n.to_string()),
-        any::<f64>().prop_map(|f| if f.is_finite() { format!("{f:?}") } else { "nan".into() }),
+        any::<f64>().prop_map(|f| if f.is_finite() {
+            format!("{f:?}")
+        } else {
+            "nan".into()
+        }),
         Just("-inf".to_owned()),
         any::<bool>().prop_map(|b| b.to_string()),
         Just("1979-05-27T07:32:00Z".to_owned()),
@@ -182,7 +216,8 @@ fn section() -> impl Strategy<Value = String> {
     (
         prop::sample::select(SECTIONS),
         prop::collection::vec(
-            prop::sample::select(KEYS).prop_flat_map(|k| value_for(k).prop_map(move |v| format!("{k} = {v}"))),
+            prop::sample::select(KEYS)
+                .prop_flat_map(|k| value_for(k).prop_map(move |v| format!("{k} = {v}"))),
             0..7,
         ),
     )
@@ -216,32 +251,34 @@ const VALID: &str = "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\
 
 /// Byte mutations of [`VALID`], never touching the `base_url` line.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8).prop_map(|edits| {
-        let mut bytes = VALID.as_bytes().to_vec();
-        for (at, kind, byte) in edits {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            let protected = text.find("base_url").map(|s| s..s + 40);
-            let i = at.index(bytes.len().max(1));
-            if protected.as_ref().is_some_and(|p| p.contains(&i)) {
-                continue;
-            }
-            match kind {
-                0 => bytes[i] = byte,
-                1 => {
-                    bytes.remove(i);
+    prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8).prop_map(
+        |edits| {
+            let mut bytes = VALID.as_bytes().to_vec();
+            for (at, kind, byte) in edits {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let protected = text.find("base_url").map(|s| s..s + 40);
+                let i = at.index(bytes.len().max(1));
+                if protected.as_ref().is_some_and(|p| p.contains(&i)) {
+                    continue;
                 }
-                2 => bytes.insert(i, byte),
-                _ => {
-                    let special = b"[]{}=\"'\n#.,\\"[byte as usize % 12];
-                    bytes.insert(i, special);
+                match kind {
+                    0 => bytes[i] = byte,
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    2 => bytes.insert(i, byte),
+                    _ => {
+                        let special = b"[]{}=\"'\n#.,\\"[byte as usize % 12];
+                        bytes.insert(i, special);
+                    }
+                }
+                if bytes.is_empty() {
+                    bytes.push(b'\n');
                 }
             }
-            if bytes.is_empty() {
-                bytes.push(b'\n');
-            }
-        }
-        bytes
-    })
+            bytes
+        },
+    )
 }
 
 struct Workspace {
@@ -306,7 +343,9 @@ fn run_plan(config: &[u8]) -> Result<i32, String> {
     // config error: see `empty_log_or_lock_path_is_a_config_error` below (ignored: bug).
     let unusable_output_path =
         err.contains("cannot open log file") || err.contains("cannot use lock file");
-    if err.contains("panicked") || !(ACCEPTED.contains(&code) || (code == 1 && unusable_output_path)) {
+    if err.contains("panicked")
+        || !(ACCEPTED.contains(&code) || (code == 1 && unusable_output_path))
+    {
         return Err(format!("exit {code}: {err}"));
     }
     if code == 3 && !err.contains("teamsync: error: ") {
@@ -315,7 +354,10 @@ fn run_plan(config: &[u8]) -> Result<i32, String> {
     Ok(code)
 }
 
-fn fuzz(strategy: impl Strategy<Value = Vec<u8>>, cases: u32) -> std::collections::BTreeMap<i32, u32> {
+fn fuzz(
+    strategy: impl Strategy<Value = Vec<u8>>,
+    cases: u32,
+) -> std::collections::BTreeMap<i32, u32> {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -325,7 +367,10 @@ fn fuzz(strategy: impl Strategy<Value = Vec<u8>>, cases: u32) -> std::collection
     runner
         .run(&strategy, |config| {
             let code = run_plan(&config).map_err(|e| {
-                TestCaseError::fail(format!("{e}\n--- config\n{}", String::from_utf8_lossy(&config)))
+                TestCaseError::fail(format!(
+                    "{e}\n--- config\n{}",
+                    String::from_utf8_lossy(&config)
+                ))
             })?;
             *codes.borrow_mut().entry(code).or_insert(0) += 1;
             Ok(())
@@ -339,7 +384,10 @@ fn fuzz(strategy: impl Strategy<Value = Vec<u8>>, cases: u32) -> std::collection
 #[test]
 fn random_toml_documents_never_crash_teamsync() {
     let codes = fuzz(document().prop_map(String::into_bytes), 500);
-    assert!(codes.get(&3).copied().unwrap_or(0) > 250, "mostly config errors: {codes:?}");
+    assert!(
+        codes.get(&3).copied().unwrap_or(0) > 250,
+        "mostly config errors: {codes:?}"
+    );
 }
 
 #[test]
@@ -347,7 +395,10 @@ fn mutations_of_a_valid_config_never_crash_teamsync() {
     // The valid config itself gets past the config stage (the team is unreachable: exit 8).
     assert_eq!(run_plan(VALID.as_bytes()), Ok(8));
     let codes = fuzz(mutated(), 500);
-    assert!(codes.len() >= 2, "mutations reached more than one stage: {codes:?}");
+    assert!(
+        codes.len() >= 2,
+        "mutations reached more than one stage: {codes:?}"
+    );
 }
 
 #[test]

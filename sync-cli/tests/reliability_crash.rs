@@ -81,9 +81,15 @@ fn check_invariants(env: &Env, when: &str) {
 
 fn assert_converged(env: &Env) {
     let state = env.state();
-    assert_eq!(state.members.len(), USERS + LEAVERS + 2, "no member more, none less");
+    assert_eq!(
+        state.members.len(),
+        USERS + LEAVERS + 2,
+        "no member more, none less"
+    );
     for i in 0..USERS {
-        let member = state.member_by_email(&format!("p{i:04}@corp.test")).unwrap();
+        let member = state
+            .member_by_email(&format!("p{i:04}@corp.test"))
+            .unwrap();
         let expected = if i < PREEXISTING {
             MemberStatus::Active
         } else {
@@ -107,7 +113,9 @@ fn assert_converged(env: &Env) {
         assert_eq!(member.groups, vec![group], "p{i:04}'s groups");
     }
     for i in 0..LEAVERS {
-        let member = state.member_by_email(&format!("leaver{i}@corp.test")).unwrap();
+        let member = state
+            .member_by_email(&format!("leaver{i}@corp.test"))
+            .unwrap();
         assert_eq!(member.status, MemberStatus::Suspended);
     }
     assert_eq!(state.groups.len(), GROUPS);
@@ -163,7 +171,9 @@ fn apply_killed_at_random_points_never_deprovisions_and_converges() {
                 child.kill().unwrap(); // SIGKILL on Unix
                 let status = child.wait().unwrap();
                 let writes = env.write_calls() - writes_before;
-                eprintln!("round {round}: killed at {kill_after:?} ({status}), {writes} write calls made");
+                eprintln!(
+                    "round {round}: killed at {kill_after:?} ({status}), {writes} write calls made"
+                );
                 if writes > 0 {
                     killed_mid_apply += 1;
                 }
@@ -219,7 +229,8 @@ impl CuttingProxy {
                 };
                 client.set_nonblocking(false).unwrap();
                 let server = TcpStream::connect(upstream).unwrap();
-                let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 4096];
                     while let Ok(n) = c_read.read(&mut buf) {
@@ -311,7 +322,10 @@ fn ldap_connection_lost_mid_read_fails_before_planning_and_writes_nothing() {
         .iter()
         .filter(|m| m.external_id.is_some())
         .count();
-    assert!(managed >= 5, "the fixture's population was synced: {managed}");
+    assert!(
+        managed >= 5,
+        "the fixture's population was synced: {managed}"
+    );
     eprintln!("a full read is {read_bytes} bytes from the server");
 
     // The same read, cut at 30%, 60% and 95% of its bytes: the members synced above would all
@@ -323,7 +337,12 @@ fn ldap_connection_lost_mid_read_fails_before_planning_and_writes_nothing() {
         let output = env.run(&["apply"]);
         let err = stderr(&output);
         assert_eq!(code(&output), 5, "cut at {percent}%: {err}");
-        assert_eq!(env.write_calls(), 0, "cut at {percent}%: {:?}", env.emulator().call_counts());
+        assert_eq!(
+            env.write_calls(),
+            0,
+            "cut at {percent}%: {:?}",
+            env.emulator().call_counts()
+        );
         assert!(
             !stdout(&output).contains("suspend"),
             "cut at {percent}%: a plan was shown: {}",

@@ -49,7 +49,12 @@ fn assert_refused(env: &Env, args_list: &[&[&str]], expected: i32, messages: &[&
         for message in messages {
             assert!(err.contains(message), "{args:?}: {message:?} not in: {err}");
         }
-        assert_eq!(env.write_calls(), 0, "{args:?}: {:?}", env.emulator().call_counts());
+        assert_eq!(
+            env.write_calls(),
+            0,
+            "{args:?}: {:?}",
+            env.emulator().call_counts()
+        );
         assert_eq!(env.state(), before, "{args:?}: the team changed");
         let log = env.log();
         let last = log.trim_end().lines().last().unwrap_or_default().to_owned();
@@ -72,7 +77,11 @@ fn empty_directory_read_stops_before_planning_even_with_force() {
     );
     assert_refused(
         &env,
-        &[&["apply"], &["apply", "--force"], &["apply", "--allow-deprovision", "1000"]],
+        &[
+            &["apply"],
+            &["apply", "--force"],
+            &["apply", "--allow-deprovision", "1000"],
+        ],
         6,
         &["no users in scope"],
     );
@@ -82,7 +91,12 @@ fn empty_directory_read_stops_before_planning_even_with_force() {
         person["groups"] = serde_json::json!([]);
     }
     env.file_config("people.json", &directory.to_string(), "", "");
-    assert_refused(&env, &[&["apply"], &["apply", "--force"]], 6, &["no users in scope"]);
+    assert_refused(
+        &env,
+        &[&["apply"], &["apply", "--force"]],
+        6,
+        &["no users in scope"],
+    );
     assert_eq!(active_count(&env.state()), 61);
 }
 
@@ -95,7 +109,12 @@ fn ninety_percent_vanishing_is_refused_until_permitted() {
     env.file_config("people.json", &directory.to_string(), "", "");
 
     let plan = env.run(&["plan"]);
-    assert_eq!(code(&plan), 0, "a dry run shows the plan: {}", stderr(&plan));
+    assert_eq!(
+        code(&plan),
+        0,
+        "a dry run shows the plan: {}",
+        stderr(&plan)
+    );
     assert_eq!(env.write_calls(), 0);
 
     assert_refused(
@@ -117,7 +136,10 @@ fn ninety_percent_vanishing_is_refused_until_permitted() {
     );
     for i in 0..10 {
         assert_eq!(
-            state.member_by_email(&format!("p{i:04}@corp.test")).unwrap().status,
+            state
+                .member_by_email(&format!("p{i:04}@corp.test"))
+                .unwrap()
+                .status,
             MemberStatus::Active
         );
     }
@@ -146,12 +168,7 @@ fn deleted_user_root_fails_the_read_and_deprovisions_nobody() {
         g["groups"] = serde_json::json!([]);
     }
     env.file_config("people.json", &directory.to_string(), "", "");
-    assert_refused(
-        &env,
-        &[&["apply"], &["apply", "--force"]],
-        5,
-        &["Staff"],
-    );
+    assert_refused(&env, &[&["apply"], &["apply", "--force"]], 5, &["Staff"]);
 }
 
 #[test]
@@ -167,7 +184,12 @@ fn deleted_group_root_fails_the_read_and_empties_no_group() {
         }
     }
     let extra = "\n[policy]\ngroup_sync = \"group_roots\"\n";
-    env.file_config("people.json", &directory.to_string(), "group_roots = [\"Teams\"]", extra);
+    env.file_config(
+        "people.json",
+        &directory.to_string(),
+        "group_roots = [\"Teams\"]",
+        extra,
+    );
     let output = env.run(&["apply"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(env.state().groups.len(), 3);
@@ -180,7 +202,12 @@ fn deleted_group_root_fails_the_read_and_empties_no_group() {
             g["groups"] = serde_json::json!(["Staff"]);
         }
     }
-    env.file_config("people.json", &directory.to_string(), "group_roots = [\"Teams\"]", extra);
+    env.file_config(
+        "people.json",
+        &directory.to_string(),
+        "group_roots = [\"Teams\"]",
+        extra,
+    );
     assert_refused(&env, &[&["apply"], &["apply", "--force"]], 5, &["Teams"]);
     assert!(env.state().groups.iter().all(|g| g.members.len() == 20));
 }
@@ -230,9 +257,16 @@ fn ldap_user_filter_narrowed_by_mistake_is_refused() {
         &env,
         &[&["apply"]],
         9,
-        &["refused", &format!("suspends or removes {} members (limit 2)", synced - 1)],
+        &[
+            "refused",
+            &format!("suspends or removes {} members (limit 2)", synced - 1),
+        ],
     );
     let output = env.run(&["check"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(stdout(&output).contains("1 users in scope") || stdout(&output).contains("1 user in scope"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("1 users in scope") || stdout(&output).contains("1 user in scope"),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -41,7 +41,11 @@ impl Secrets {
         self.assert_absent(&format!("{label}: stdout"), &stdout(output));
         self.assert_absent(&format!("{label}: stderr"), &stderr(output));
         self.assert_absent(&format!("{label}: log file"), &env.log());
-        assert!(!stderr(output).contains("panicked"), "{label}: {}", stderr(output));
+        assert!(
+            !stderr(output).contains("panicked"),
+            "{label}: {}",
+            stderr(output)
+        );
         for file in ["plan.json"] {
             if let Ok(text) = std::fs::read_to_string(env.path(file)) {
                 self.assert_absent(&format!("{label}: {file}"), &text);
@@ -65,7 +69,14 @@ fn admin_only() -> sync_dropbox_emulator::TeamSeed {
 fn run_all(env: &Env, secrets: &Secrets, extra_env: &[(&str, &str)], expected: i32) {
     for format in ["text", "json"] {
         for args in [
-            &["--log-format", format, "plan", "--json", "--out", "plan.json"][..],
+            &[
+                "--log-format",
+                format,
+                "plan",
+                "--json",
+                "--out",
+                "plan.json",
+            ][..],
             &["--log-format", format, "apply"][..],
             &["--log-format", format, "check"][..],
         ] {
@@ -99,8 +110,14 @@ fn token_never_appears_in_output_logs_or_plans() {
     let token = env.emulator().access_token();
     let secrets = Secrets(vec![token.clone()]);
     run_all(&env, &secrets, &[], 0);
-    assert!(env.state().member_by_email("p0000@corp.test").is_some(), "the sync ran");
-    assert!(env.log().contains("\"event\""), "JSON lines were logged too");
+    assert!(
+        env.state().member_by_email("p0000@corp.test").is_some(),
+        "the sync ran"
+    );
+    assert!(
+        env.log().contains("\"event\""),
+        "JSON lines were logged too"
+    );
 
     // A refused token is a secret too.
     let wrong = "sl.wrong-token-0123456789abcdefghijklmnopqrstuvwxyz".to_owned();
@@ -126,14 +143,24 @@ fn token_never_appears_when_the_team_fails_and_drops_connections() {
     let secrets = Secrets(vec![env.emulator().access_token()]);
     for format in ["text", "json"] {
         let args = ["--log-format", format, "apply"];
-        let output = env.command(&args).env("RUST_LOG", "trace").output().unwrap();
+        let output = env
+            .command(&args)
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
         show(&args, &output);
         secrets.assert_run_clean(&env, &format!("{args:?} under faults"), &output);
         assert!(matches!(code(&output), 0 | 8 | 11), "{}", stderr(&output));
     }
     // The faults were met: some call was refused or cut.
-    let faulted = env.log().contains("500") || env.log().contains("connection") || env.log().contains("failed");
-    assert!(faulted || env.emulator().call_counts().values().sum::<u64>() > 20, "{}", env.log());
+    let faulted = env.log().contains("500")
+        || env.log().contains("connection")
+        || env.log().contains("failed");
+    assert!(
+        faulted || env.emulator().call_counts().values().sum::<u64>() > 20,
+        "{}",
+        env.log()
+    );
 }
 
 #[test]
@@ -156,22 +183,53 @@ fn refresh_token_and_app_secret_never_appear() {
             ),
         );
     write_private(&path, &text);
-    let secrets = Secrets(vec![refresh_token.clone(), app_secret.clone(), emu.access_token()]);
-    run_all(&env, &secrets, &[("TEAMSYNC_TEST_APP_SECRET", &app_secret)], 0);
-    assert!(env.state().member_by_email("p0000@corp.test").is_some(), "the sync ran");
+    let secrets = Secrets(vec![
+        refresh_token.clone(),
+        app_secret.clone(),
+        emu.access_token(),
+    ]);
+    run_all(
+        &env,
+        &secrets,
+        &[("TEAMSYNC_TEST_APP_SECRET", &app_secret)],
+        0,
+    );
     assert!(
-        env.emulator().call_counts().get("oauth2/token").copied().unwrap_or(0) > 0,
+        env.state().member_by_email("p0000@corp.test").is_some(),
+        "the sync ran"
+    );
+    assert!(
+        env.emulator()
+            .call_counts()
+            .get("oauth2/token")
+            .copied()
+            .unwrap_or(0)
+            > 0,
         "the refresh token was used"
     );
 
     // A wrong app secret, then a wrong refresh token: refused (exit 7), neither shown.
     let wrong_secret = "wrong-app-secret-0123456789abcdef".to_owned();
-    let secrets = Secrets(vec![refresh_token.clone(), app_secret.clone(), wrong_secret.clone()]);
-    run_all(&env, &secrets, &[("TEAMSYNC_TEST_APP_SECRET", &wrong_secret)], 7);
+    let secrets = Secrets(vec![
+        refresh_token.clone(),
+        app_secret.clone(),
+        wrong_secret.clone(),
+    ]);
+    run_all(
+        &env,
+        &secrets,
+        &[("TEAMSYNC_TEST_APP_SECRET", &wrong_secret)],
+        7,
+    );
     let wrong_refresh = "emu-refresh-WRONG0123456789abcdefghijklmnop".to_owned();
     std::fs::write(env.path("refresh-token"), &wrong_refresh).unwrap();
     let secrets = Secrets(vec![refresh_token, app_secret.clone(), wrong_refresh]);
-    run_all(&env, &secrets, &[("TEAMSYNC_TEST_APP_SECRET", &app_secret)], 7);
+    run_all(
+        &env,
+        &secrets,
+        &[("TEAMSYNC_TEST_APP_SECRET", &app_secret)],
+        7,
+    );
 }
 
 fn slapd_var(name: &str) -> String {

@@ -91,7 +91,12 @@ fn seed(desired: &DesiredState) -> TeamSeed {
             ..SeedMember::default()
         },
     ];
-    for (i, user) in desired.users.iter().take(desired.users.len() / 10).enumerate() {
+    for (i, user) in desired
+        .users
+        .iter()
+        .take(desired.users.len() / 10)
+        .enumerate()
+    {
         members.push(SeedMember {
             email: user.email.clone(),
             given_name: user.given_name.clone(),
