@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use support::*;
 use sync_dropbox_emulator::{EmulatorConfig, Faults, MemberStatus};
 
-const USERS: usize = 400;
+const USERS: usize = 800;
 const GROUPS: usize = 8;
 const PREEXISTING: usize = 80;
 const LEAVERS: usize = 12;
@@ -152,7 +152,7 @@ fn apply_killed_at_random_points_never_deprovisions_and_converges() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let kill_after = Duration::from_millis(rng.range(150, 1500));
+        let kill_after = Duration::from_millis(rng.range(400, 1200));
         let started = Instant::now();
         let mut finished = None;
         // Inspect the team while the run goes ("at no point").
@@ -171,10 +171,15 @@ fn apply_killed_at_random_points_never_deprovisions_and_converges() {
                 child.kill().unwrap(); // SIGKILL on Unix
                 let status = child.wait().unwrap();
                 let writes = env.write_calls() - writes_before;
+                // The run may have ended between the last look and the kill.
+                let killed = {
+                    use std::os::unix::process::ExitStatusExt;
+                    status.signal() == Some(9)
+                };
                 eprintln!(
-                    "round {round}: killed at {kill_after:?} ({status}), {writes} write calls made"
+                    "round {round}: kill at {kill_after:?}: {status}, {writes} write calls made"
                 );
-                if writes > 0 {
+                if killed && writes > 0 {
                     killed_mid_apply += 1;
                 }
             }
@@ -355,4 +360,141 @@ fn ldap_connection_lost_mid_read_fails_before_planning_and_writes_nothing() {
             env.log()
         );
     }
+}
+
+/// The same, killed while it suspends: the team already mirrors the directory but for 20
+/// drifted surnames and 24 managed members who left (under the guard's floor of 25), so the
+/// runs are mostly profile updates and suspensions, the phase where a wrong target would hurt.
+#[test]
+fn apply_killed_while_suspending_suspends_only_leavers() {
+    const LEFT: usize = 24;
+    let mut members = vec![serde_json::json!({"email": "admin@corp.test", "is_admin": true})];
+    for i in 0..USERS {
+        members.push(serde_json::json!({
+            "email": format!("p{i:04}@corp.test"),
+            "given_name": format!("Given{i}"),
+            "surname": if i % 40 == 0 { "Drifted".to_owned() } else { format!("Sur{i}") },
+            "external_id": format!("teamsync:p{i:04}"),
+        }));
+    }
+    for i in 0..LEFT {
+        members.push(serde_json::json!({
+            "email": format!("left{i}@corp.test"), "given_name": "Left", "surname": format!("{i}"),
+            "external_id": format!("teamsync:left{i}"),
+        }));
+    }
+    let groups: Vec<serde_json::Value> = (0..GROUPS)
+        .map(|g| {
+            serde_json::json!({
+                "name": format!("Team {g:02}"),
+                "external_id": format!("teamsync:g{g:02}"),
+                "members": (0..USERS).filter(|i| i % GROUPS == g).map(|i| format!("p{i:04}@corp.test")).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let env = Env::with_config(
+        &seed(serde_json::json!({"members": members, "groups": groups})),
+        EmulatorConfig {
+            faults: Faults {
+                // Slow calls: the suspend phase spans several polls of the team.
+                latency_ms: 100,
+                latency_jitter_ms: 50,
+                ..Faults::default()
+            },
+            ..EmulatorConfig::default()
+        },
+    );
+    let directory = serde_json::to_string(&simple_directory(USERS, GROUPS)).unwrap();
+    env.file_config("people.json", &directory, "", "");
+    let staying: Vec<String> = (0..USERS)
+        .map(|i| format!("p{i:04}@corp.test"))
+        .chain(["admin@corp.test".to_owned()])
+        .collect();
+    let check = |when: &str| {
+        let state = env.state();
+        assert_no_duplicates(&state, when);
+        assert_nobody_staying_deprovisioned(&state, staying.iter().map(String::as_str), when);
+    };
+
+    // Kill points are chosen by progress, not time: each run is killed once the team shows a
+    // seeded random number of further suspensions, so the kills land inside the suspend phase
+    // with suspensions in flight.
+    let suspended_now = || {
+        env.state()
+            .members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Suspended)
+            .count()
+    };
+    let mut rng = Rng::new(0x5eed_0002);
+    let mut killed_mid_suspend = 0;
+    for round in 1..=8 {
+        let before = suspended_now();
+        if before == LEFT {
+            break;
+        }
+        let target = (before + rng.range(1, 6) as usize)
+            .min(LEFT - 1)
+            .max(before + 1);
+        let mut child = env
+            .command(&["apply"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let mut suspended = before;
+        while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(60) {
+            check(&format!("round {round}, during the run"));
+            suspended = suspended_now();
+            if suspended >= target {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().ok(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        let after = suspended_now();
+        eprintln!(
+            "round {round}: kill at {suspended} of {LEFT} suspended (target {target}): {status}; {after} suspended after the kill"
+        );
+        let killed = {
+            use std::os::unix::process::ExitStatusExt;
+            status.signal() == Some(9)
+        };
+        if killed && after < LEFT {
+            killed_mid_suspend += 1;
+        }
+        check(&format!("round {round}, after the kill"));
+    }
+    assert!(
+        killed_mid_suspend >= 3,
+        "only {killed_mid_suspend} kills landed mid-suspend"
+    );
+
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    check("after the resuming run");
+    let state = env.state();
+    for i in 0..LEFT {
+        let member = state
+            .member_by_email(&format!("left{i}@corp.test"))
+            .unwrap();
+        assert_eq!(member.status, MemberStatus::Suspended);
+    }
+    for i in 0..USERS {
+        let member = state
+            .member_by_email(&format!("p{i:04}@corp.test"))
+            .unwrap();
+        assert_eq!(
+            (member.status, member.surname.clone()),
+            (MemberStatus::Active, format!("Sur{i}"))
+        );
+    }
+    let output = env.run(&["plan"]);
+    assert!(
+        stdout(&output).contains("No changes"),
+        "{}",
+        stdout(&output)
+    );
 }
