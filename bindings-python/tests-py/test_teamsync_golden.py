@@ -191,6 +191,7 @@ def test_nested_groups_three_deep_and_cycles_are_flattened() -> None:
     p = plan_ok(d, team([zed_member()], []), Policy(group_sync="off"))
     assert ops(p) == ["invite ann@x.com (teamsync:ann Ann Lee)"]
     assert p.stats["users_in_scope"] == 2
+    assert warning_kinds(p) == ["group_cycle"]
 
 
 def test_no_users_in_scope_stops_before_planning() -> None:

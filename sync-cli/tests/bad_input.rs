@@ -297,7 +297,15 @@ fn group_cycles_and_a_group_containing_itself_are_tolerated() {
         {"name": "Loop B", "id": "g-b", "groups": ["Loop A"]},
         {"name": "Selfish", "id": "g-self", "groups": ["Staff", "Selfish"]},
     ]);
-    plan_with(&env, &directory(people, groups), &[]);
+    // Each is tolerated and named, in the plan and the run log.
+    plan_with(
+        &env,
+        &directory(people, groups),
+        &[
+            "these 2 groups contain each other in a cycle",
+            "the group contains itself",
+        ],
+    );
     apply(&env);
     let state = env.state();
     let members = |name: &str| -> Vec<String> {

@@ -335,6 +335,9 @@ pub enum WarningKind {
     DuplicateGroupId,
     /// A root group named in the snapshot is not in it.
     UnknownRoot,
+    /// Directory groups contain each other (or a group contains itself); tolerated, each
+    /// person counts once.
+    GroupCycle,
     /// A user's email is one Dropbox would reject; that user is skipped.
     InvalidEmail,
     /// Two in-scope users have the same email; neither is invited.

@@ -260,6 +260,16 @@ impl<'a> Planner<'a> {
                     .collect()
             })
             .collect();
+        for cycle in group_cycles(&self.group_nodes) {
+            let mut names: Vec<String> = cycle.iter().map(|&g| group_label(&d.groups[g as usize])).collect();
+            names.sort_unstable();
+            let message = if names.len() == 1 {
+                "the group contains itself; tolerated (its people count once)".to_owned()
+            } else {
+                format!("these {} groups contain each other in a cycle: {}; tolerated (their people count once)", names.len(), names.join(", "))
+            };
+            self.warn(WarningKind::GroupCycle, names[0].clone(), message);
+        }
         for issue in &d.issues {
             if let Some(id) = &issue.id {
                 self.held_ids.insert(id.as_str());
@@ -1267,6 +1277,85 @@ impl Closure {
         out.dedup();
         out
     }
+}
+
+/// The cycles among directory groups: every strongly connected set of more than one group, and
+/// every group that contains itself (Tarjan's algorithm, iterative so deep nesting cannot
+/// overflow the stack).
+fn group_cycles(nodes: &[Vec<Node>]) -> Vec<Vec<u32>> {
+    let n = nodes.len();
+    let mut t = Tarjan { index: vec![Tarjan::UNSEEN; n], low: vec![0; n], on_stack: vec![false; n], stack: Vec::new(), calls: Vec::new(), next: 0 };
+    let mut cycles = Vec::new();
+    for root in 0..n as u32 {
+        if t.index[root as usize] != Tarjan::UNSEEN {
+            continue;
+        }
+        t.visit(root);
+        while let Some(&(v, pos)) = t.calls.last() {
+            let vi = v as usize;
+            if let Some(node) = nodes[vi].get(pos) {
+                if let Some(top) = t.calls.last_mut() {
+                    top.1 += 1;
+                }
+                if let Node::Group(w) = *node {
+                    let wi = w as usize;
+                    if t.index[wi] == Tarjan::UNSEEN {
+                        t.visit(w);
+                    } else if t.on_stack[wi] {
+                        t.low[vi] = t.low[vi].min(t.index[wi]);
+                    }
+                }
+                continue;
+            }
+            t.calls.pop();
+            if let Some(&(parent, _)) = t.calls.last() {
+                t.low[parent as usize] = t.low[parent as usize].min(t.low[vi]);
+            }
+            if t.low[vi] == t.index[vi] {
+                let mut component = Vec::new();
+                while let Some(w) = t.stack.pop() {
+                    t.on_stack[w as usize] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                let contains_itself = nodes[vi].iter().any(|node| matches!(node, Node::Group(w) if *w == v));
+                if component.len() > 1 || contains_itself {
+                    cycles.push(component);
+                }
+            }
+        }
+    }
+    cycles
+}
+
+/// State of the iterative strongly-connected-components walk.
+struct Tarjan {
+    index: Vec<u32>,
+    low: Vec<u32>,
+    on_stack: Vec<bool>,
+    stack: Vec<u32>,
+    /// The walk's own call stack: (group, next edge to look at).
+    calls: Vec<(u32, usize)>,
+    next: u32,
+}
+
+impl Tarjan {
+    const UNSEEN: u32 = u32::MAX;
+
+    fn visit(&mut self, v: u32) {
+        self.index[v as usize] = self.next;
+        self.low[v as usize] = self.next;
+        self.next += 1;
+        self.stack.push(v);
+        self.on_stack[v as usize] = true;
+        self.calls.push((v, 0));
+    }
+}
+
+fn group_label(g: &crate::model::DirectoryGroup) -> String {
+    g.locator.clone().unwrap_or_else(|| g.name.clone())
 }
 
 /// Of two team members claiming one managed external id, keeps a live one, then the smaller id.

@@ -104,6 +104,8 @@ fn nested_groups_three_deep_and_cycles_are_flattened() {
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy { group_sync: GroupSync::Off, ..Policy::default() });
     assert_eq!(ops(&p), ["invite ann@x.com (teamsync:ann Ann Lee)"]);
     assert_eq!(p.stats.users_in_scope, 2);
+    assert_eq!(warning_kinds(&p), [WarningKind::GroupCycle]);
+    assert_eq!(p.warnings[0].message, "these 3 groups contain each other in a cycle: One, Three, Two; tolerated (their people count once)");
 }
 
 #[test]
@@ -111,6 +113,8 @@ fn a_group_containing_itself_is_tolerated() {
     let d = directory(vec![zed()], vec![group("self", "Self", &["self", "zed"])], &["self"]);
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy { group_sync: GroupSync::Off, ..Policy::default() });
     assert!(p.operations.is_empty());
+    assert_eq!(warning_kinds(&p), [WarningKind::GroupCycle]);
+    assert_eq!(p.warnings[0].subject, "Self");
 }
 
 #[test]
