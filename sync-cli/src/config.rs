@@ -82,10 +82,10 @@ pub struct ConfigFile {
     #[serde(default)]
     pub allow_inline_secrets: bool,
     /// Log file (default: per platform, see README).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_empty_path")]
     pub log_file: Option<PathBuf>,
     /// Lock file (default: beside the log file).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_empty_path")]
     pub lock_file: Option<PathBuf>,
     /// Where people come from.
     pub directory: DirectorySection,
@@ -269,6 +269,16 @@ pub struct TeamSection {
     pub request_timeout_secs: Option<u64>,
 }
 
+/// A path that must name something: an empty string is a config error (with the key and line,
+/// like every other bad value), not a file teamsync later fails to open.
+fn non_empty_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<PathBuf>, D::Error> {
+    let path = PathBuf::deserialize(deserializer)?;
+    if path.as_os_str().is_empty() {
+        return Err(serde::de::Error::custom("a path may not be empty; remove the key to use the default"));
+    }
+    Ok(Some(path))
+}
+
 fn default_base_url() -> String {
     sync_dropbox::DEFAULT_BASE_URL.to_owned()
 }
@@ -372,7 +382,8 @@ impl Config {
     pub fn log_file_hint(path: &Path) -> Option<PathBuf> {
         let text = std::fs::read_to_string(path).ok()?;
         let table: toml::Table = toml::from_str(&text).ok()?;
-        let log_file = PathBuf::from(table.get("log_file")?.as_str()?);
+        // An empty value is itself the config error being reported: log to the default then.
+        let log_file = PathBuf::from(table.get("log_file")?.as_str().filter(|s| !s.is_empty())?);
         Some(if log_file.is_absolute() {
             log_file
         } else {

@@ -339,8 +339,8 @@ fn run_plan(config: &[u8]) -> Result<i32, String> {
         return Err(format!("killed by a signal: {}", output.status));
     };
     // Exit 1 for a log or lock path that cannot be opened is documented ("an I/O error
-    // writing an output file") and the message is clear, but for an empty path it should be a
-    // config error: see `empty_log_or_lock_path_is_a_config_error` below (ignored: bug).
+    // writing an output file") and the message is clear; an empty path is a config error: see
+    // `empty_log_or_lock_path_is_a_config_error` below.
     let unusable_output_path =
         err.contains("cannot open log file") || err.contains("cannot use lock file");
     if err.contains("panicked")
@@ -402,7 +402,6 @@ fn mutations_of_a_valid_config_never_crash_teamsync() {
 }
 
 #[test]
-#[ignore = "bug: `log_file = \"\"` or `lock_file = \"\"` (or a path that is a directory) exits 1 (internal error) with `cannot open log file : No such file or directory`, the empty name invisible; it is a config value teamsync cannot use, so it should be exit 3 naming the key and its line"]
 fn empty_log_or_lock_path_is_a_config_error() {
     for (key, file) in [("log_file", "teamsync.log"), ("lock_file", "teamsync.lock")] {
         let config = VALID.replace(&format!("{key} = \"{file}\""), &format!("{key} = \"\""));
