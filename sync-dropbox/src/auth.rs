@@ -149,6 +149,7 @@ impl TokenSource {
             return Err(DropboxError::Auth {
                 route: ROUTE.to_owned(),
                 tag: "no_refresh_token".to_owned(),
+                required_scope: None,
             });
         };
         let mut form = vec![

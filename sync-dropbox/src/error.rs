@@ -24,12 +24,14 @@ pub enum DropboxError {
     },
     /// The token is invalid, expired beyond refresh, or lacks a scope (HTTP 401, or a token
     /// endpoint refusal such as `invalid_grant`).
-    #[error("{route}: authentication failed ({tag})")]
+    #[error("{route}: authentication failed ({tag}{})", required_scope.as_ref().map(|s| format!(": the token lacks the {s} scope")).unwrap_or_default())]
     Auth {
         /// The route called.
         route: String,
         /// The `AuthError` tag (`invalid_access_token`, `missing_scope`, …).
         tag: String,
+        /// With `missing_scope`: the scope the token lacks (what the admin must grant).
+        required_scope: Option<String>,
     },
     /// The app or token is not allowed to do this (HTTP 403 `AccessError`, or a 400 naming a
     /// missing scope).

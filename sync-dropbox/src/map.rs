@@ -421,7 +421,19 @@ pub fn classify_response(
             let tag = json_error()
                 .and_then(|e| e.tag().map(str::to_owned))
                 .unwrap_or_else(|| "unauthorized".to_owned());
-            DropboxError::Auth { route, tag }
+            // `missing_scope` carries the scope the token lacks: name it, it is what the admin
+            // must grant.
+            let required_scope = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+                v.pointer("/error/required_scope")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            let required_scope = required_scope.filter(|_| tag == "missing_scope");
+            DropboxError::Auth {
+                route,
+                tag,
+                required_scope,
+            }
         }
         403 => {
             let message = json_error()
@@ -441,7 +453,11 @@ pub fn classify_response(
             let message = body_excerpt(body);
             if let Some(tag) = oauth_error.filter(|t| t == "invalid_grant" || t == "invalid_client")
             {
-                DropboxError::Auth { route, tag }
+                DropboxError::Auth {
+                    route,
+                    tag,
+                    required_scope: None,
+                }
             } else if message.contains("required scope") || message.contains("missing_scope") {
                 DropboxError::AccessDenied { route, message }
             } else {
