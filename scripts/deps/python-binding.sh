@@ -12,24 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-python=${PYTHON:-python3}
-
-if ! "$python" -m pip --version >/dev/null 2>&1; then
-  # Debian's python3 ships without pip; install it from apt (update only when needed).
-  if ! apt-get install -y -qq python3-pip >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq python3-pip >/dev/null
-  fi
-fi
-
-pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore)
-# Debian's system python is "externally managed" (PEP 668); a CI machine has no venv for us.
-if "$python" -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
-  pip_args+=(--break-system-packages)
-fi
+. scripts/lib/pip.sh
 
 if ! "$python" -c 'import maturin, mypy, pytest' >/dev/null 2>&1; then
-  "$python" -m pip "${pip_args[@]}" 'maturin>=1.7,<2' 'mypy>=1.10' 'pytest>=7'
+  pip_install 'maturin>=1.7,<2' 'mypy>=1.10' 'pytest>=7'
 fi
 
 export CARGO_TARGET_DIR=${TEAMSYNC_PY_TARGET_DIR:-$HOME/.cache/teamsync-pytarget}
@@ -43,5 +29,5 @@ if ! "$python" -m maturin build --manifest-path bindings-python/Cargo.toml --int
   echo "python-binding: building the extension failed (log above)" >&2
   exit 1
 fi
-"$python" -m pip "${pip_args[@]}" --force-reinstall --no-deps "$wheels"/teamsync-*.whl
+pip_install --force-reinstall --no-deps "$wheels"/teamsync-*.whl
 echo "python-binding: built and installed teamsync in $(( $(date +%s) - start )) s" >&2

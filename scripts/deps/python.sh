@@ -4,23 +4,9 @@
 # Idempotent and quiet: does nothing when the modules already import.
 set -euo pipefail
 
-python=${PYTHON:-python3}
+. "$(dirname "$0")/../lib/pip.sh"
 
 if "$python" -c 'import pytest, dropbox' >/dev/null 2>&1; then
   exit 0
 fi
-
-if ! "$python" -m pip --version >/dev/null 2>&1; then
-  # Debian's python3 ships without pip; install it from apt (update only when needed).
-  if ! apt-get install -y -qq python3-pip >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq python3-pip >/dev/null
-  fi
-fi
-
-pip_args=(install --quiet --disable-pip-version-check --root-user-action=ignore)
-# Debian's system python is "externally managed" (PEP 668); a CI machine has no venv for us.
-if "$python" -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
-  pip_args+=(--break-system-packages)
-fi
-"$python" -m pip "${pip_args[@]}" 'pytest>=7' 'dropbox>=12,<13'
+pip_install 'pytest>=7' 'dropbox>=12,<13'
