@@ -125,6 +125,7 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_diagnostics();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -138,6 +139,21 @@ fn main() -> ExitCode {
     };
     let exit = runtime.block_on(run(cli));
     ExitCode::from(exit.code())
+}
+
+/// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (e.g. `RUST_LOG=debug`, or
+/// `RUST_LOG=sync_dropbox=trace`): the adapters' tracing events, on stderr. They never carry a
+/// secret: tokens, app secrets and bind passwords print as `[redacted]`. The run log is
+/// separate and always written.
+fn init_diagnostics() {
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
 
 /// Runs a command: log, lock, work, and the final log line with the exit code.

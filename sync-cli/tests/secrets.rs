@@ -88,6 +88,12 @@ fn run_all(env: &Env, secrets: &Secrets, extra_env: &[(&str, &str)], expected: i
             let output = command.output().unwrap();
             show(args, &output);
             let label = format!("{args:?}");
+            // The diagnostics really are on: the check below reads trace output, not silence.
+            assert!(
+                stderr(&output).contains("TRACE") || stderr(&output).contains("DEBUG"),
+                "{label}: RUST_LOG=trace produced no diagnostics:\n{}",
+                stderr(&output)
+            );
             secrets.assert_run_clean(env, &label, &output);
             if expected == 0 {
                 assert!(
