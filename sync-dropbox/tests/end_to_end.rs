@@ -5,60 +5,13 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use sync_core::{
-    ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Outcome, Policy, SourceId, TeamStore,
-};
+use sync_core::{ApplyOptions, DesiredState, Outcome, Policy, TeamStore};
 use sync_dropbox::DropboxTeam;
 use sync_dropbox_emulator::{Emulator, Faults, MemberStatus, RateLimit};
-
-/// `users` users spread over `groups` groups under one root: user `i` is in group `i % groups`,
-/// and every seventh user also in the next group.
-fn directory(users: usize, groups: usize) -> DesiredState {
-    let id = |s: String| SourceId::new(s).unwrap();
-    let root = id("root".into());
-    let mut members: Vec<Vec<SourceId>> = vec![Vec::new(); groups];
-    let people: Vec<DirectoryUser> = (0..users)
-        .map(|i| {
-            let user = DirectoryUser::new(
-                id(format!("u{i:05}")),
-                format!("user{i:05}@example.com"),
-                format!("Given{i}"),
-                format!("Sur{i}"),
-            );
-            members[i % groups].push(user.id.clone());
-            if i % 7 == 0 {
-                members[(i + 1) % groups].push(user.id.clone());
-            }
-            user
-        })
-        .collect();
-    let mut all_groups: Vec<DirectoryGroup> = members
-        .into_iter()
-        .enumerate()
-        .map(|(g, members)| DirectoryGroup {
-            id: id(format!("g{g:03}")),
-            name: format!("Team {g:03}"),
-            members,
-            locator: None,
-        })
-        .collect();
-    all_groups.push(DirectoryGroup {
-        id: root.clone(),
-        name: "Dropbox users".into(),
-        members: all_groups.iter().map(|g| g.id.clone()).collect(),
-        locator: None,
-    });
-    DesiredState {
-        user_roots: vec![root],
-        users: people,
-        groups: all_groups,
-        ..DesiredState::default()
-    }
-}
 
 async fn run(
     store: &DropboxTeam,
@@ -95,40 +48,14 @@ fn assert_team_matches(emu: &Emulator, desired: &DesiredState) {
         );
         assert_eq!(member.status, MemberStatus::Invited);
     }
-    let emails: BTreeMap<&str, &str> = desired
-        .users
-        .iter()
-        .map(|u| (u.id.as_str(), u.email.as_str()))
-        .collect();
-    let synced: Vec<&DirectoryGroup> = desired
-        .groups
-        .iter()
-        .filter(|g| g.id.as_str() != "root")
-        .collect();
-    assert_eq!(state.groups.len(), synced.len());
-    for group in synced {
-        let team_group = state
-            .group_by_name(&group.name)
-            .unwrap_or_else(|| panic!("{} missing", group.name));
-        assert_eq!(
-            team_group.external_id.as_deref(),
-            Some(format!("teamsync:{}", group.id).as_str())
-        );
-        let want: BTreeSet<&str> = group.members.iter().map(|m| emails[m.as_str()]).collect();
-        let have: BTreeSet<&str> = team_group
-            .members
-            .iter()
-            .map(|m| m.email.as_str())
-            .collect();
-        assert_eq!(have, want, "members of {}", group.name);
-    }
+    assert_groups_match(&state, desired);
 }
 
 #[tokio::test]
 async fn provisions_2000_users_and_50_groups_then_a_noop_run() {
     let emu = emulator().await;
     let store = store(&emu);
-    let desired = directory(2000, 50);
+    let desired = directory(2000, 50, Some(7));
 
     let (planned, outcome) = run(&store, &desired, &ApplyOptions::default()).await;
     assert_eq!(
@@ -167,7 +94,7 @@ async fn provisions_2000_users_and_50_groups_then_a_noop_run() {
 async fn converges_through_a_rate_limit_storm() {
     let emu = emulator().await;
     let store = store(&emu);
-    let desired = directory(400, 10);
+    let desired = directory(400, 10, Some(7));
     // At most 25 calls per 500 ms window across all routes; everything else gets 429 with
     // Retry-After. The executor waits as told and repeats.
     emu.set_faults(Faults {

@@ -119,7 +119,12 @@ async fn auth_errors_and_missing_scopes() {
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Auth, "{error:?}");
     assert_eq!(error.code.as_deref(), Some("missing_scope"), "{error:?}");
-    assert!(error.message.contains("the token lacks the members.write scope"), "{error:?}");
+    assert!(
+        error
+            .message
+            .contains("the token lacks the members.write scope"),
+        "{error:?}"
+    );
     assert!(!error.kind.is_retryable());
 }
 

@@ -13,59 +13,15 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use sync_core::{
-    ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, OpStatus, Policy, SourceId,
-    TeamStore,
-};
+use sync_core::{ApplyOptions, DesiredState, OpStatus, Policy, TeamStore};
 use sync_dropbox::TeamOptions;
 use sync_dropbox_emulator::{
     Emulator, EmulatorConfig, Faults, MemberStatus, RateLimit, SeedMember, TeamSeed,
 };
-
-/// `users` users over `groups` groups under one root; user `i` is in group `i % groups`.
-fn directory(users: usize, groups: usize) -> DesiredState {
-    let id = |s: String| SourceId::new(s).unwrap();
-    let root = id("root".into());
-    let mut members: Vec<Vec<SourceId>> = vec![Vec::new(); groups];
-    let people: Vec<DirectoryUser> = (0..users)
-        .map(|i| {
-            let user = DirectoryUser::new(
-                id(format!("u{i:05}")),
-                format!("user{i:05}@example.com"),
-                format!("Given{i}"),
-                format!("Sur{i}"),
-            );
-            members[i % groups].push(user.id.clone());
-            user
-        })
-        .collect();
-    let mut all_groups: Vec<DirectoryGroup> = members
-        .into_iter()
-        .enumerate()
-        .map(|(g, members)| DirectoryGroup {
-            id: id(format!("g{g:03}")),
-            name: format!("Team {g:03}"),
-            members,
-            locator: None,
-        })
-        .collect();
-    all_groups.push(DirectoryGroup {
-        id: root.clone(),
-        name: "Dropbox users".into(),
-        members: all_groups.iter().map(|g| g.id.clone()).collect(),
-        locator: None,
-    });
-    DesiredState {
-        user_roots: vec![root],
-        users: people,
-        groups: all_groups,
-        ..DesiredState::default()
-    }
-}
 
 const LEAVERS: usize = 20;
 const ADMIN: &str = "admin@example.com";
@@ -222,33 +178,7 @@ fn assert_converged(emu: &Emulator, desired: &DesiredState) {
             .unwrap();
         assert_eq!(member.status, MemberStatus::Suspended);
     }
-    let emails: BTreeMap<&str, &str> = desired
-        .users
-        .iter()
-        .map(|u| (u.id.as_str(), u.email.as_str()))
-        .collect();
-    let synced: Vec<&DirectoryGroup> = desired
-        .groups
-        .iter()
-        .filter(|g| g.id.as_str() != "root")
-        .collect();
-    assert_eq!(state.groups.len(), synced.len());
-    for group in synced {
-        let team_group = state
-            .group_by_name(&group.name)
-            .unwrap_or_else(|| panic!("{} missing", group.name));
-        assert_eq!(
-            team_group.external_id.as_deref(),
-            Some(format!("teamsync:{}", group.id).as_str())
-        );
-        let want: BTreeSet<&str> = group.members.iter().map(|m| emails[m.as_str()]).collect();
-        let have: BTreeSet<&str> = team_group
-            .members
-            .iter()
-            .map(|m| m.email.as_str())
-            .collect();
-        assert_eq!(have, want, "members of {}", group.name);
-    }
+    assert_groups_match(&state, desired);
 }
 
 #[derive(Debug, Default)]
@@ -329,7 +259,7 @@ async fn converge(emu: &Emulator, desired: &DesiredState, max_runs: usize) -> Ta
 }
 
 async fn scenario(users: usize, groups: usize) {
-    let desired = directory(users, groups);
+    let desired = directory(users, groups, None);
     let emu = emulator_with(EmulatorConfig {
         seed: 0x000f_a017,
         ..EmulatorConfig::default()

@@ -3,11 +3,15 @@
 
 use std::time::Duration;
 
-use sync_core::{Email, MemberRef, NewMember};
+use std::collections::{BTreeMap, BTreeSet};
+
+use sync_core::{
+    DesiredState, DirectoryGroup, DirectoryUser, Email, MemberRef, NewMember, SourceId,
+};
 use sync_dropbox::{
     ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
 };
-use sync_dropbox_emulator::{Emulator, EmulatorConfig};
+use sync_dropbox_emulator::{Emulator, EmulatorConfig, TeamState};
 
 pub async fn emulator() -> Emulator {
     emulator_with(EmulatorConfig::default()).await
@@ -79,4 +83,81 @@ pub fn write_calls(emu: &Emulator) -> u64 {
 
 pub fn calls(emu: &Emulator, route: &str) -> u64 {
     emu.call_counts().get(route).copied().unwrap_or(0)
+}
+
+/// `users` users over `groups` groups under one root: user `i` is in group `i % groups`, and,
+/// with `Some(n)`, every n-th user also in the next group.
+pub fn directory(users: usize, groups: usize, second_group_every: Option<usize>) -> DesiredState {
+    let id = |s: String| SourceId::new(s).unwrap();
+    let root = id("root".into());
+    let mut members: Vec<Vec<SourceId>> = vec![Vec::new(); groups];
+    let people: Vec<DirectoryUser> = (0..users)
+        .map(|i| {
+            let user = DirectoryUser::new(
+                id(format!("u{i:05}")),
+                format!("user{i:05}@example.com"),
+                format!("Given{i}"),
+                format!("Sur{i}"),
+            );
+            members[i % groups].push(user.id.clone());
+            if second_group_every.is_some_and(|n| i % n == 0) {
+                members[(i + 1) % groups].push(user.id.clone());
+            }
+            user
+        })
+        .collect();
+    let mut all_groups: Vec<DirectoryGroup> = members
+        .into_iter()
+        .enumerate()
+        .map(|(g, members)| DirectoryGroup {
+            id: id(format!("g{g:03}")),
+            name: format!("Team {g:03}"),
+            members,
+            locator: None,
+        })
+        .collect();
+    all_groups.push(DirectoryGroup {
+        id: root.clone(),
+        name: "Dropbox users".into(),
+        members: all_groups.iter().map(|g| g.id.clone()).collect(),
+        locator: None,
+    });
+    DesiredState {
+        user_roots: vec![root],
+        users: people,
+        groups: all_groups,
+        ..DesiredState::default()
+    }
+}
+
+/// Every synced directory group is on the team with its managed external id and exactly its
+/// members (by email).
+pub fn assert_groups_match(state: &TeamState, desired: &DesiredState) {
+    let emails: BTreeMap<&str, &str> = desired
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.email.as_str()))
+        .collect();
+    let synced: Vec<&DirectoryGroup> = desired
+        .groups
+        .iter()
+        .filter(|g| g.id.as_str() != "root")
+        .collect();
+    assert_eq!(state.groups.len(), synced.len());
+    for group in synced {
+        let team_group = state
+            .group_by_name(&group.name)
+            .unwrap_or_else(|| panic!("{} missing", group.name));
+        assert_eq!(
+            team_group.external_id.as_deref(),
+            Some(format!("teamsync:{}", group.id).as_str())
+        );
+        let want: BTreeSet<&str> = group.members.iter().map(|m| emails[m.as_str()]).collect();
+        let have: BTreeSet<&str> = team_group
+            .members
+            .iter()
+            .map(|m| m.email.as_str())
+            .collect();
+        assert_eq!(have, want, "members of {}", group.name);
+    }
 }
