@@ -61,54 +61,64 @@ pub struct PyDesiredState {
     pub inner: Arc<sync_core::DesiredState>,
 }
 
-#[pymethods]
-impl PyDesiredState {
-    /// An empty state (no roots, no users).
-    #[new]
-    fn new() -> Self {
-        Self {
-            inner: Arc::new(sync_core::DesiredState::default()),
+/// The methods both state classes share: construction from plain data or JSON, conversion
+/// back, and equality. `$extra` adds each class's own counters and `__repr__`.
+macro_rules! state_methods {
+    ($class:ident, $inner:ty, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            /// An empty state.
+            #[new]
+            fn new() -> Self {
+                Self {
+                    inner: Arc::new(<$inner>::default()),
+                }
+            }
+
+            /// Builds a state from plain data shaped like the core's state.
+            #[staticmethod]
+            fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
+                Ok(Self {
+                    inner: Arc::new(from_python(data)?),
+                })
+            }
+
+            /// Builds a state from JSON text.
+            #[staticmethod]
+            fn from_json(json: &str) -> BindingResult<Self> {
+                Ok(Self {
+                    inner: Arc::new(from_json_text(json)?),
+                })
+            }
+
+            fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
+                to_python(py, &*self.inner)
+            }
+
+            fn to_json(&self) -> String {
+                to_json_text(&*self.inner)
+            }
+
+            #[getter]
+            fn group_count(&self) -> usize {
+                self.inner.groups.len()
+            }
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other
+                    .cast::<Self>()
+                    .is_ok_and(|o| o.get().inner == self.inner)
+            }
+
+            $($extra)*
         }
-    }
+    };
+}
 
-    /// Builds a state from plain data shaped like the core's `DesiredState`.
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        Ok(Self {
-            inner: Arc::new(from_python(data)?),
-        })
-    }
-
-    /// Builds a state from JSON text.
-    #[staticmethod]
-    fn from_json(json: &str) -> BindingResult<Self> {
-        Ok(Self {
-            inner: Arc::new(from_json_text(json)?),
-        })
-    }
-
-    fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
-        to_python(py, &*self.inner)
-    }
-
-    fn to_json(&self) -> String {
-        to_json_text(&*self.inner)
-    }
-
+state_methods!(PyDesiredState, sync_core::DesiredState, {
     #[getter]
     fn user_count(&self) -> usize {
         self.inner.users.len()
-    }
-
-    #[getter]
-    fn group_count(&self) -> usize {
-        self.inner.groups.len()
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|o| o.get().inner == self.inner)
     }
 
     fn __repr__(&self) -> String {
@@ -121,7 +131,7 @@ impl PyDesiredState {
             self.inner.issues.len()
         )
     }
-}
+});
 
 /// What the team is: members (removed ones included) and groups.
 #[pyclass(name = "ActualState", module = "teamsync", frozen, skip_from_py_object)]
@@ -130,52 +140,10 @@ pub struct PyActualState {
     pub inner: Arc<sync_core::ActualState>,
 }
 
-#[pymethods]
-impl PyActualState {
-    /// An empty team.
-    #[new]
-    fn new() -> Self {
-        Self {
-            inner: Arc::new(sync_core::ActualState::default()),
-        }
-    }
-
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        Ok(Self {
-            inner: Arc::new(from_python(data)?),
-        })
-    }
-
-    #[staticmethod]
-    fn from_json(json: &str) -> BindingResult<Self> {
-        Ok(Self {
-            inner: Arc::new(from_json_text(json)?),
-        })
-    }
-
-    fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
-        to_python(py, &*self.inner)
-    }
-
-    fn to_json(&self) -> String {
-        to_json_text(&*self.inner)
-    }
-
+state_methods!(PyActualState, sync_core::ActualState, {
     #[getter]
     fn member_count(&self) -> usize {
         self.inner.members.len()
-    }
-
-    #[getter]
-    fn group_count(&self) -> usize {
-        self.inner.groups.len()
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|o| o.get().inner == self.inner)
     }
 
     fn __repr__(&self) -> String {
@@ -185,7 +153,7 @@ impl PyActualState {
             self.inner.groups.len()
         )
     }
-}
+});
 
 /// The sync rules. `Policy()` has the Rust defaults; keyword arguments set knobs by name.
 #[pyclass(name = "Policy", module = "teamsync", frozen, skip_from_py_object)]
