@@ -3,8 +3,8 @@
 //!
 //! `cargo run -p teamsync-examples --example plan_in_memory`
 
-use sync_core::memory::MemoryTeam;
-use sync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy, TeamStore};
+use teamsync_core::memory::MemoryTeam;
+use teamsync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy, TeamStore};
 
 const DIRECTORY: &str = r#"{
   "user_roots": ["grp-dropbox"],

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sync_core::Directory;
-use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_core::Directory;
+use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -237,22 +237,22 @@ fn main() {
     let user_records: Vec<_> = read
         .users
         .iter()
-        .map(|u| sync_ldap::map::user_record(u, &cfg.profile, now))
+        .map(|u| teamsync_ldap::map::user_record(u, &cfg.profile, now))
         .collect();
     let group_records: Vec<_> = read
         .groups
         .iter()
-        .map(|g| sync_ldap::map::group_record(g, &cfg.profile))
+        .map(|g| teamsync_ldap::map::group_record(g, &cfg.profile))
         .collect();
     let map_time = t.elapsed();
     let t = Instant::now();
-    let records = sync_ldap::map::ReadRecords {
+    let records = teamsync_ldap::map::ReadRecords {
         groups: group_records,
         users: user_records,
         deleted: vec![],
     };
     let assembled =
-        sync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records)
+        teamsync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records)
             .expect("assemble");
     println!(
         "breakdown: reads {read_time:.3?}, entry mapping {map_time:.3?}, assembly {:.3?} ({} users)",

@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-use sync_core::{plan, Policy};
+use teamsync_core::{plan, Policy};
 use teamsync_benches::{baseline, world};
 
 fn sizes() -> Vec<(usize, usize)> {

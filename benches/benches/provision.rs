@@ -11,13 +11,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use sync_core::{
+use teamsync_core::{
     ApplyOptions, DesiredState, DirectoryGroup, DirectoryUser, Policy, SourceId, TeamStore,
 };
-use sync_dropbox::{
+use teamsync_dropbox::{
     ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
 };
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, Faults};
 
 /// `users` users over `groups` groups under one root: user `i` is in group `i % groups`, and
 /// every seventh user also in the next group (so memberships ≈ 1.14 × users).
@@ -125,8 +125,8 @@ async fn run_once(emu: &Emulator, store: &DropboxTeam, desired: &DesiredState) -
     emu.reset_call_counts();
     let started = Instant::now();
     let actual = store.snapshot().await.expect("snapshot");
-    let plan = sync_core::plan(desired, &actual, &Policy::default()).expect("plan");
-    let outcome = sync_core::apply(&plan, store, &ApplyOptions::default())
+    let plan = teamsync_core::plan(desired, &actual, &Policy::default()).expect("plan");
+    let outcome = teamsync_core::apply(&plan, store, &ApplyOptions::default())
         .await
         .expect("apply");
     Run {
@@ -226,13 +226,13 @@ async fn noop_scenario(users: usize, groups: usize) {
     let emu = Emulator::start(EmulatorConfig::default()).await.expect("emulator starts");
     let desired = directory(users, groups);
     let email_of: BTreeMap<&str, &str> = desired.users.iter().map(|u| (u.id.as_str(), u.email.as_str())).collect();
-    let seed = sync_dropbox_emulator::TeamSeed {
+    let seed = teamsync_dropbox_emulator::TeamSeed {
         team_name: Some("Bench".into()),
         license_limit: None,
         members: desired
             .users
             .iter()
-            .map(|u| sync_dropbox_emulator::SeedMember {
+            .map(|u| teamsync_dropbox_emulator::SeedMember {
                 email: u.email.clone(),
                 given_name: u.given_name.clone(),
                 surname: u.surname.clone(),
@@ -248,7 +248,7 @@ async fn noop_scenario(users: usize, groups: usize) {
                 let mut members: Vec<String> = g.members.iter().filter_map(|m| email_of.get(m.as_str()).map(|e| e.to_string())).collect();
                 members.sort();
                 members.dedup();
-                sync_dropbox_emulator::SeedGroup {
+                teamsync_dropbox_emulator::SeedGroup {
                     name: g.name.clone(),
                     external_id: Some(format!("teamsync:{}", g.id)),
                     management_type: None,

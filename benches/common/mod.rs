@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-use sync_core::{
+use teamsync_core::{
     ActualState, DesiredState, DirectoryGroup, DirectoryUser, Email, ManagementType, MemberStatus, SourceId, TeamGroup, TeamMember,
 };
 
@@ -151,6 +151,6 @@ pub fn peak_rss_mib() -> f64 {
 }
 
 /// Counts of operations by verb, for printing.
-pub fn op_counts(plan: &sync_core::Plan) -> BTreeMap<&'static str, usize> {
+pub fn op_counts(plan: &teamsync_core::Plan) -> BTreeMap<&'static str, usize> {
     plan.counts()
 }

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{from_python, to_python};

@@ -7,7 +7,7 @@ use pyo3::PyErr;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use sync_core::{
+use teamsync_core::{
     ApplyError, DirectoryErrorKind, ErrorKind, PlanError as CorePlanError, StoreError,
 };
 
@@ -83,7 +83,7 @@ pub enum BindingError {
     InvalidData(String),
     /// A directory read failed.
     #[error("{0}")]
-    Directory(#[from] sync_core::DirectoryError),
+    Directory(#[from] teamsync_core::DirectoryError),
     /// A team call failed.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -95,7 +95,7 @@ pub enum BindingError {
     Apply(#[from] ApplyError),
     /// The emulator failed.
     #[error("{0}")]
-    Emulator(#[from] sync_dropbox_emulator::EmulatorError),
+    Emulator(#[from] teamsync_dropbox_emulator::EmulatorError),
     /// The emulator was used after `close()`.
     #[error("the emulator is closed")]
     EmulatorClosed,
@@ -117,10 +117,10 @@ impl From<pythonize::PythonizeError> for BindingError {
     }
 }
 
-impl From<sync_dropbox::DropboxError> for BindingError {
-    fn from(error: sync_dropbox::DropboxError) -> Self {
+impl From<teamsync_dropbox::DropboxError> for BindingError {
+    fn from(error: teamsync_dropbox::DropboxError) -> Self {
         match error {
-            sync_dropbox::DropboxError::Config(message) => Self::Config(message),
+            teamsync_dropbox::DropboxError::Config(message) => Self::Config(message),
             other => Self::Store(other.into()),
         }
     }

@@ -58,7 +58,7 @@ fn to_json_text<T: Serialize>(value: &T) -> String {
 )]
 #[derive(Clone)]
 pub struct PyDesiredState {
-    pub inner: Arc<sync_core::DesiredState>,
+    pub inner: Arc<teamsync_core::DesiredState>,
 }
 
 /// The methods both state classes share: construction from plain data or JSON, conversion
@@ -115,7 +115,7 @@ macro_rules! state_methods {
     };
 }
 
-state_methods!(PyDesiredState, sync_core::DesiredState, {
+state_methods!(PyDesiredState, teamsync_core::DesiredState, {
     #[getter]
     fn user_count(&self) -> usize {
         self.inner.users.len()
@@ -137,10 +137,10 @@ state_methods!(PyDesiredState, sync_core::DesiredState, {
 #[pyclass(name = "ActualState", module = "teamsync", frozen, skip_from_py_object)]
 #[derive(Clone)]
 pub struct PyActualState {
-    pub inner: Arc<sync_core::ActualState>,
+    pub inner: Arc<teamsync_core::ActualState>,
 }
 
-state_methods!(PyActualState, sync_core::ActualState, {
+state_methods!(PyActualState, teamsync_core::ActualState, {
     #[getter]
     fn member_count(&self) -> usize {
         self.inner.members.len()
@@ -159,14 +159,14 @@ state_methods!(PyActualState, sync_core::ActualState, {
 #[pyclass(name = "Policy", module = "teamsync", frozen, skip_from_py_object)]
 #[derive(Clone)]
 pub struct PyPolicy {
-    pub inner: Arc<sync_core::Policy>,
+    pub inner: Arc<teamsync_core::Policy>,
 }
 
 impl PyPolicy {
     /// A checked policy from a JSON object of knobs; unknown knobs and bad values are
     /// `ConfigError`s that name the knob.
     pub fn from_knobs(knobs: serde_json::Value) -> BindingResult<Self> {
-        let policy: sync_core::Policy = serde_json::from_value(knobs)
+        let policy: teamsync_core::Policy = serde_json::from_value(knobs)
             .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
         policy
             .validate()
@@ -202,7 +202,7 @@ impl PyPolicy {
     #[staticmethod]
     fn knobs(py: Python<'_>) -> BindingResult<Vec<String>> {
         // pythonize keeps the struct's field order (a serde_json map would sort it).
-        let defaults = to_python(py, &sync_core::Policy::default())?;
+        let defaults = to_python(py, &teamsync_core::Policy::default())?;
         let defaults = defaults.cast::<PyDict>().map_err(PyErr::from)?;
         defaults
             .keys()
@@ -280,7 +280,7 @@ pub struct PyOperation {
 }
 
 impl PyOperation {
-    fn from_core(py: Python<'_>, index: usize, op: &sync_core::Operation) -> BindingResult<Self> {
+    fn from_core(py: Python<'_>, index: usize, op: &teamsync_core::Operation) -> BindingResult<Self> {
         let details = PyDict::new(py);
         let action = to_python(py, &op.action)?;
         let mut kind = String::new();
@@ -348,7 +348,7 @@ impl PyOperation {
 #[pyclass(name = "Plan", module = "teamsync", frozen, skip_from_py_object)]
 #[derive(Clone)]
 pub struct PyPlan {
-    pub inner: Arc<sync_core::Plan>,
+    pub inner: Arc<teamsync_core::Plan>,
 }
 
 #[pymethods]
@@ -356,7 +356,7 @@ impl PyPlan {
     /// Reads a plan saved with `to_json()`, checking its format version.
     #[staticmethod]
     fn from_json(json: &str) -> BindingResult<Self> {
-        let plan = sync_core::Plan::from_json(json)
+        let plan = teamsync_core::Plan::from_json(json)
             .map_err(|e| BindingError::InvalidData(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(plan),
@@ -472,7 +472,7 @@ impl PyPlan {
 /// Iterates a plan's operations, building each `Operation` on demand.
 #[pyclass(module = "teamsync", frozen)]
 pub struct OperationIter {
-    plan: Arc<sync_core::Plan>,
+    plan: Arc<teamsync_core::Plan>,
     next: std::sync::atomic::AtomicUsize,
 }
 
@@ -503,10 +503,10 @@ pub fn plan(
     let desired = Arc::clone(&desired.get().inner);
     let actual = Arc::clone(&actual.get().inner);
     let policy = policy.map_or_else(
-        || Arc::new(sync_core::Policy::default()),
+        || Arc::new(teamsync_core::Policy::default()),
         |p| Arc::clone(&p.get().inner),
     );
-    let plan = py.detach(move || sync_core::plan(&desired, &actual, &policy))?;
+    let plan = py.detach(move || teamsync_core::plan(&desired, &actual, &policy))?;
     Ok(PyPlan {
         inner: Arc::new(plan),
     })
@@ -515,9 +515,9 @@ pub fn plan(
 /// What a run did.
 #[pyclass(name = "Outcome", module = "teamsync", frozen, skip_from_py_object)]
 pub struct PyOutcome {
-    pub inner: sync_core::Outcome,
+    pub inner: teamsync_core::Outcome,
     /// Targets and verbs of the plan's operations that failed, for `failures`.
-    pub plan: Arc<sync_core::Plan>,
+    pub plan: Arc<teamsync_core::Plan>,
 }
 
 #[pymethods]
@@ -549,7 +549,7 @@ impl PyOutcome {
     fn failures<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         for result in &self.inner.results {
-            if let sync_core::OpStatus::Failed { error, attempts } = &result.status {
+            if let teamsync_core::OpStatus::Failed { error, attempts } = &result.status {
                 let dict = PyDict::new(py);
                 dict.set_item("index", result.index)?;
                 if let Some(op) = self.plan.operations.get(result.index) {

@@ -6,19 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use sync_core::memory::{Call, Fault, MemoryTeam};
-use sync_core::{ApplyOptions, Directory, ErrorKind, Permission, StoreError, TeamStore};
-use sync_dropbox::{
+use teamsync_core::memory::{Call, Fault, MemoryTeam};
+use teamsync_core::{ApplyOptions, Directory, ErrorKind, Permission, StoreError, TeamStore};
+use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
 };
-use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile, ProfileKind};
+use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile, ProfileKind};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{PyActualState, PyDesiredState, PyOutcome, PyPlan, from_python};
 use crate::runtime;
 
 /// An `ActualState`, or plain data of its shape.
-fn actual_state_of(value: &Bound<'_, PyAny>) -> BindingResult<sync_core::ActualState> {
+fn actual_state_of(value: &Bound<'_, PyAny>) -> BindingResult<teamsync_core::ActualState> {
     match value.cast::<PyActualState>() {
         Ok(state) => Ok((*state.get().inner).clone()),
         Err(_) => from_python(value),
@@ -179,7 +179,7 @@ impl PyDropboxTeam {
     /// `app_secret` for apps that have one). `ca_file` adds a trusted CA (PEM); `proxy` is
     /// `None` (use the environment), `""` (no proxy) or a proxy URL.
     #[new]
-    #[pyo3(signature = (base_url = sync_dropbox::DEFAULT_BASE_URL.to_owned(), token = None, refresh_token = None, app_key = None, app_secret = None, ca_file = None, proxy = None, timeout = None))]
+    #[pyo3(signature = (base_url = teamsync_dropbox::DEFAULT_BASE_URL.to_owned(), token = None, refresh_token = None, app_key = None, app_secret = None, ca_file = None, proxy = None, timeout = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         base_url: String,
@@ -293,7 +293,7 @@ pub fn apply(
     }
     let applied = Arc::clone(&plan);
     let outcome = runtime::wait(py, async move {
-        sync_core::apply(&applied, store.as_ref(), &options).await
+        teamsync_core::apply(&applied, store.as_ref(), &options).await
     })??;
     Ok(PyOutcome {
         inner: outcome,
@@ -377,7 +377,7 @@ impl PyLdapDirectory {
         config.known_ids = known_ids
             .iter()
             .map(|id| {
-                sync_core::SourceId::new(id)
+                teamsync_core::SourceId::new(id)
                     .map_err(|e| BindingError::Config(format!("known id {id:?}: {e}")))
             })
             .collect::<BindingResult<_>>()?;

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use sync_core::{
+use teamsync_core::{
     ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
     DirectoryErrorKind, ErrorKind, OpStatus, Outcome, Permission, Plan, PlanError, Policy,
     Progress, StoreError, TeamStore,
 };
-use sync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
+use teamsync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
 
 use crate::config::{Config, ConfigError, DirectoryKind};
 use crate::exit::Exit;
@@ -144,7 +144,7 @@ pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
 /// Builds the directory from `[directory]`; `known_ids` feed OpenLDAP-style deletion detection.
 pub fn directory(
     config: &Config,
-    known_ids: Vec<sync_core::SourceId>,
+    known_ids: Vec<teamsync_core::SourceId>,
 ) -> Result<Box<dyn Directory>, CliError> {
     let d = &config.file.directory;
     match d.kind {
@@ -160,7 +160,7 @@ pub fn directory(
             let mut ldap = config.ldap_config()?;
             ldap.known_ids = known_ids;
             Ok(Box::new(
-                sync_ldap::LdapDirectory::new(ldap).map_err(CliError::Directory)?,
+                teamsync_ldap::LdapDirectory::new(ldap).map_err(CliError::Directory)?,
             ))
         }
     }
@@ -168,7 +168,7 @@ pub fn directory(
 
 /// Ids of the team's managed members and groups, for directories that detect deletions by
 /// looking known ids up.
-pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<sync_core::SourceId> {
+pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<teamsync_core::SourceId> {
     let prefix = policy.external_id_prefix.as_str();
     let member_ids = actual
         .members
@@ -181,7 +181,7 @@ pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<sync_core::Source
     member_ids
         .chain(group_ids)
         .filter_map(|e| e.strip_prefix(prefix))
-        .filter_map(|id| sync_core::SourceId::new(id).ok())
+        .filter_map(|id| teamsync_core::SourceId::new(id).ok())
         .collect()
 }
 
@@ -225,7 +225,7 @@ pub async fn read_sides(
 
 /// Plans, mapping a refusal to its exit code.
 pub fn make_plan(sides: &Sides, policy: &Policy) -> Result<Plan, CliError> {
-    sync_core::plan(&sides.desired, &sides.actual, policy).map_err(|e| match e {
+    teamsync_core::plan(&sides.desired, &sides.actual, policy).map_err(|e| match e {
         PlanError::NoUsersInScope { .. } => CliError::NoUsers(e),
         PlanError::Policy(p) => CliError::Internal(format!("policy: {p}")),
     })
@@ -296,7 +296,7 @@ pub async fn apply_plan(
         on_progress: Some(on_progress),
         ..ApplyOptions::default()
     };
-    let applied = sync_core::apply(plan, store, &options).await;
+    let applied = teamsync_core::apply(plan, store, &options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use sync_core::Policy;
-use sync_ldap::{BindPassword, LdapConfig, Profile};
+use teamsync_core::Policy;
+use teamsync_ldap::{BindPassword, LdapConfig, Profile};
 
 /// Why the config cannot be used. Every message names the key (and, for parse errors, the line).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +92,7 @@ pub struct ConfigFile {
     /// The Dropbox team.
     #[serde(default)]
     pub team: TeamSection,
-    /// The sync rules: every knob of `sync_core::Policy`, defaults as documented there.
+    /// The sync rules: every knob of `teamsync_core::Policy`, defaults as documented there.
     #[serde(default)]
     pub policy: Policy,
     /// Email notifications.
@@ -136,7 +136,7 @@ pub enum FileFormat {
     Auto,
     /// The simple people/groups JSON.
     SimpleJson,
-    /// `sync_core::DesiredState` as JSON.
+    /// `teamsync_core::DesiredState` as JSON.
     StateJson,
     /// LDIF content records.
     Ldif,
@@ -280,7 +280,7 @@ fn non_empty_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<O
 }
 
 fn default_base_url() -> String {
-    sync_dropbox::DEFAULT_BASE_URL.to_owned()
+    teamsync_dropbox::DEFAULT_BASE_URL.to_owned()
 }
 
 impl Default for TeamSection {
@@ -663,7 +663,7 @@ pub fn profile_with_overrides(name: ProfileName, overrides: &AttributeOverrides)
     };
     if let Some(id) = &overrides.id {
         profile.id_attribute = id.clone();
-        profile.id_format = sync_ldap::IdFormat::Text;
+        profile.id_format = teamsync_ldap::IdFormat::Text;
     }
     if let Some(v) = &overrides.email {
         profile.email_attributes = v.clone();

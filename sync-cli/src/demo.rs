@@ -2,9 +2,9 @@
 //! (bundled JSON) against the in-process Dropbox emulator seeded with a team that has drifted:
 //! plan, apply, then plan again to show the team now matches.
 
-use sync_core::{Directory as _, Permission, Policy, TeamStore as _};
-use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret};
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, TeamSeed};
+use teamsync_core::{Directory as _, Permission, Policy, TeamStore as _};
+use teamsync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, TeamSeed};
 
 use crate::app::{self, CliError, Sides};
 use crate::config::FileFormat;
@@ -131,8 +131,8 @@ pub fn is_write(route: &str) -> bool {
 struct EmbeddedDirectory(FileDirectory);
 
 #[async_trait::async_trait]
-impl sync_core::Directory for EmbeddedDirectory {
-    async fn snapshot(&self) -> Result<sync_core::DesiredState, sync_core::DirectoryError> {
+impl teamsync_core::Directory for EmbeddedDirectory {
+    async fn snapshot(&self) -> Result<teamsync_core::DesiredState, teamsync_core::DirectoryError> {
         self.0
             .state_from_text(DIRECTORY_JSON, std::time::SystemTime::now())
     }

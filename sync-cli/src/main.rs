@@ -17,8 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use sync_core::TeamStore as _;
-use sync_dropbox::DropboxTeam;
+use teamsync_core::TeamStore as _;
+use teamsync_dropbox::DropboxTeam;
 
 use crate::app::CliError;
 use crate::config::Config;
@@ -142,7 +142,7 @@ fn main() -> ExitCode {
 }
 
 /// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (e.g. `RUST_LOG=debug`, or
-/// `RUST_LOG=sync_dropbox=trace`): the adapters' tracing events, on stderr. They never carry a
+/// `RUST_LOG=teamsync_dropbox=trace`): the adapters' tracing events, on stderr. They never carry a
 /// secret: tokens, app secrets and bind passwords print as `[redacted]`. The run log is
 /// separate and always written.
 fn init_diagnostics() {
@@ -376,10 +376,10 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     let directory = app::directory(config, Vec::new())?;
     let desired = directory.snapshot().await.map_err(CliError::Directory)?;
     // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
-    let stats = sync_core::plan(&desired, &Default::default(), &config.file.policy);
+    let stats = teamsync_core::plan(&desired, &Default::default(), &config.file.policy);
     let in_scope = match stats {
         Ok(plan) => plan.stats.users_in_scope,
-        Err(sync_core::PlanError::NoUsersInScope { .. }) => 0,
+        Err(teamsync_core::PlanError::NoUsersInScope { .. }) => 0,
         Err(e) => return Err(CliError::Internal(e.to_string())),
     };
     let line = format!(
@@ -401,7 +401,7 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
     if in_scope == 0 {
-        return Err(CliError::NoUsers(sync_core::PlanError::NoUsersInScope {
+        return Err(CliError::NoUsers(teamsync_core::PlanError::NoUsersInScope {
             roots: desired.user_roots.len(),
         }));
     }
@@ -438,7 +438,7 @@ async fn plan(
 async fn apply(
     config: &Config,
     saved: Option<&Path>,
-    permission: sync_core::Permission,
+    permission: teamsync_core::Permission,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
     let team = connect_team(config, log).await?;

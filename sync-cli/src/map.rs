@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use serde::Deserialize;
-use sync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
-use sync_ldap::Profile;
-use sync_ldap::map::{RawEntry, ReadEntries};
+use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
+use teamsync_ldap::Profile;
+use teamsync_ldap::map::{RawEntry, ReadEntries};
 
 /// Why a file source could not become a [`DesiredState`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,14 +158,14 @@ fn root_dns(
     roots
         .iter()
         .map(|root| {
-            let wanted = sync_ldap::map::normalize_dn(root);
+            let wanted = teamsync_ldap::map::normalize_dn(root);
             groups
                 .iter()
-                .find(|g| sync_ldap::map::normalize_dn(&g.dn) == wanted)
+                .find(|g| teamsync_ldap::map::normalize_dn(&g.dn) == wanted)
                 .or_else(|| {
                     groups
                         .iter()
-                        .find(|g| sync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root))
+                        .find(|g| teamsync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root))
                 })
                 .map(|g| g.dn.clone())
                 .ok_or_else(|| SourceError::RootNotFound(root.clone()))
@@ -193,9 +193,9 @@ pub fn desired_from_ldif(
     }
     let user_root_dns = root_dns(user_roots, &read.groups, profile)?;
     let group_root_dns = root_dns(group_roots, &read.groups, profile)?;
-    sync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(|e| {
+    teamsync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(|e| {
         match e {
-            sync_ldap::map::AssembleError::RootNotFound(dn) => SourceError::RootNotFound(dn),
+            teamsync_ldap::map::AssembleError::RootNotFound(dn) => SourceError::RootNotFound(dn),
             other => SourceError::Json(other.to_string()),
         }
     })

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use sync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind};
+use teamsync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind};
 
 use crate::config::{AttributeOverrides, FileFormat, ProfileName, profile_with_overrides};
 use crate::map::{self, SimpleDirectory, SourceError};

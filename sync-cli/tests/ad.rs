@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! scripts/fixtures/samba.sh start /tmp/ad && set -a && . /tmp/ad/samba.env && set +a
-//! cargo nextest run -p sync-cli --test ad
+//! cargo nextest run -p teamsync-cli --test ad
 //! ```
 //!
 //! The population test only reads the DC. The change test works on a subtree of its own,
@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use ldap3::{Ldap, LdapConnAsync, Mod};
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamState};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamState};
 
 struct Fixture {
     url: String,

@@ -10,9 +10,9 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use sync_dropbox_emulator::{EmulatorConfig, MemberStatus};
+use teamsync_dropbox_emulator::{EmulatorConfig, MemberStatus};
 
-fn admin_only() -> sync_dropbox_emulator::TeamSeed {
+fn admin_only() -> teamsync_dropbox_emulator::TeamSeed {
     seed(serde_json::json!({
         "members": [{"email": "admin@corp.test", "given_name": "Ad", "surname": "Min", "is_admin": true}]
     }))

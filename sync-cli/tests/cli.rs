@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamSeed, TeamState};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamSeed, TeamState};
 
 const TOKEN_VAR: &str = "TEAMSYNC_TEST_TOKEN";
 
@@ -941,7 +941,7 @@ fn exit_12_a_second_run_while_the_first_runs() {
     // Every API call takes 300 ms, so the first run is still going when the second starts.
     let env = Env::new(TEAM);
     env.config(DIRECTORY, "");
-    env.emulator().set_faults(sync_dropbox_emulator::Faults {
+    env.emulator().set_faults(teamsync_dropbox_emulator::Faults {
         latency_ms: 300,
         ..Default::default()
     });

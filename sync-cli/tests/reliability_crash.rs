@@ -22,14 +22,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use support::*;
-use sync_dropbox_emulator::{EmulatorConfig, Faults, MemberStatus};
+use teamsync_dropbox_emulator::{EmulatorConfig, Faults, MemberStatus};
 
 const USERS: usize = 800;
 const GROUPS: usize = 8;
 const PREEXISTING: usize = 80;
 const LEAVERS: usize = 12;
 
-fn team_seed() -> sync_dropbox_emulator::TeamSeed {
+fn team_seed() -> teamsync_dropbox_emulator::TeamSeed {
     let mut members = vec![
         serde_json::json!({"email": "admin@corp.test", "given_name": "Ad", "surname": "Min", "is_admin": true}),
         serde_json::json!({"email": "foreign@corp.test", "given_name": "For", "surname": "Eign", "external_id": "othertool:1"}),

@@ -10,7 +10,7 @@
 mod support;
 
 use support::*;
-use sync_dropbox_emulator::{MemberStatus, TeamSeed, TeamState};
+use teamsync_dropbox_emulator::{MemberStatus, TeamSeed, TeamState};
 
 fn admin_only() -> TeamSeed {
     seed(serde_json::json!({

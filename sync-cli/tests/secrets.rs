@@ -12,7 +12,7 @@ mod support;
 use std::process::Output;
 
 use support::*;
-use sync_dropbox_emulator::{EmulatorConfig, Faults};
+use teamsync_dropbox_emulator::{EmulatorConfig, Faults};
 
 struct Secrets(Vec<String>);
 
@@ -56,7 +56,7 @@ impl Secrets {
 
 const DIRECTORY_USERS: usize = 30;
 
-fn admin_only() -> sync_dropbox_emulator::TeamSeed {
+fn admin_only() -> teamsync_dropbox_emulator::TeamSeed {
     seed(serde_json::json!({
         "members": [
             {"email": "admin@corp.test", "given_name": "Ad", "surname": "Min", "is_admin": true},

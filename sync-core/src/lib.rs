@@ -13,8 +13,8 @@
 //! ## Example
 //!
 //! ```
-//! use sync_core::memory::MemoryTeam;
-//! use sync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy};
+//! use teamsync_core::memory::MemoryTeam;
+//! use teamsync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy};
 //!
 //! let desired: DesiredState = serde_json::from_str(r#"{
 //!     "user_roots": ["root"],

@@ -13,8 +13,8 @@ use common::*;
 use futures::future::BoxFuture;
 use mockall::mock;
 use mockall::predicate::always;
-use sync_core::memory::{Call, Fault, MemoryTeam};
-use sync_core::*;
+use teamsync_core::memory::{Call, Fault, MemoryTeam};
+use teamsync_core::*;
 
 mock! {
     pub Store {}

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use sync_core::*;
+use teamsync_core::*;
 
 use MemberStatus::{Active, Invited, Suspended};
 const REMOVED_RECOVERABLE: MemberStatus = MemberStatus::Removed { recoverable: true };

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use common::*;
 use proptest::prelude::*;
-use sync_core::memory::MemoryTeam;
-use sync_core::*;
+use teamsync_core::memory::MemoryTeam;
+use teamsync_core::*;
 
 const IDS: usize = 10;
 const GROUPS: usize = 4;

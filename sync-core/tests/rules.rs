@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use sync_core::*;
+use teamsync_core::*;
 
 use MemberStatus::{Active, Suspended};
 

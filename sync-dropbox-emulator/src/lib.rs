@@ -11,8 +11,8 @@
 //! `Dropbox-API-Select-*` headers; and it never talks to Dropbox.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), sync_dropbox_emulator::EmulatorError> {
-//! use sync_dropbox_emulator::{Emulator, EmulatorConfig};
+//! # async fn demo() -> Result<(), teamsync_dropbox_emulator::EmulatorError> {
+//! use teamsync_dropbox_emulator::{Emulator, EmulatorConfig};
 //! let emulator = Emulator::start(EmulatorConfig::default()).await?;
 //! let url = format!("{}/2/team/get_info", emulator.base_url());
 //! let token = emulator.access_token();

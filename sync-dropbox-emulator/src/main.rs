@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
 
 /// Emulates the Dropbox team API (members, groups, OAuth) on a local port.
 #[derive(Debug, Parser)]
-#[command(name = "sync-dropbox-emulator", version)]
+#[command(name = "teamsync-dropbox-emulator", version)]
 struct Cli {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]

@@ -30,7 +30,7 @@ def _build_binary():
     # Ask cargo where the binary lands (honours CARGO_TARGET_DIR or the workspace default).
     out = subprocess.run(
         [
-            "cargo", "build", "-q", "-p", "sync-dropbox-emulator", "--bin", "sync-dropbox-emulator",
+            "cargo", "build", "-q", "-p", "teamsync-dropbox-emulator", "--bin", "teamsync-dropbox-emulator",
             "--message-format=json-render-diagnostics",
         ],
         cwd=REPO, check=True, stdout=subprocess.PIPE, text=True,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use sync_dropbox_emulator::{
+use teamsync_dropbox_emulator::{
     Emulator, EmulatorConfig, Faults, ManagementType, MemberStatus, RateLimit, SeedGroup,
     SeedMember, TeamSeed,
 };

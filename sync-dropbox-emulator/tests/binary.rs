@@ -21,7 +21,7 @@ async fn binary_serves_tls_with_seed_and_writes_ca_and_info() {
     )
     .unwrap();
     let (ca_file, info_file) = (dir.join("ca.pem"), dir.join("info.json"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sync-dropbox-emulator"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teamsync-dropbox-emulator"))
         .args(["--tls", "--seed", "3", "--token-ttl-secs", "60"])
         .arg("--ca-file")
         .arg(&ca_file)
@@ -111,7 +111,7 @@ fn binary_refuses_an_invalid_seed_file() {
         r#"{"members": [{"email": "a@x.test"}, {"email": "A@x.test"}]}"#,
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sync-dropbox-emulator"))
+    let out = Command::new(env!("CARGO_BIN_EXE_teamsync-dropbox-emulator"))
         .arg("--seed-file")
         .arg(&seed)
         .output()

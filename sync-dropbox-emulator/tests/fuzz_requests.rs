@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
 
 const API_ROUTES: &[&str] = &[
     "team/get_info",

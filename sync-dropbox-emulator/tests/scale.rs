@@ -1,13 +1,13 @@
 //! Scale checks at the benchmark sizes (100,000 members listed, 10,000 provisioned). They assert
 //! only counts; they print their wall time for information. Ignored by default (slow in debug
 //! builds); run with
-//! `cargo nextest run -p sync-dropbox-emulator --release --run-ignored only --no-capture`.
+//! `cargo nextest run -p teamsync-dropbox-emulator --release --run-ignored only --no-capture`.
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, SeedMember, TeamSeed};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, SeedMember, TeamSeed};
 
 async fn call(
     http: &reqwest::Client,

@@ -1,12 +1,12 @@
 //! The client's error, classified for the core.
 //!
-//! Every variant knows its [`ErrorKind`], so `sync_core::apply` can decide retry or give up
+//! Every variant knows its [`ErrorKind`], so `teamsync_core::apply` can decide retry or give up
 //! without knowing HTTP. No variant ever carries a token: bodies are kept only for statuses
 //! whose bodies are Dropbox's own messages, and are cut short.
 
 use std::time::Duration;
 
-use sync_core::{ErrorKind, StoreError};
+use teamsync_core::{ErrorKind, StoreError};
 
 use crate::map::route_error_kind;
 

@@ -1,6 +1,6 @@
 //! # sync-dropbox
 //!
-//! teamsync's [`TeamStore`](sync_core::TeamStore) over the Dropbox team API: [`DropboxTeam`].
+//! teamsync's [`TeamStore`](teamsync_core::TeamStore) over the Dropbox team API: [`DropboxTeam`].
 //! Underneath, [`DropboxClient`] is a typed client of the team routes (reqwest with rustls,
 //! HTTP/1.1 and HTTP/2, custom CA, timeouts, redirects off), authenticated by a fixed token or
 //! a refresh token it renews before expiry.
@@ -8,7 +8,7 @@
 //! ## What this crate does not do
 //!
 //! * **No retries of route calls.** Errors come back classified
-//!   ([`sync_core::ErrorKind`]); the core's executor decides. The exceptions: one token refresh
+//!   ([`teamsync_core::ErrorKind`]); the core's executor decides. The exceptions: one token refresh
 //!   and repeat on 401 `expired_access_token`, and repeated *reads* (list pages, job polls),
 //!   which change nothing.
 //! * **No secrets in output.** Tokens and app secrets live in [`Secret`], whose `Debug` and
@@ -17,8 +17,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use sync_core::TeamStore;
-//! use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
+//! use teamsync_core::TeamStore;
+//! use teamsync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
 //!
 //! let token = Secret::new(std::env::var("DROPBOX_TEAM_TOKEN")?);
 //! let client = DropboxClient::new(ClientConfig::default(), Credentials::AccessToken(token))?;

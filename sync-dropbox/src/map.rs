@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use sync_core::{
+use teamsync_core::{
     Email, ErrorKind, GroupChange, GroupRef, ManagementType, MemberRef, MemberStatus, NewMember,
     ProfileChange, RemoveMode, RemoveOptions, StoreError, TeamGroup, TeamMember,
 };
@@ -481,7 +481,7 @@ pub fn classify_response(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
-    use sync_core::SourceId;
+    use teamsync_core::SourceId;
 
     use super::*;
     use crate::wire::*;

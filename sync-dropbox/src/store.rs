@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use sync_core::{
+use teamsync_core::{
     ActualState, GroupChange, GroupRef, MemberRef, NewMember, ProfileChange, RemoveOptions,
     StoreError, StoreLimits, TeamGroup, TeamMember, TeamStore,
 };

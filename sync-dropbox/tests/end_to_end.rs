@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use sync_core::{ApplyOptions, DesiredState, Outcome, Policy, TeamStore};
-use sync_dropbox::DropboxTeam;
-use sync_dropbox_emulator::{Emulator, Faults, MemberStatus, RateLimit};
+use teamsync_core::{ApplyOptions, DesiredState, Outcome, Policy, TeamStore};
+use teamsync_dropbox::DropboxTeam;
+use teamsync_dropbox_emulator::{Emulator, Faults, MemberStatus, RateLimit};
 
 async fn run(
     store: &DropboxTeam,
@@ -19,8 +19,8 @@ async fn run(
     options: &ApplyOptions,
 ) -> (usize, Outcome) {
     let actual = store.snapshot().await.unwrap();
-    let plan = sync_core::plan(desired, &actual, &Policy::default()).unwrap();
-    let outcome = sync_core::apply(&plan, store, options).await.unwrap();
+    let plan = teamsync_core::plan(desired, &actual, &Policy::default()).unwrap();
+    let outcome = teamsync_core::apply(&plan, store, options).await.unwrap();
     (plan.operations.len(), outcome)
 }
 
@@ -65,7 +65,7 @@ async fn provisions_2000_users_and_50_groups_then_a_noop_run() {
         outcome
             .results
             .iter()
-            .find(|r| !matches!(r.status, sync_core::OpStatus::Done))
+            .find(|r| !matches!(r.status, teamsync_core::OpStatus::Done))
     );
     assert_eq!((outcome.skipped, outcome.done), (0, planned));
     assert_team_matches(&emu, &desired);
@@ -118,7 +118,7 @@ async fn converges_through_a_rate_limit_storm() {
         outcome
             .results
             .iter()
-            .find(|r| !matches!(r.status, sync_core::OpStatus::Done))
+            .find(|r| !matches!(r.status, teamsync_core::OpStatus::Done))
     );
     assert_eq!(outcome.done, planned);
 

@@ -8,12 +8,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use sync_core::{ErrorKind, MemberRef, RemoveMode, RemoveOptions, StoreError, TeamStore};
-use sync_dropbox::{
+use teamsync_core::{ErrorKind, MemberRef, RemoveMode, RemoveOptions, StoreError, TeamStore};
+use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, HttpVersion, Secret,
     TeamOptions,
 };
-use sync_dropbox_emulator::{
+use teamsync_dropbox_emulator::{
     EmulatorConfig, Faults, MemberStatus, RateLimit, SeedMember, TeamSeed,
 };
 
@@ -72,7 +72,7 @@ async fn route_errors_are_not_found_or_conflict_with_their_tag() {
         (ErrorKind::Conflict, Some("unsuspend_non_suspended_member"))
     );
 
-    let group = sync_core::GroupRef::ExternalId("teamsync:none".into());
+    let group = teamsync_core::GroupRef::ExternalId("teamsync:none".into());
     let no_group = store.delete_group(&group).await.unwrap_err();
     assert_eq!(
         kind_and_code(&no_group),
@@ -256,7 +256,7 @@ async fn connection_refused_and_timeouts_are_transient() {
     assert_eq!(error.kind, ErrorKind::Transient, "{error:?}");
 }
 
-fn refreshing(emu: &sync_dropbox_emulator::Emulator, access_token: Option<Secret>) -> Credentials {
+fn refreshing(emu: &teamsync_dropbox_emulator::Emulator, access_token: Option<Secret>) -> Credentials {
     Credentials::RefreshToken {
         refresh_token: Secret::new(emu.refresh_token()),
         app_key: emu.app_key(),
@@ -494,7 +494,7 @@ async fn requests_go_through_a_configured_proxy() {
             .to_owned()
     });
     let config = ClientConfig {
-        proxy: sync_dropbox::ProxySetting::Url(format!("http://{proxy}")),
+        proxy: teamsync_dropbox::ProxySetting::Url(format!("http://{proxy}")),
         ..ClientConfig::with_base_url("http://dropbox.invalid")
     };
     let client = DropboxClient::new(config, Credentials::access_token("sl.x")).unwrap();

@@ -8,7 +8,7 @@
 //!
 //! The default suite runs 2,000 users; the full-size 10,000-user run is
 //! `ten_thousand_users_converge_through_faults` (ignored: run it with
-//! `cargo nextest run -p sync-dropbox --test faults_end_to_end --run-ignored only`).
+//! `cargo nextest run -p teamsync-dropbox --test faults_end_to_end --run-ignored only`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -17,9 +17,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use sync_core::{ApplyOptions, DesiredState, OpStatus, Policy, TeamStore};
-use sync_dropbox::TeamOptions;
-use sync_dropbox_emulator::{
+use teamsync_core::{ApplyOptions, DesiredState, OpStatus, Policy, TeamStore};
+use teamsync_dropbox::TeamOptions;
+use teamsync_dropbox_emulator::{
     Emulator, EmulatorConfig, Faults, MemberStatus, RateLimit, SeedMember, TeamSeed,
 };
 
@@ -218,11 +218,11 @@ async fn converge(emu: &Emulator, desired: &DesiredState, max_runs: usize) -> Ta
                 continue;
             }
         };
-        let plan = sync_core::plan(desired, &actual, &Policy::default()).unwrap();
+        let plan = teamsync_core::plan(desired, &actual, &Policy::default()).unwrap();
         if plan.operations.is_empty() {
             return tally;
         }
-        let outcome = sync_core::apply(&plan, &store, &options)
+        let outcome = teamsync_core::apply(&plan, &store, &options)
             .await
             .expect("under the guard's limits: apply runs");
         assert_eq!(
@@ -285,7 +285,7 @@ async fn scenario(users: usize, groups: usize) {
     emu.reset_call_counts();
     let store = store(&emu);
     let actual = store.snapshot().await.unwrap();
-    let plan = sync_core::plan(&desired, &actual, &Policy::default()).unwrap();
+    let plan = teamsync_core::plan(&desired, &actual, &Policy::default()).unwrap();
     assert!(plan.operations.is_empty(), "{:?}", plan.operations.first());
     assert_eq!(write_calls(&emu), 0);
     emu.shutdown().await;

@@ -5,14 +5,14 @@
 mod common;
 
 use common::*;
-use sync_core::{
+use teamsync_core::{
     ErrorKind, GroupChange, GroupRef, ManagementType, MemberRef, MemberStatus, ProfileChange,
     RemoveMode, RemoveOptions, TeamStore,
 };
-use sync_dropbox::TeamOptions;
-use sync_dropbox::wire::{MembersGetInfoItemV2, MembersGetInfoV2Arg, UserSelectorArg};
-use sync_dropbox_emulator::{EmulatorConfig, TeamSeed};
-use sync_dropbox_emulator::{
+use teamsync_dropbox::TeamOptions;
+use teamsync_dropbox::wire::{MembersGetInfoItemV2, MembersGetInfoV2Arg, UserSelectorArg};
+use teamsync_dropbox_emulator::{EmulatorConfig, TeamSeed};
+use teamsync_dropbox_emulator::{
     ManagementType as EmuManagement, MemberStatus as SeedStatus, SeedGroup, SeedMember,
 };
 
@@ -564,7 +564,7 @@ async fn snapshot_starts_over_when_the_team_changes_under_it() {
     emu.try_seed(&mixed_team()).unwrap();
     // One member per page and 50 ms per call: the listing (23 pages, over a second) takes long
     // enough to be overtaken even on a loaded machine (20 ms once lost the race in a full run).
-    emu.set_faults(sync_dropbox_emulator::Faults {
+    emu.set_faults(teamsync_dropbox_emulator::Faults {
         latency_ms: 50,
         ..Default::default()
     });

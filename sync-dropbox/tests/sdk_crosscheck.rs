@@ -11,12 +11,12 @@ use dropbox_sdk::team as sdk;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sync_core::{
+use teamsync_core::{
     GroupChange, GroupRef, ManagementType, MemberRef, ProfileChange, RemoveMode, RemoveOptions,
 };
-use sync_dropbox::map;
-use sync_dropbox::wire::*;
-use sync_dropbox_emulator::{MemberStatus, SeedGroup, SeedMember, TeamSeed};
+use teamsync_dropbox::map;
+use teamsync_dropbox::wire::*;
+use teamsync_dropbox_emulator::{MemberStatus, SeedGroup, SeedMember, TeamSeed};
 
 /// Our request body decodes as the SDK's type and the SDK writes it back identically.
 fn same_request<Ours: Serialize, Theirs: Serialize + DeserializeOwned>(ours: &Ours) -> Theirs {
@@ -252,10 +252,10 @@ async fn responses_decode_the_same_in_the_sdk() {
             assert_eq!(t.profile.team_member_id, mapped.team_member_id);
             assert_eq!(t.profile.external_id, mapped.external_id);
             let status = match &t.profile.status {
-                sdk::TeamMemberStatus::Active => sync_core::MemberStatus::Active,
-                sdk::TeamMemberStatus::Invited => sync_core::MemberStatus::Invited,
-                sdk::TeamMemberStatus::Suspended => sync_core::MemberStatus::Suspended,
-                sdk::TeamMemberStatus::Removed(r) => sync_core::MemberStatus::Removed {
+                sdk::TeamMemberStatus::Active => teamsync_core::MemberStatus::Active,
+                sdk::TeamMemberStatus::Invited => teamsync_core::MemberStatus::Invited,
+                sdk::TeamMemberStatus::Suspended => teamsync_core::MemberStatus::Suspended,
+                sdk::TeamMemberStatus::Removed(r) => teamsync_core::MemberStatus::Removed {
                     recoverable: r.is_recoverable,
                 },
             };

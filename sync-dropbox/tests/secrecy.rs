@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use sync_core::{StoreError, TeamStore};
-use sync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
-use sync_dropbox_emulator::EmulatorConfig;
+use teamsync_core::{StoreError, TeamStore};
+use teamsync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
+use teamsync_dropbox_emulator::EmulatorConfig;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};

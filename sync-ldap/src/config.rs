@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sync_core::SourceId;
+use teamsync_core::SourceId;
 
 /// A bind password. Its `Debug` and `Display` print `[redacted]`, so it never lands in a log.
 #[derive(Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use sync_core::{DirectoryError, DirectoryErrorKind};
+use teamsync_core::{DirectoryError, DirectoryErrorKind};
 
 use crate::config::LdapConfig;
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, ResultEntry, Scope, SearchEntry};
-use sync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, SourceId};
+use teamsync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, SourceId};
 
 use crate::ad;
 use crate::config::{DeletedDetection, IdFormat, LdapConfig, MemberKind, Profile, ProfileKind};

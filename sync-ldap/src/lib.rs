@@ -1,6 +1,6 @@
 //! # sync-ldap
 //!
-//! teamsync's [`Directory`](sync_core::Directory) over LDAP and Active Directory, built on the
+//! teamsync's [`Directory`](teamsync_core::Directory) over LDAP and Active Directory, built on the
 //! `ldap3` crate (async, rustls).
 //!
 //! * **Connection**: `ldaps://`, or `ldap://` with StartTLS, trusting a CA file (PEM) or the
@@ -11,7 +11,7 @@
 //!   field can be overridden.
 //! * **Reads**: every bulk read is streaming, paged (≤ 1000), entries only (referrals skipped)
 //!   and must end with success; a size limit, time limit or dropped connection fails the
-//!   snapshot with [`DirectoryErrorKind::Incomplete`](sync_core::DirectoryErrorKind). Membership
+//!   snapshot with [`DirectoryErrorKind::Incomplete`](teamsync_core::DirectoryErrorKind). Membership
 //!   comes from one read of all groups (AD ranged `member;range=` completed, primary group
 //!   added), nesting resolved in memory, cycle-safe: never one in-chain query per object.
 //! * **Deletions**: AD tombstones (show-deleted control). OpenLDAP keeps no tombstones: it can
@@ -21,10 +21,10 @@
 //! [`map`] (pure, unit-tested).
 //!
 //! ```no_run
-//! use sync_core::Directory;
-//! use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+//! use teamsync_core::Directory;
+//! use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 //!
-//! # async fn run() -> Result<(), sync_core::DirectoryError> {
+//! # async fn run() -> Result<(), teamsync_core::DirectoryError> {
 //! let mut config = LdapConfig::new("ldaps://ldap.example.org", "dc=example,dc=org", Profile::open_ldap())
 //!     .with_bind("cn=teamsync,dc=example,dc=org", BindPassword::new("secret"));
 //! config.ca_file = Some("/etc/teamsync/ca.pem".into());

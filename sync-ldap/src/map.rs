@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use std::time::{Duration, SystemTime};
 
-use sync_core::{DesiredState, DirectoryGroup, DirectoryUser, Email, SourceId, SourceIssue};
+use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, Email, SourceId, SourceIssue};
 
 use crate::ad;
 use crate::config::{DisabledRule, IdFormat, MemberKind, Profile};

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! scripts/fixtures/samba.sh start /tmp/ad && set -a && . /tmp/ad/samba.env && set +a
-//! cargo nextest run -p sync-ldap --test ad
+//! cargo nextest run -p teamsync-ldap --test ad
 //! ```
 //!
 //! Expected ids are never computed by the test: they come from Samba itself, through the
@@ -25,8 +25,8 @@ use std::time::SystemTime;
 
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
-use sync_core::{DesiredState, Directory, DirectoryGroup, DirectoryUser, SourceId};
-use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_core::{DesiredState, Directory, DirectoryGroup, DirectoryUser, SourceId};
+use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -758,5 +758,5 @@ async fn ldaps_and_starttls_with_the_fixture_ca() {
     untrusted.url = fx.ldaps_url.clone().unwrap_or_default();
     untrusted.allow_plaintext_bind = false;
     let err = LdapDirectory::new(untrusted).expect("settings").snapshot().await.expect_err("untrusted certificate");
-    assert_eq!(err.kind, sync_core::DirectoryErrorKind::Connect, "{err:?}");
+    assert_eq!(err.kind, teamsync_core::DirectoryErrorKind::Connect, "{err:?}");
 }

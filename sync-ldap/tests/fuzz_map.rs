@@ -1,4 +1,4 @@
-//! Property tests ("fuzzing") of the pure LDAP mapping in `sync_ldap::map` and `sync_ldap::ad`:
+//! Property tests ("fuzzing") of the pure LDAP mapping in `teamsync_ldap::map` and `teamsync_ldap::ad`:
 //! random attribute maps — random names, random bytes (often not UTF-8), values built from the
 //! characters that break parsers (`,`, `=`, `\`, `;range=`, NUL, RTL marks, combining marks,
 //! emoji) — under every profile. No function may panic; the results must keep the documented
@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
-use sync_ldap::map::{self, RawEntry, ReadEntries};
-use sync_ldap::{Profile, ad};
+use teamsync_ldap::map::{self, RawEntry, ReadEntries};
+use teamsync_ldap::{Profile, ad};
 
 fn profiles() -> Vec<Profile> {
     vec![

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use ldap3::{LdapConnAsync, Mod, Scope, SearchEntry};
-use sync_core::{
+use teamsync_core::{
     DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId,
     SourceIssue,
 };
-use sync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -58,7 +58,7 @@ fn config() -> LdapConfig {
     c
 }
 
-async fn snapshot(c: LdapConfig) -> Result<DesiredState, sync_core::DirectoryError> {
+async fn snapshot(c: LdapConfig) -> Result<DesiredState, teamsync_core::DirectoryError> {
     LdapDirectory::new(c)?.snapshot().await
 }
 
@@ -110,7 +110,7 @@ async fn find_dn(ldap: &mut ldap3::Ldap, filter: &str) -> String {
 
 /// The issue text for gina's address, in the core's own words.
 fn gina_problem() -> String {
-    let why = sync_core::Email::parse("gina at example").expect_err("gina's address is invalid");
+    let why = teamsync_core::Email::parse("gina at example").expect_err("gina's address is invalid");
     format!("unusable email in mail: {why}")
 }
 

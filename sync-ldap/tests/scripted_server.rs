@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 use ldap3::asn1::{PL, StructureTag, TagClass, parse_tag, write};
-use sync_core::{Directory, DirectoryErrorKind, SourceId};
-use sync_ldap::{LdapConfig, LdapDirectory, Profile};
+use teamsync_core::{Directory, DirectoryErrorKind, SourceId};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

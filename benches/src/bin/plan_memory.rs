@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use sync_core::{plan, Policy};
+use teamsync_core::{plan, Policy};
 use teamsync_benches::{peak_rss_mib, world};
 
 fn main() {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamSeed, TeamState};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, MemberStatus, TeamSeed, TeamState};
 
 pub const TOKEN_VAR: &str = "TEAMSYNC_TEST_TOKEN";
 

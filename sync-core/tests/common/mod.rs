@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 #![allow(dead_code)]
 
-use sync_core::*;
+use teamsync_core::*;
 
 pub fn sid(s: &str) -> SourceId {
     SourceId::new(s).unwrap()

@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sync_core::{
+use teamsync_core::{
     DesiredState, DirectoryGroup, DirectoryUser, Email, MemberRef, NewMember, SourceId,
 };
-use sync_dropbox::{
+use teamsync_dropbox::{
     ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
 };
-use sync_dropbox_emulator::{Emulator, EmulatorConfig, TeamState};
+use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, TeamState};
 
 pub async fn emulator() -> Emulator {
     emulator_with(EmulatorConfig::default()).await
