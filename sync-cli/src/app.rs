@@ -387,8 +387,9 @@ pub fn saved_plan(path: &Path, actual: &ActualState) -> Result<Plan, CliError> {
     Ok(plan)
 }
 
-/// Writes a file, mapping failure to an internal error.
+/// Writes an output file atomically (a full disk leaves the previous file as it was), mapping
+/// failure to an internal error.
 pub fn write_output(path: &PathBuf, contents: &str) -> Result<(), CliError> {
-    std::fs::write(path, contents)
+    crate::files::write_atomically(path, contents.as_bytes(), crate::files::Readers::Default)
         .map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))
 }

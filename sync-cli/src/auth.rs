@@ -57,7 +57,8 @@ fn secrets_path(config: &Config, explicit: Option<&Path>) -> Result<PathBuf, Cli
     }
 }
 
-/// Writes the secret readable by its owner only, replacing the file atomically.
+/// Writes the secret readable by its owner only, replacing the file atomically (a random,
+/// exclusively created temp name in the same folder: see `files`).
 pub fn store_secret(path: &Path, secret: &str) -> Result<(), CliError> {
     let io = |e: std::io::Error| {
         CliError::Internal(format!("cannot write secrets file {}: {e}", path.display()))
@@ -65,28 +66,12 @@ pub fn store_secret(path: &Path, secret: &str) -> Result<(), CliError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    let tmp = path.with_extension("tmp-teamsync");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    {
-        use std::io::Write as _;
-        let mut file = options.open(&tmp).map_err(io)?;
-        // The mode only applies at creation; a leftover temp file is tightened too.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
-        }
-        writeln!(file, "{secret}").map_err(io)?;
-        file.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::files::write_atomically(
+        path,
+        format!("{secret}\n").as_bytes(),
+        crate::files::Readers::Owner,
+    )
+    .map_err(io)
 }
 
 /// Runs the flow; `input` is where the code is read from (stdin).

@@ -271,10 +271,14 @@ pub struct TeamSection {
 
 /// A path that must name something: an empty string is a config error (with the key and line,
 /// like every other bad value), not a file teamsync later fails to open.
-fn non_empty_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<PathBuf>, D::Error> {
+fn non_empty_path<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<PathBuf>, D::Error> {
     let path = PathBuf::deserialize(deserializer)?;
     if path.as_os_str().is_empty() {
-        return Err(serde::de::Error::custom("a path may not be empty; remove the key to use the default"));
+        return Err(serde::de::Error::custom(
+            "a path may not be empty; remove the key to use the default",
+        ));
     }
     Ok(Some(path))
 }

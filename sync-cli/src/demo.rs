@@ -3,7 +3,9 @@
 //! plan, apply, then plan again to show the team now matches.
 
 use teamsync_core::{Directory as _, Permission, Policy, TeamStore as _};
-use teamsync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret};
+use teamsync_dropbox::{
+    ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
+};
 use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, TeamSeed};
 
 use crate::app::{self, CliError, Sides};

@@ -1,7 +1,7 @@
 //! The run lock: one teamsync run at a time per lock file (the seed's "do not start a new
 //! instance"). An OS file lock, so a crashed run never leaves a stale lock behind.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -34,16 +34,8 @@ impl RunLock {
             path: path.to_owned(),
             source,
         };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        // Never through a symlink planted at the lock's path (it would be truncated below).
+        let mut file = crate::files::open_lock(path).map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(LockError::Held(path.to_owned())),

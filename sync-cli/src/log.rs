@@ -1,7 +1,7 @@
 //! The run log: one line per event (start, every planned or applied operation, warnings,
 //! errors) ending with the exit code, as text or JSON lines, appended to a file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -97,12 +97,8 @@ impl RunLog {
         command: &str,
     ) -> Result<RunLog, std::io::Error> {
         let file = match path {
-            Some(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)?;
-                }
-                Some(OpenOptions::new().create(true).append(true).open(path)?)
-            }
+            // Never through a symlink planted at the log's path.
+            Some(path) => Some(crate::files::open_append(path)?),
             None => None,
         };
         Ok(RunLog {

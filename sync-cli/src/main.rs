@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod demo;
 mod exit;
+mod files;
 mod lock;
 mod log;
 mod map;
@@ -401,9 +402,11 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
     if in_scope == 0 {
-        return Err(CliError::NoUsers(teamsync_core::PlanError::NoUsersInScope {
-            roots: desired.user_roots.len(),
-        }));
+        return Err(CliError::NoUsers(
+            teamsync_core::PlanError::NoUsersInScope {
+                roots: desired.user_roots.len(),
+            },
+        ));
     }
     Ok(())
 }

@@ -163,9 +163,9 @@ fn root_dns(
                 .iter()
                 .find(|g| teamsync_ldap::map::normalize_dn(&g.dn) == wanted)
                 .or_else(|| {
-                    groups
-                        .iter()
-                        .find(|g| teamsync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root))
+                    groups.iter().find(|g| {
+                        teamsync_ldap::map::group_name(g, profile).eq_ignore_ascii_case(root)
+                    })
                 })
                 .map(|g| g.dn.clone())
                 .ok_or_else(|| SourceError::RootNotFound(root.clone()))
@@ -193,12 +193,12 @@ pub fn desired_from_ldif(
     }
     let user_root_dns = root_dns(user_roots, &read.groups, profile)?;
     let group_root_dns = root_dns(group_roots, &read.groups, profile)?;
-    teamsync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(|e| {
-        match e {
+    teamsync_ldap::map::assemble(profile, &user_root_dns, &group_root_dns, &read, now).map_err(
+        |e| match e {
             teamsync_ldap::map::AssembleError::RootNotFound(dn) => SourceError::RootNotFound(dn),
             other => SourceError::Json(other.to_string()),
-        }
-    })
+        },
+    )
 }
 
 /// The simple JSON shape an HR export maps to easily: people and groups, each listing the

@@ -110,7 +110,8 @@ async fn find_dn(ldap: &mut ldap3::Ldap, filter: &str) -> String {
 
 /// The issue text for gina's address, in the core's own words.
 fn gina_problem() -> String {
-    let why = teamsync_core::Email::parse("gina at example").expect_err("gina's address is invalid");
+    let why =
+        teamsync_core::Email::parse("gina at example").expect_err("gina's address is invalid");
     format!("unusable email in mail: {why}")
 }
 
