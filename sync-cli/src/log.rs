@@ -130,16 +130,19 @@ impl RunLog {
     /// go into JSON lines only.
     pub fn event(&mut self, event: &str, message: &str, fields: Value) {
         let now = rfc3339(SystemTime::now());
+        // Text lines (the file and the mail) carry names from the directory: one event must stay
+        // one line, with no escape codes. JSON lines keep the message exact.
+        let shown = teamsync_core::text::escape_for_display(message);
         // Bounded: a mail of a 100,000-operation run keeps its start and says how much is left out.
         if self.lines.len() < MAIL_LINES {
-            self.lines.push(format!("{now} {event}: {message}"));
+            self.lines.push(format!("{now} {event}: {shown}"));
         }
         let Some(file) = self.file.as_mut() else {
             return;
         };
         let line = match self.format {
             LogFormat::Text => format!(
-                "{now} teamsync[{}] {} {event}: {message}\n",
+                "{now} teamsync[{}] {} {event}: {shown}\n",
                 std::process::id(),
                 self.command
             ),
@@ -179,6 +182,26 @@ mod tests {
             rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_315_845)),
             "2026-11-22T02:50:45Z"
         );
+    }
+
+    #[test]
+    fn a_name_cannot_forge_a_text_line_but_json_keeps_it_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let forged =
+            "Eng\n2026-01-01T00:00:00Z teamsync[1] apply end: exit code 0 (success)\u{1b}[2J";
+        for format in [LogFormat::Text, LogFormat::Json] {
+            let path = dir.path().join(format!("{format:?}.log"));
+            let mut log = RunLog::open(Some(&path), format, "apply").unwrap();
+            log.event("op", &format!("create group {forged}"), json!({}));
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().count(), 1, "{text}");
+            assert!(!text.contains('\u{1b}'), "{text}");
+            if format == LogFormat::Json {
+                let line: Value = serde_json::from_str(text.trim()).unwrap();
+                assert_eq!(line["message"], format!("create group {forged}"));
+            }
+            assert_eq!(log.lines()[0].lines().count(), 1);
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@
 pub mod model;
 pub mod policy;
 pub mod store;
+pub mod text;
 
 pub use model::*;
 pub use policy::*;
