@@ -39,6 +39,7 @@
 
 pub mod model;
 pub mod policy;
+pub mod saved;
 pub mod store;
 pub mod text;
 
