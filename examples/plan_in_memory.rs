@@ -4,7 +4,7 @@
 //! `cargo run -p teamsync-examples --example plan_in_memory`
 
 use teamsync_core::memory::MemoryTeam;
-use teamsync_core::{apply, plan, ActualState, ApplyOptions, DesiredState, Policy, TeamStore};
+use teamsync_core::{ActualState, ApplyOptions, DesiredState, Policy, TeamStore, apply, plan};
 
 const DIRECTORY: &str = r#"{
   "user_roots": ["grp-dropbox"],
@@ -37,11 +37,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let policy = Policy::default();
 
     let team = MemoryTeam::with_state(actual);
-    let first = plan(&desired, &futures::executor::block_on(team.snapshot())?, &policy)?;
+    let first = plan(
+        &desired,
+        &futures::executor::block_on(team.snapshot())?,
+        &policy,
+    )?;
     println!("{}", first.render());
 
     let outcome = futures::executor::block_on(apply(&first, &team, &ApplyOptions::default()))?;
-    println!("applied: {} done, {} failed, {} skipped", outcome.done, outcome.failed, outcome.skipped);
+    println!(
+        "applied: {} done, {} failed, {} skipped",
+        outcome.done, outcome.failed, outcome.skipped
+    );
 
     let second = plan(&desired, &team.state(), &policy)?;
     println!("second plan: {} operations", second.operations.len());

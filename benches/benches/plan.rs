@@ -4,14 +4,20 @@
 //! `cargo bench -p teamsync-benches --bench plan`; sizes: 10k users / 500 groups, 100k / 1,000,
 //! 1M / 2,000. Set `TEAMSYNC_BENCH_MAX=100000` to skip the 1M case.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use teamsync_core::{plan, Policy};
 use teamsync_benches::{baseline, world};
+use teamsync_core::{Policy, plan};
 
 fn sizes() -> Vec<(usize, usize)> {
-    let max: usize = std::env::var("TEAMSYNC_BENCH_MAX").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    [(10_000, 500), (100_000, 1_000), (1_000_000, 2_000)].into_iter().filter(|(u, _)| *u <= max).collect()
+    let max: usize = std::env::var("TEAMSYNC_BENCH_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    [(10_000, 500), (100_000, 1_000), (1_000_000, 2_000)]
+        .into_iter()
+        .filter(|(u, _)| *u <= max)
+        .collect()
 }
 
 fn bench_plan(c: &mut Criterion) {
@@ -19,7 +25,11 @@ fn bench_plan(c: &mut Criterion) {
     for (users, groups) in sizes() {
         let w = world(users, groups, 5.0);
         let p = plan(&w.desired, &w.actual, &policy).expect("plan");
-        eprintln!("{users} users / {groups} groups: {} operations {:?}", p.operations.len(), p.counts());
+        eprintln!(
+            "{users} users / {groups} groups: {} operations {:?}",
+            p.operations.len(),
+            p.counts()
+        );
         let mut g = c.benchmark_group(format!("plan_{users}"));
         g.throughput(Throughput::Elements(users as u64));
         if users >= 1_000_000 {
@@ -27,8 +37,14 @@ fn bench_plan(c: &mut Criterion) {
         } else if users >= 100_000 {
             g.sample_size(20);
         }
-        g.bench_with_input(BenchmarkId::new("planner", users), &w, |b, w| b.iter(|| black_box(plan(&w.desired, &w.actual, &policy).expect("plan"))));
-        g.bench_with_input(BenchmarkId::new("baseline_hash_index", users), &w, |b, w| b.iter(|| black_box(baseline(&w.desired, &w.actual))));
+        g.bench_with_input(BenchmarkId::new("planner", users), &w, |b, w| {
+            b.iter(|| black_box(plan(&w.desired, &w.actual, &policy).expect("plan")))
+        });
+        g.bench_with_input(
+            BenchmarkId::new("baseline_hash_index", users),
+            &w,
+            |b, w| b.iter(|| black_box(baseline(&w.desired, &w.actual))),
+        );
         g.finish();
     }
 }

@@ -223,9 +223,15 @@ async fn scenario(users: usize, groups: usize, latency_ms: u64) {
 /// A no-op run on a team already in step with the directory: the emulator is seeded with what
 /// a previous sync left, then one full run (snapshot, plan, apply) is measured.
 async fn noop_scenario(users: usize, groups: usize) {
-    let emu = Emulator::start(EmulatorConfig::default()).await.expect("emulator starts");
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
     let desired = directory(users, groups);
-    let email_of: BTreeMap<&str, &str> = desired.users.iter().map(|u| (u.id.as_str(), u.email.as_str())).collect();
+    let email_of: BTreeMap<&str, &str> = desired
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.email.as_str()))
+        .collect();
     let seed = teamsync_dropbox_emulator::TeamSeed {
         team_name: Some("Bench".into()),
         license_limit: None,
@@ -245,7 +251,11 @@ async fn noop_scenario(users: usize, groups: usize) {
             .iter()
             .filter(|g| g.id.as_str() != "root")
             .map(|g| {
-                let mut members: Vec<String> = g.members.iter().filter_map(|m| email_of.get(m.as_str()).map(|e| e.to_string())).collect();
+                let mut members: Vec<String> = g
+                    .members
+                    .iter()
+                    .filter_map(|m| email_of.get(m.as_str()).map(|e| e.to_string()))
+                    .collect();
                 members.sort();
                 members.dedup();
                 teamsync_dropbox_emulator::SeedGroup {
@@ -259,13 +269,27 @@ async fn noop_scenario(users: usize, groups: usize) {
     };
     let seeded = Instant::now();
     emu.try_seed(&seed).expect("seed");
-    println!("\n=== no-op run on {users} members, {groups} groups (seeded in {:.2?}) ===", seeded.elapsed());
-    let client = DropboxClient::new(ClientConfig::with_base_url(emu.base_url()), Credentials::access_token(emu.access_token())).expect("client");
+    println!(
+        "\n=== no-op run on {users} members, {groups} groups (seeded in {:.2?}) ===",
+        seeded.elapsed()
+    );
+    let client = DropboxClient::new(
+        ClientConfig::with_base_url(emu.base_url()),
+        Credentials::access_token(emu.access_token()),
+    )
+    .expect("client");
     let store = DropboxTeam::with_options(client, TeamOptions::default());
     let page = TeamOptions::default().page_size as usize;
     let run = run_once(&emu, &store, &desired).await;
-    print_run("no-op run", &run, &minimum_calls(&desired, false, page, store.limits().group_members_per_call));
-    println!("  peak RSS of the bench process (emulator included): {:.0} MiB", teamsync_benches::peak_rss_mib());
+    print_run(
+        "no-op run",
+        &run,
+        &minimum_calls(&desired, false, page, store.limits().group_members_per_call),
+    );
+    println!(
+        "  peak RSS of the bench process (emulator included): {:.0} MiB",
+        teamsync_benches::peak_rss_mib()
+    );
     emu.shutdown().await;
 }
 

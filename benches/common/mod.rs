@@ -5,14 +5,24 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use teamsync_core::{
-    ActualState, DesiredState, DirectoryGroup, DirectoryUser, Email, ManagementType, MemberStatus, SourceId, TeamGroup, TeamMember,
+    ActualState, DesiredState, DirectoryGroup, DirectoryUser, Email, ManagementType, MemberStatus,
+    SourceId, TeamGroup, TeamMember,
 };
 
 /// A GUID-shaped id (AD objectGUID's canonical form), deterministic from `n`.
 pub fn guid(n: u64) -> String {
     let x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5bd1_e995;
-    let y = n.wrapping_add(0x1234_5678).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    format!("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", x >> 32, (x >> 16) & 0xffff, x & 0xffff, y >> 48, y & 0xffff_ffff_ffff)
+    let y = n
+        .wrapping_add(0x1234_5678)
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        x >> 32,
+        (x >> 16) & 0xffff,
+        x & 0xffff,
+        y >> 48,
+        y & 0xffff_ffff_ffff
+    )
 }
 
 /// A generated pair of sides and what the drift was.
@@ -27,11 +37,25 @@ pub struct World {
 /// in another), all under one root; the team mirrors it except for `drift_percent` of the
 /// people, spread over new hires, leavers, profile changes, disabled accounts and group moves.
 pub fn world(users: usize, groups: usize, drift_percent: f64) -> World {
-    let ids: Vec<SourceId> = (0..users as u64).map(|n| SourceId::new(guid(n)).expect("guid")).collect();
-    let group_ids: Vec<SourceId> = (0..groups as u64).map(|n| SourceId::new(guid(1 << 40 | n)).expect("guid")).collect();
-    let drift_every = if drift_percent > 0.0 { (500.0 / drift_percent) as usize } else { usize::MAX };
+    let ids: Vec<SourceId> = (0..users as u64)
+        .map(|n| SourceId::new(guid(n)).expect("guid"))
+        .collect();
+    let group_ids: Vec<SourceId> = (0..groups as u64)
+        .map(|n| SourceId::new(guid(1 << 40 | n)).expect("guid"))
+        .collect();
+    let drift_every = if drift_percent > 0.0 {
+        (500.0 / drift_percent) as usize
+    } else {
+        usize::MAX
+    };
     // Person i drifts in one of five ways when i % drift_every < 5.
-    let drift = |i: usize| if drift_every == usize::MAX { None } else { Some(i % drift_every).filter(|&k| k < 5) };
+    let drift = |i: usize| {
+        if drift_every == usize::MAX {
+            None
+        } else {
+            Some(i % drift_every).filter(|&k| k < 5)
+        }
+    };
 
     let mut dir_users = Vec::with_capacity(users);
     let mut members = Vec::with_capacity(users);
@@ -48,13 +72,27 @@ pub fn world(users: usize, groups: usize, drift_percent: f64) -> World {
         // 0: new hire (not on the team), 1: leaver (not in the directory), 2: renamed,
         // 3: disabled, 4: moved from one group to another.
         if kind != Some(1) {
-            let mut u = DirectoryUser::new(id.clone(), email.clone(), given.clone(), if kind == Some(2) { format!("{surname}-New") } else { surname.clone() });
+            let mut u = DirectoryUser::new(
+                id.clone(),
+                email.clone(),
+                given.clone(),
+                if kind == Some(2) {
+                    format!("{surname}-New")
+                } else {
+                    surname.clone()
+                },
+            );
             u.enabled = kind != Some(3);
             dir_users.push(u);
             root.push(id.clone());
             if groups > 0 {
                 dir_members[g1].push(id.clone());
-                dir_members[if kind == Some(4) { (g2 + 1) % groups } else { g2 }].push(id.clone());
+                dir_members[if kind == Some(4) {
+                    (g2 + 1) % groups
+                } else {
+                    g2
+                }]
+                .push(id.clone());
             }
         }
         if kind != Some(0) {
@@ -85,7 +123,12 @@ pub fn world(users: usize, groups: usize, drift_percent: f64) -> World {
         if nested {
             ms.push(group_ids[g + 1].clone());
         }
-        dir_groups.push(DirectoryGroup { id: id.clone(), name: format!("Group {g}"), members: ms, locator: None });
+        dir_groups.push(DirectoryGroup {
+            id: id.clone(),
+            name: format!("Group {g}"),
+            members: ms,
+            locator: None,
+        });
         root.push(id.clone());
         team_groups.push(TeamGroup {
             group_id: format!("g:{g:08}"),
@@ -106,10 +149,23 @@ pub fn world(users: usize, groups: usize, drift_percent: f64) -> World {
         }
     }
     let root_id = SourceId::new("root-group").expect("id");
-    dir_groups.push(DirectoryGroup { id: root_id.clone(), name: "Dropbox Users".into(), members: root, locator: None });
+    dir_groups.push(DirectoryGroup {
+        id: root_id.clone(),
+        name: "Dropbox Users".into(),
+        members: root,
+        locator: None,
+    });
     World {
-        desired: DesiredState { user_roots: vec![root_id], users: dir_users, groups: dir_groups, ..Default::default() },
-        actual: ActualState { members, groups: team_groups },
+        desired: DesiredState {
+            user_roots: vec![root_id],
+            users: dir_users,
+            groups: dir_groups,
+            ..Default::default()
+        },
+        actual: ActualState {
+            members,
+            groups: team_groups,
+        },
     }
 }
 
@@ -118,26 +174,82 @@ pub fn world(users: usize, groups: usize, drift_percent: f64) -> World {
 /// indices; team members by external id, Dropbox id and email, with every team group's members
 /// resolved; each directory user looked up on the team. No rules, no output.
 pub fn baseline(d: &DesiredState, a: &ActualState) -> usize {
-    let users: FxHashMap<&str, u32> = d.users.iter().enumerate().map(|(i, u)| (u.id.as_str(), i as u32)).collect();
-    let groups: FxHashMap<&str, u32> = d.groups.iter().enumerate().map(|(i, g)| (g.id.as_str(), i as u32)).collect();
+    let users: FxHashMap<&str, u32> = d
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i as u32))
+        .collect();
+    let groups: FxHashMap<&str, u32> = d
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i as u32))
+        .collect();
     let dir_edges: Vec<Vec<u32>> = d
         .groups
         .iter()
-        .map(|g| g.members.iter().filter_map(|m| users.get(m.as_str()).or_else(|| groups.get(m.as_str())).copied()).collect())
+        .map(|g| {
+            g.members
+                .iter()
+                .filter_map(|m| {
+                    users
+                        .get(m.as_str())
+                        .or_else(|| groups.get(m.as_str()))
+                        .copied()
+                })
+                .collect()
+        })
         .collect();
     let by_external: FxHashMap<&str, u32> = a
         .members
         .iter()
         .enumerate()
-        .filter_map(|(i, m)| m.external_id.as_deref().and_then(|x| x.strip_prefix("teamsync:")).map(|x| (x, i as u32)))
+        .filter_map(|(i, m)| {
+            m.external_id
+                .as_deref()
+                .and_then(|x| x.strip_prefix("teamsync:"))
+                .map(|x| (x, i as u32))
+        })
         .collect();
-    let by_id: FxHashMap<&str, u32> = a.members.iter().enumerate().map(|(i, m)| (m.team_member_id.as_str(), i as u32)).collect();
-    let by_email: FxHashMap<&str, u32> = a.members.iter().enumerate().map(|(i, m)| (m.email.as_str(), i as u32)).collect();
-    let team_groups: FxHashMap<&str, u32> =
-        a.groups.iter().enumerate().filter_map(|(i, g)| g.external_id.as_deref().map(|x| (x, i as u32))).collect();
-    let team_edges: Vec<Vec<u32>> = a.groups.iter().map(|g| g.members.iter().filter_map(|m| by_id.get(m.as_str()).copied()).collect()).collect();
-    let matched = d.users.iter().filter(|u| by_external.contains_key(u.id.as_str())).count();
-    matched + dir_edges.iter().map(Vec::len).sum::<usize>() + team_edges.iter().map(Vec::len).sum::<usize>() + by_email.len() + team_groups.len()
+    let by_id: FxHashMap<&str, u32> = a
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.team_member_id.as_str(), i as u32))
+        .collect();
+    let by_email: FxHashMap<&str, u32> = a
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.email.as_str(), i as u32))
+        .collect();
+    let team_groups: FxHashMap<&str, u32> = a
+        .groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.external_id.as_deref().map(|x| (x, i as u32)))
+        .collect();
+    let team_edges: Vec<Vec<u32>> = a
+        .groups
+        .iter()
+        .map(|g| {
+            g.members
+                .iter()
+                .filter_map(|m| by_id.get(m.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let matched = d
+        .users
+        .iter()
+        .filter(|u| by_external.contains_key(u.id.as_str()))
+        .count();
+    matched
+        + dir_edges.iter().map(Vec::len).sum::<usize>()
+        + team_edges.iter().map(Vec::len).sum::<usize>()
+        + by_email.len()
+        + team_groups.len()
 }
 
 /// Peak resident memory of this process so far (VmHWM), in MiB; 0 where /proc is missing.

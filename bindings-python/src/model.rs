@@ -280,7 +280,11 @@ pub struct PyOperation {
 }
 
 impl PyOperation {
-    fn from_core(py: Python<'_>, index: usize, op: &teamsync_core::Operation) -> BindingResult<Self> {
+    fn from_core(
+        py: Python<'_>,
+        index: usize,
+        op: &teamsync_core::Operation,
+    ) -> BindingResult<Self> {
         let details = PyDict::new(py);
         let action = to_python(py, &op.action)?;
         let mut kind = String::new();

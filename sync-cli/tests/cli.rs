@@ -941,10 +941,11 @@ fn exit_12_a_second_run_while_the_first_runs() {
     // Every API call takes 300 ms, so the first run is still going when the second starts.
     let env = Env::new(TEAM);
     env.config(DIRECTORY, "");
-    env.emulator().set_faults(teamsync_dropbox_emulator::Faults {
-        latency_ms: 300,
-        ..Default::default()
-    });
+    env.emulator()
+        .set_faults(teamsync_dropbox_emulator::Faults {
+            latency_ms: 300,
+            ..Default::default()
+        });
     let first = Command::new(env!("CARGO_BIN_EXE_teamsync"))
         .args([
             "--config",
@@ -984,7 +985,11 @@ fn exit_1_internal_when_the_plan_cannot_be_saved() {
     env.config(DIRECTORY, "");
     let output = env.run(&["plan", "--out", "no-such-folder/plan.json"]);
     assert_eq!(code(&output), 1, "{}", stderr(&output));
-    assert!(stderr(&output).contains("cannot write"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot write"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -992,9 +997,15 @@ fn exit_3_cross_key_error_names_the_line() {
     let env = Env::new(TEAM);
     env.config(DIRECTORY, "request_timeout_secs = 5\n");
     let path = env.path("teamsync.toml");
-    let text = std::fs::read_to_string(&path).unwrap().replace("kind = \"file\"", "kind = \"file\"\nbase_dn = \"dc=x\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("kind = \"file\"", "kind = \"file\"\nbase_dn = \"dc=x\"");
     write_private(&path, &text);
     let output = env.run(&["plan"]);
     assert_eq!(code(&output), 3);
-    assert!(stderr(&output).contains("line 6: directory.base_dn: only for directory.kind = \"ldap\""), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("line 6: directory.base_dn: only for directory.kind = \"ldap\""),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -185,7 +185,11 @@ impl Outcome {
 ///
 /// Refuses a plan over the guard's limits without permission; otherwise runs every phase and
 /// returns an [`Outcome`] counting every operation, even when some failed.
-pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -> Result<Outcome, ApplyError> {
+pub async fn apply(
+    plan: &Plan,
+    store: &dyn TeamStore,
+    options: &ApplyOptions,
+) -> Result<Outcome, ApplyError> {
     check_permission(plan, options.permission)?;
     let limits = store.limits();
     let concurrency = options.concurrency.unwrap_or(limits.max_concurrency).max(1);
@@ -194,7 +198,13 @@ pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -
     let mut broken: FxHashMap<Key, usize> = FxHashMap::default();
 
     for phase in Phase::ALL {
-        let indices: Vec<usize> = plan.operations.iter().enumerate().filter(|(_, op)| op.phase == phase).map(|(i, _)| i).collect();
+        let indices: Vec<usize> = plan
+            .operations
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| op.phase == phase)
+            .map(|(i, _)| i)
+            .collect();
         if indices.is_empty() {
             continue;
         }
@@ -205,7 +215,13 @@ pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -
             let action = &plan.operations[i].action;
             if let Some(culprit) = requires(action).iter().find_map(|k| broken.get(k)) {
                 let c = &plan.operations[*culprit];
-                statuses[i] = Some(OpStatus::Skipped { because: format!("depends on operation #{culprit} ({} {}), which did not complete", c.action.verb(), c.target) });
+                statuses[i] = Some(OpStatus::Skipped {
+                    because: format!(
+                        "depends on operation #{culprit} ({} {}), which did not complete",
+                        c.action.verb(),
+                        c.target
+                    ),
+                });
                 finished += 1;
             } else {
                 runnable.push(i);
@@ -213,8 +229,14 @@ pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -
         }
         report(options, phase, finished, total);
 
-        let work = batch(plan, &runnable, limits.invites_per_call.max(1), limits.group_members_per_call.max(1));
-        let mut results = stream::iter(work.into_iter().map(|w| run_work(plan, store, options, w))).buffer_unordered(concurrency);
+        let work = batch(
+            plan,
+            &runnable,
+            limits.invites_per_call.max(1),
+            limits.group_members_per_call.max(1),
+        );
+        let mut results = stream::iter(work.into_iter().map(|w| run_work(plan, store, options, w)))
+            .buffer_unordered(concurrency);
         while let Some(batch_results) = results.next().await {
             finished += batch_results.len();
             for (i, status) in batch_results {
@@ -224,7 +246,12 @@ pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -
         }
         drop(results);
 
-        for (i, op) in plan.operations.iter().enumerate().filter(|(_, op)| op.phase == phase) {
+        for (i, op) in plan
+            .operations
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| op.phase == phase)
+        {
             if !matches!(statuses[i], Some(OpStatus::Done)) {
                 for key in provides(&op.action) {
                     broken.entry(key).or_insert(i);
@@ -235,7 +262,9 @@ pub async fn apply(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions) -
 
     let mut outcome = Outcome::default();
     for (index, status) in statuses.into_iter().enumerate() {
-        let status = status.unwrap_or(OpStatus::Skipped { because: "not reached".to_owned() });
+        let status = status.unwrap_or(OpStatus::Skipped {
+            because: "not reached".to_owned(),
+        });
         match status {
             OpStatus::Done => outcome.done += 1,
             OpStatus::Failed { .. } => outcome.failed += 1,
@@ -252,7 +281,8 @@ fn check_permission(plan: &Plan, permission: Permission) -> Result<(), ApplyErro
         Permission::Force => true,
         Permission::WithinLimits => !g.needs_permission(),
         Permission::UpTo(n) => {
-            g.deprovisions <= n.max(g.deprovision_limit) && g.group_member_removals <= n.max(g.group_member_removal_limit)
+            g.deprovisions <= n.max(g.deprovision_limit)
+                && g.group_member_removals <= n.max(g.group_member_removal_limit)
         }
     };
     if allowed {
@@ -293,7 +323,10 @@ fn requires(action: &Action) -> Vec<Key> {
 
 fn provides(action: &Action) -> Vec<Key> {
     match action {
-        Action::Invite { member } => vec![Key::Member(MemberRef::ExternalId(member.external_id.clone())), Key::Member(MemberRef::Email(member.email.clone()))],
+        Action::Invite { member } => vec![
+            Key::Member(MemberRef::ExternalId(member.external_id.clone())),
+            Key::Member(MemberRef::Email(member.email.clone())),
+        ],
         Action::AdoptMember { member, change } => {
             let mut keys = vec![Key::Member(member.clone())];
             if let Some(x) = &change.external_id {
@@ -301,16 +334,32 @@ fn provides(action: &Action) -> Vec<Key> {
             }
             keys
         }
-        Action::Recover { member, external_id } => vec![Key::Member(member.clone()), Key::Member(MemberRef::ExternalId(external_id.clone()))],
-        Action::Unsuspend { member, external_id } => {
+        Action::Recover {
+            member,
+            external_id,
+        } => vec![
+            Key::Member(member.clone()),
+            Key::Member(MemberRef::ExternalId(external_id.clone())),
+        ],
+        Action::Unsuspend {
+            member,
+            external_id,
+        } => {
             let mut keys = vec![Key::Member(member.clone())];
             if let Some(x) = external_id {
                 keys.push(Key::Member(MemberRef::ExternalId(x.clone())));
             }
             keys
         }
-        Action::CreateGroup { external_id, .. } => vec![Key::Group(GroupRef::ExternalId(external_id.clone()))],
-        Action::AdoptGroup { group, external_id, .. } => vec![Key::Group(group.clone()), Key::Group(GroupRef::ExternalId(external_id.clone()))],
+        Action::CreateGroup { external_id, .. } => {
+            vec![Key::Group(GroupRef::ExternalId(external_id.clone()))]
+        }
+        Action::AdoptGroup {
+            group, external_id, ..
+        } => vec![
+            Key::Group(group.clone()),
+            Key::Group(GroupRef::ExternalId(external_id.clone())),
+        ],
         _ => Vec::new(),
     }
 }
@@ -323,7 +372,12 @@ enum Work {
     Single(usize),
 }
 
-fn batch(plan: &Plan, indices: &[usize], invites_per_call: usize, members_per_call: usize) -> Vec<Work> {
+fn batch(
+    plan: &Plan,
+    indices: &[usize],
+    invites_per_call: usize,
+    members_per_call: usize,
+) -> Vec<Work> {
     let mut invites = Vec::new();
     let mut adds: BTreeMap<&GroupRef, Vec<usize>> = BTreeMap::new();
     let mut removes: BTreeMap<&GroupRef, Vec<usize>> = BTreeMap::new();
@@ -336,25 +390,47 @@ fn batch(plan: &Plan, indices: &[usize], invites_per_call: usize, members_per_ca
             _ => work.push(Work::Single(i)),
         }
     }
-    work.extend(invites.chunks(invites_per_call).map(|c| Work::Invites(c.to_vec())));
+    work.extend(
+        invites
+            .chunks(invites_per_call)
+            .map(|c| Work::Invites(c.to_vec())),
+    );
     for (group, ops) in adds {
-        work.extend(ops.chunks(members_per_call).map(|c| Work::GroupAdds(group.clone(), c.to_vec())));
+        work.extend(
+            ops.chunks(members_per_call)
+                .map(|c| Work::GroupAdds(group.clone(), c.to_vec())),
+        );
     }
     for (group, ops) in removes {
-        work.extend(ops.chunks(members_per_call).map(|c| Work::GroupRemoves(group.clone(), c.to_vec())));
+        work.extend(
+            ops.chunks(members_per_call)
+                .map(|c| Work::GroupRemoves(group.clone(), c.to_vec())),
+        );
     }
     work
 }
 
-async fn run_work(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions, work: Work) -> Vec<(usize, OpStatus)> {
+async fn run_work(
+    plan: &Plan,
+    store: &dyn TeamStore,
+    options: &ApplyOptions,
+    work: Work,
+) -> Vec<(usize, OpStatus)> {
     match work {
         Work::Single(i) => {
-            let (result, attempts) = retrying(options, i as u64, || run_single(&plan.operations[i].action, store)).await;
+            let (result, attempts) = retrying(options, i as u64, || {
+                run_single(&plan.operations[i].action, store)
+            })
+            .await;
             vec![(i, status_of(result, attempts))]
         }
         Work::Invites(indices) => run_invites(plan, store, options, indices).await,
-        Work::GroupAdds(group, indices) => run_group_batch(plan, store, options, &group, indices, true).await,
-        Work::GroupRemoves(group, indices) => run_group_batch(plan, store, options, &group, indices, false).await,
+        Work::GroupAdds(group, indices) => {
+            run_group_batch(plan, store, options, &group, indices, true).await
+        }
+        Work::GroupRemoves(group, indices) => {
+            run_group_batch(plan, store, options, &group, indices, false).await
+        }
     }
 }
 
@@ -367,11 +443,25 @@ fn status_of(result: Result<(), StoreError>, attempts: u32) -> OpStatus {
 
 async fn run_single(action: &Action, store: &dyn TeamStore) -> Result<(), StoreError> {
     match action {
-        Action::CreateGroup { name, external_id } => store.create_group(name, external_id).await.map(|_| ()),
-        Action::RenameGroup { group, name } => {
-            store.update_group(group, &GroupChange { name: Some(name.clone()), ..GroupChange::default() }).await
+        Action::CreateGroup { name, external_id } => {
+            store.create_group(name, external_id).await.map(|_| ())
         }
-        Action::AdoptGroup { group, external_id, rename } => {
+        Action::RenameGroup { group, name } => {
+            store
+                .update_group(
+                    group,
+                    &GroupChange {
+                        name: Some(name.clone()),
+                        ..GroupChange::default()
+                    },
+                )
+                .await
+        }
+        Action::AdoptGroup {
+            group,
+            external_id,
+            rename,
+        } => {
             let change = GroupChange {
                 name: rename.clone(),
                 external_id: Some(external_id.clone()),
@@ -381,21 +471,40 @@ async fn run_single(action: &Action, store: &dyn TeamStore) -> Result<(), StoreE
         }
         Action::Recover { member, .. } => store.recover(member).await,
         Action::Unsuspend { member, .. } => store.unsuspend(member).await,
-        Action::UpdateProfile { member, change } | Action::AdoptMember { member, change } => store.set_profile(member, change).await,
+        Action::UpdateProfile { member, change } | Action::AdoptMember { member, change } => {
+            store.set_profile(member, change).await
+        }
         Action::Suspend { member, wipe_data } => store.suspend(member, *wipe_data).await,
         Action::Remove { member, options } => store.remove(member, options).await,
         Action::DeleteGroup { group } => store.delete_group(group).await,
         Action::Invite { member } => {
             let mut results = store.invite(std::slice::from_ref(member)).await;
-            results.pop().unwrap_or_else(|| Err(StoreError::permanent("the store returned no result for the invite")))
+            results.pop().unwrap_or_else(|| {
+                Err(StoreError::permanent(
+                    "the store returned no result for the invite",
+                ))
+            })
         }
-        Action::AddGroupMember { group, member } => store.add_group_members(group, std::slice::from_ref(member)).await,
-        Action::RemoveGroupMember { group, member } => store.remove_group_members(group, std::slice::from_ref(member)).await,
+        Action::AddGroupMember { group, member } => {
+            store
+                .add_group_members(group, std::slice::from_ref(member))
+                .await
+        }
+        Action::RemoveGroupMember { group, member } => {
+            store
+                .remove_group_members(group, std::slice::from_ref(member))
+                .await
+        }
     }
 }
 
 /// Invites in one call; items that fail with a retryable error are retried together.
-async fn run_invites(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions, indices: Vec<usize>) -> Vec<(usize, OpStatus)> {
+async fn run_invites(
+    plan: &Plan,
+    store: &dyn TeamStore,
+    options: &ApplyOptions,
+    indices: Vec<usize>,
+) -> Vec<(usize, OpStatus)> {
     let mut out = Vec::with_capacity(indices.len());
     let mut pending = indices;
     let mut attempt = 0u32;
@@ -409,7 +518,11 @@ async fn run_invites(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions,
             })
             .collect();
         let mut results = store.invite(&members).await;
-        results.resize_with(pending.len(), || Err(StoreError::permanent("the store returned fewer results than invitations")));
+        results.resize_with(pending.len(), || {
+            Err(StoreError::permanent(
+                "the store returned fewer results than invitations",
+            ))
+        });
         let mut retry = Vec::new();
         let mut delay: Option<Duration> = None;
         for (&i, result) in pending.iter().zip(results) {
@@ -420,7 +533,13 @@ async fn run_invites(plan: &Plan, store: &dyn TeamStore, options: &ApplyOptions,
                     delay = Some(delay.map_or(d, |old| old.max(d)));
                     retry.push(i);
                 }
-                Err(error) => out.push((i, OpStatus::Failed { error, attempts: attempt })),
+                Err(error) => out.push((
+                    i,
+                    OpStatus::Failed {
+                        error,
+                        attempts: attempt,
+                    },
+                )),
             }
         }
         if let Some(d) = delay {
@@ -441,19 +560,30 @@ async fn run_group_batch(
     indices: Vec<usize>,
     add: bool,
 ) -> Vec<(usize, OpStatus)> {
-    let members_of = |idx: &[usize]| -> Vec<MemberRef> { idx.iter().filter_map(|&i| plan.operations[i].action.member().cloned()).collect() };
+    let members_of = |idx: &[usize]| -> Vec<MemberRef> {
+        idx.iter()
+            .filter_map(|&i| plan.operations[i].action.member().cloned())
+            .collect()
+    };
     let call = |members: Vec<MemberRef>| async move {
-        if add { store.add_group_members(group, &members).await } else { store.remove_group_members(group, &members).await }
+        if add {
+            store.add_group_members(group, &members).await
+        } else {
+            store.remove_group_members(group, &members).await
+        }
     };
     let seed = indices.first().copied().unwrap_or(0) as u64;
     let (result, attempts) = retrying(options, seed, || call(members_of(&indices))).await;
     match result {
         Ok(()) => indices.into_iter().map(|i| (i, OpStatus::Done)).collect(),
-        Err(error) if indices.len() == 1 => vec![(indices[0], OpStatus::Failed { error, attempts })],
+        Err(error) if indices.len() == 1 => {
+            vec![(indices[0], OpStatus::Failed { error, attempts })]
+        }
         Err(_) => {
             let mut out = Vec::with_capacity(indices.len());
             for i in indices {
-                let (result, attempts) = retrying(options, i as u64, || call(members_of(&[i]))).await;
+                let (result, attempts) =
+                    retrying(options, i as u64, || call(members_of(&[i]))).await;
                 out.push((i, status_of(result, attempts)));
             }
             out
@@ -463,7 +593,11 @@ async fn run_group_batch(
 
 /// Calls `f` until it succeeds, fails for good, or retries run out. Returns the last result and
 /// the number of calls.
-async fn retrying<F, Fut>(options: &ApplyOptions, seed: u64, mut f: F) -> (Result<(), StoreError>, u32)
+async fn retrying<F, Fut>(
+    options: &ApplyOptions,
+    seed: u64,
+    mut f: F,
+) -> (Result<(), StoreError>, u32)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), StoreError>>,
@@ -473,7 +607,10 @@ where
         attempt += 1;
         match f().await {
             Err(e) if e.kind.is_retryable() && attempt <= options.max_retries => {
-                options.sleeper.sleep(wait_for(options, &e, attempt, seed)).await;
+                options
+                    .sleeper
+                    .sleep(wait_for(options, &e, attempt, seed))
+                    .await;
             }
             result => return (result, attempt),
         }
@@ -483,11 +620,18 @@ where
 /// The wait before retry `attempt`: the server's delay for a rate limit when it gave one,
 /// otherwise exponential backoff with deterministic jitter (50–100% of the step).
 fn wait_for(options: &ApplyOptions, error: &StoreError, attempt: u32, seed: u64) -> Duration {
-    if let ErrorKind::RateLimited { retry_after_ms: Some(ms) } = error.kind {
+    if let ErrorKind::RateLimited {
+        retry_after_ms: Some(ms),
+    } = error.kind
+    {
         return Duration::from_millis(ms).min(options.backoff_max);
     }
-    let step = options.backoff_base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(options.backoff_max);
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(attempt).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let step = options
+        .backoff_base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(options.backoff_max);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ u64::from(attempt).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 31;
     let fraction = 0.5 + (x % 1000) as f64 / 2000.0;
     step.mul_f64(fraction)

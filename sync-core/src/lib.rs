@@ -39,18 +39,23 @@
 
 pub mod model;
 pub mod policy;
+mod secret;
 pub mod store;
 
 pub use model::*;
 pub use policy::*;
+pub use secret::Secret;
 pub use store::*;
 pub mod plan;
 mod planner;
 
 pub use plan::*;
-pub use planner::{clean_name_part, plan, PlanError, NAME_PART_MAX};
+pub use planner::{NAME_PART_MAX, PlanError, clean_name_part, plan};
 mod apply;
 #[cfg(feature = "memory")]
 pub mod memory;
 
-pub use apply::{apply, ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, Sleeper, TimerSleeper};
+pub use apply::{
+    ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, Sleeper,
+    TimerSleeper, apply,
+};

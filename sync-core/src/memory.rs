@@ -11,10 +11,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use rustc_hash::FxHashMap;
 
-use crate::model::{ActualState, DesiredState, Email, GroupRef, ManagementType, MemberRef, MemberStatus, TeamGroup, TeamMember};
+use crate::model::{
+    ActualState, DesiredState, Email, GroupRef, ManagementType, MemberRef, MemberStatus, TeamGroup,
+    TeamMember,
+};
 use crate::planner::NAME_PART_MAX;
 use crate::store::{
-    Directory, DirectoryError, GroupChange, NewMember, ProfileChange, RemoveMode, RemoveOptions, StoreError, StoreLimits, TeamStore,
+    Directory, DirectoryError, GroupChange, NewMember, ProfileChange, RemoveMode, RemoveOptions,
+    StoreError, StoreLimits, TeamStore,
 };
 
 /// The store calls, for fault rules and call counts.
@@ -115,7 +119,11 @@ impl MemoryTeam {
     pub fn replace_state(&self, state: ActualState) {
         let mut t = self.lock();
         let (license_limit, faults) = (t.license_limit, std::mem::take(&mut t.faults));
-        *t = Team { license_limit, faults, ..Team::default() };
+        *t = Team {
+            license_limit,
+            faults,
+            ..Team::default()
+        };
         for m in state.members {
             t.insert_member(m);
         }
@@ -146,7 +154,12 @@ impl MemoryTeam {
 
     /// Write calls made so far (everything but `snapshot`).
     pub fn write_calls(&self) -> usize {
-        self.lock().calls.iter().filter(|(c, _)| **c != Call::Snapshot).map(|(_, n)| n).sum()
+        self.lock()
+            .calls
+            .iter()
+            .filter(|(c, _)| **c != Call::Snapshot)
+            .map(|(_, n)| n)
+            .sum()
     }
 
     /// Makes every removed member unrecoverable, as Dropbox does after a few days.
@@ -156,7 +169,11 @@ impl MemoryTeam {
             .members
             .iter()
             .enumerate()
-            .filter_map(|(i, m)| m.as_ref().filter(|m| m.status == MemberStatus::Removed { recoverable: true }).map(|_| i))
+            .filter_map(|(i, m)| {
+                m.as_ref()
+                    .filter(|m| m.status == MemberStatus::Removed { recoverable: true })
+                    .map(|_| i)
+            })
             .collect();
         for i in ids {
             t.set_status(i, MemberStatus::Removed { recoverable: false });
@@ -174,7 +191,11 @@ impl Team {
     }
 
     fn fault(&mut self, call: Call, subject: &str) -> Result<(), StoreError> {
-        if let Some(f) = self.faults.iter_mut().find(|f| f.call == call && f.times > 0 && subject.contains(&f.subject)) {
+        if let Some(f) = self
+            .faults
+            .iter_mut()
+            .find(|f| f.call == call && f.times > 0 && subject.contains(&f.subject))
+        {
             f.times -= 1;
             return Err(f.error.clone());
         }
@@ -195,16 +216,21 @@ impl Team {
     }
 
     fn insert_group(&mut self, g: TeamGroup) {
-        self.group_by_id.insert(g.group_id.clone(), self.groups.len());
+        self.group_by_id
+            .insert(g.group_id.clone(), self.groups.len());
         self.groups.push(Some(g));
     }
 
     fn member(&self, i: usize) -> &TeamMember {
-        self.members[i].as_ref().expect("index points at a live slot")
+        self.members[i]
+            .as_ref()
+            .expect("index points at a live slot")
     }
 
     fn member_mut(&mut self, i: usize) -> &mut TeamMember {
-        self.members[i].as_mut().expect("index points at a live slot")
+        self.members[i]
+            .as_mut()
+            .expect("index points at a live slot")
     }
 
     fn set_status(&mut self, i: usize, status: MemberStatus) {
@@ -229,7 +255,11 @@ impl Team {
     }
 
     fn live_count(&self) -> usize {
-        self.members.iter().flatten().filter(|m| !m.status.is_removed()).count()
+        self.members
+            .iter()
+            .flatten()
+            .filter(|m| !m.status.is_removed())
+            .count()
     }
 
     fn resolve(&self, r: &MemberRef) -> Result<usize, StoreError> {
@@ -238,44 +268,75 @@ impl Team {
             MemberRef::ExternalId(x) => self.by_external.get(x).copied(),
             MemberRef::Email(e) => self.by_email.get(e).copied(),
         };
-        found.filter(|&i| self.members[i].is_some()).ok_or_else(|| StoreError::not_found("user_not_found", format!("no team member {r}")))
+        found
+            .filter(|&i| self.members[i].is_some())
+            .ok_or_else(|| StoreError::not_found("user_not_found", format!("no team member {r}")))
     }
 
     fn resolve_group(&self, r: &GroupRef) -> Result<usize, StoreError> {
         let found = match r {
             GroupRef::GroupId(id) => self.group_by_id.get(id).copied(),
-            GroupRef::ExternalId(x) => self.groups.iter().position(|g| g.as_ref().is_some_and(|g| g.external_id.as_deref() == Some(x))),
+            GroupRef::ExternalId(x) => self.groups.iter().position(|g| {
+                g.as_ref()
+                    .is_some_and(|g| g.external_id.as_deref() == Some(x))
+            }),
         };
-        found.filter(|&i| self.groups[i].is_some()).ok_or_else(|| StoreError::not_found("group_not_found", format!("no group {r}")))
+        found
+            .filter(|&i| self.groups[i].is_some())
+            .ok_or_else(|| StoreError::not_found("group_not_found", format!("no group {r}")))
     }
 
     fn group_name_taken(&self, name: &str, except: Option<usize>) -> bool {
         let lower = name.to_lowercase();
-        self.groups.iter().enumerate().any(|(i, g)| Some(i) != except && g.as_ref().is_some_and(|g| g.name.to_lowercase() == lower))
+        self.groups.iter().enumerate().any(|(i, g)| {
+            Some(i) != except && g.as_ref().is_some_and(|g| g.name.to_lowercase() == lower)
+        })
     }
 
     fn group_external_taken(&self, external_id: &str, except: Option<usize>) -> bool {
-        self.groups.iter().enumerate().any(|(i, g)| Some(i) != except && g.as_ref().is_some_and(|g| g.external_id.as_deref() == Some(external_id)))
+        self.groups.iter().enumerate().any(|(i, g)| {
+            Some(i) != except
+                && g.as_ref()
+                    .is_some_and(|g| g.external_id.as_deref() == Some(external_id))
+        })
     }
 
     fn invite_one(&mut self, n: &NewMember) -> Result<(), StoreError> {
         self.fault(Call::Invite, &format!("{} {}", n.email, n.external_id))?;
         for part in [&n.given_name, &n.surname] {
-            if part.chars().count() > NAME_PART_MAX || part.contains(['/', ':', '?', '*', '<', '>', '"', '|']) {
-                return Err(StoreError::permanent(format!("invalid name part {part:?}")).with_code("bad_request"));
+            if part.chars().count() > NAME_PART_MAX
+                || part.contains(['/', ':', '?', '*', '<', '>', '"', '|'])
+            {
+                return Err(StoreError::permanent(format!("invalid name part {part:?}"))
+                    .with_code("bad_request"));
             }
         }
         if self.by_email.contains_key(&n.email) {
-            return Err(StoreError::conflict("user_already_on_team", format!("{} is already on the team", n.email)));
+            return Err(StoreError::conflict(
+                "user_already_on_team",
+                format!("{} is already on the team", n.email),
+            ));
         }
         if n.external_id.chars().count() > 64 {
-            return Err(StoreError::permanent("external id longer than 64 characters").with_code("bad_request"));
+            return Err(
+                StoreError::permanent("external id longer than 64 characters")
+                    .with_code("bad_request"),
+            );
         }
         if self.by_external.contains_key(&n.external_id) {
-            return Err(StoreError::conflict("duplicate_external_member_id", format!("external id {} is in use", n.external_id)));
+            return Err(StoreError::conflict(
+                "duplicate_external_member_id",
+                format!("external id {} is in use", n.external_id),
+            ));
         }
-        if self.license_limit.is_some_and(|limit| self.live_count() >= limit) {
-            return Err(StoreError::conflict("team_license_limit", "the team has no free license"));
+        if self
+            .license_limit
+            .is_some_and(|limit| self.live_count() >= limit)
+        {
+            return Err(StoreError::conflict(
+                "team_license_limit",
+                "the team has no free license",
+            ));
         }
         self.next_member += 1;
         let m = TeamMember {
@@ -293,26 +354,47 @@ impl Team {
 
     fn set_profile(&mut self, r: &MemberRef, change: &ProfileChange) -> Result<(), StoreError> {
         let i = self.resolve(r)?;
-        self.fault(Call::SetProfile, &format!("{} {}", self.member(i).email, self.member(i).external_id.as_deref().unwrap_or("")))?;
+        self.fault(
+            Call::SetProfile,
+            &format!(
+                "{} {}",
+                self.member(i).email,
+                self.member(i).external_id.as_deref().unwrap_or("")
+            ),
+        )?;
         if change.is_empty() {
-            return Err(StoreError::permanent("no new data specified").with_code("no_new_data_specified"));
+            return Err(
+                StoreError::permanent("no new data specified").with_code("no_new_data_specified")
+            );
         }
         if self.member(i).status.is_removed() {
-            return Err(StoreError::conflict("set_profile_disallowed", "modifying deleted users is not allowed"));
+            return Err(StoreError::conflict(
+                "set_profile_disallowed",
+                "modifying deleted users is not allowed",
+            ));
         }
         if let Some(e) = &change.email {
             if self.by_email.get(e).is_some_and(|&j| j != i) {
-                return Err(StoreError::conflict("email_reserved_for_other_user", format!("{e} belongs to another member")));
+                return Err(StoreError::conflict(
+                    "email_reserved_for_other_user",
+                    format!("{e} belongs to another member"),
+                ));
             }
         }
         if let Some(x) = &change.external_id {
             if self.by_external.get(x).is_some_and(|&j| j != i) {
-                return Err(StoreError::conflict("external_id_used_by_other_user", format!("external id {x} is in use")));
+                return Err(StoreError::conflict(
+                    "external_id_used_by_other_user",
+                    format!("external id {x} is in use"),
+                ));
             }
         }
         for part in [&change.given_name, &change.surname].into_iter().flatten() {
-            if part.chars().count() > NAME_PART_MAX || part.contains(['/', ':', '?', '*', '<', '>', '"', '|']) {
-                return Err(StoreError::permanent(format!("invalid name part {part:?}")).with_code("bad_request"));
+            if part.chars().count() > NAME_PART_MAX
+                || part.contains(['/', ':', '?', '*', '<', '>', '"', '|'])
+            {
+                return Err(StoreError::permanent(format!("invalid name part {part:?}"))
+                    .with_code("bad_request"));
             }
         }
         let old = self.member(i).clone();
@@ -374,13 +456,20 @@ impl TeamStore for MemoryTeam {
         let mut t = self.lock();
         t.count(Call::Invite);
         if members.len() > self.limits.invites_per_call {
-            let e = StoreError::permanent(format!("at most {} invitations per call", self.limits.invites_per_call));
+            let e = StoreError::permanent(format!(
+                "at most {} invitations per call",
+                self.limits.invites_per_call
+            ));
             return members.iter().map(|_| Err(e.clone())).collect();
         }
         members.iter().map(|n| t.invite_one(n)).collect()
     }
 
-    async fn set_profile(&self, member: &MemberRef, change: &ProfileChange) -> Result<(), StoreError> {
+    async fn set_profile(
+        &self,
+        member: &MemberRef,
+        change: &ProfileChange,
+    ) -> Result<(), StoreError> {
         let mut t = self.lock();
         t.count(Call::SetProfile);
         t.set_profile(member, change)
@@ -394,7 +483,10 @@ impl TeamStore for MemoryTeam {
         let subject = t.subject(i);
         t.fault(Call::Suspend, &subject)?;
         if t.member(i).status != MemberStatus::Active {
-            return Err(StoreError::conflict("suspend_inactive_user", "the user is not active, so it cannot be suspended"));
+            return Err(StoreError::conflict(
+                "suspend_inactive_user",
+                "the user is not active, so it cannot be suspended",
+            ));
         }
         t.set_status(i, MemberStatus::Suspended);
         Ok(())
@@ -407,7 +499,10 @@ impl TeamStore for MemoryTeam {
         let subject = t.subject(i);
         t.fault(Call::Unsuspend, &subject)?;
         if t.member(i).status != MemberStatus::Suspended {
-            return Err(StoreError::conflict("unsuspend_non_suspended_member", "the user is not suspended"));
+            return Err(StoreError::conflict(
+                "unsuspend_non_suspended_member",
+                "the user is not suspended",
+            ));
         }
         t.set_status(i, MemberStatus::Active);
         Ok(())
@@ -421,25 +516,47 @@ impl TeamStore for MemoryTeam {
         t.fault(Call::Remove, &subject)?;
         let status = t.member(i).status;
         if status.is_removed() {
-            return Err(StoreError::not_found("user_not_in_team", "the user is not on the team"));
+            return Err(StoreError::not_found(
+                "user_not_in_team",
+                "the user is not on the team",
+            ));
         }
         if options.mode == RemoveMode::KeepAccount && options.wipe_data {
-            return Err(StoreError::permanent("keep_account needs wipe_data = false").with_code("cannot_keep_account_and_delete_data"));
+            return Err(
+                StoreError::permanent("keep_account needs wipe_data = false")
+                    .with_code("cannot_keep_account_and_delete_data"),
+            );
         }
         if let RemoveMode::Transfer { dest, admin } = &options.mode {
-            let d = t.resolve(dest).map_err(|_| StoreError::not_found("transfer_dest_user_not_found", "transfer destination not found"))?;
-            let a = t.resolve(admin).map_err(|_| StoreError::not_found("transfer_admin_user_not_found", "transfer admin not found"))?;
+            let d = t.resolve(dest).map_err(|_| {
+                StoreError::not_found(
+                    "transfer_dest_user_not_found",
+                    "transfer destination not found",
+                )
+            })?;
+            let a = t.resolve(admin).map_err(|_| {
+                StoreError::not_found("transfer_admin_user_not_found", "transfer admin not found")
+            })?;
             if d == i {
-                return Err(StoreError::conflict("removed_and_transfer_dest_should_differ", "cannot transfer to the removed member"));
+                return Err(StoreError::conflict(
+                    "removed_and_transfer_dest_should_differ",
+                    "cannot transfer to the removed member",
+                ));
             }
             if !t.member(a).is_admin {
-                return Err(StoreError::conflict("transfer_admin_is_not_admin", "transfer admin is not an admin"));
+                return Err(StoreError::conflict(
+                    "transfer_admin_is_not_admin",
+                    "transfer admin is not an admin",
+                ));
             }
         }
         t.drop_from_groups(i);
         if status == MemberStatus::Invited {
             if options.mode == RemoveMode::KeepAccount {
-                return Err(StoreError::conflict("cannot_keep_invited_user_account", "cannot keep an invited user's account"));
+                return Err(StoreError::conflict(
+                    "cannot_keep_invited_user_account",
+                    "cannot keep an invited user's account",
+                ));
             }
             // Withdrawing an invitation leaves nothing behind.
             t.set_status(i, MemberStatus::Removed { recoverable: false });
@@ -459,10 +576,16 @@ impl TeamStore for MemoryTeam {
         let subject = t.subject(i);
         t.fault(Call::Recover, &subject)?;
         if t.member(i).status != (MemberStatus::Removed { recoverable: true }) {
-            return Err(StoreError::conflict("user_unrecoverable", "the user cannot be recovered"));
+            return Err(StoreError::conflict(
+                "user_unrecoverable",
+                "the user cannot be recovered",
+            ));
         }
         if t.license_limit.is_some_and(|limit| t.live_count() >= limit) {
-            return Err(StoreError::conflict("team_license_limit", "the team has no free license"));
+            return Err(StoreError::conflict(
+                "team_license_limit",
+                "the team has no free license",
+            ));
         }
         t.set_status(i, MemberStatus::Active);
         Ok(())
@@ -473,13 +596,21 @@ impl TeamStore for MemoryTeam {
         t.count(Call::CreateGroup);
         t.fault(Call::CreateGroup, &format!("{name} {external_id}"))?;
         if name.trim().is_empty() {
-            return Err(StoreError::permanent("group name is empty").with_code("group_name_invalid"));
+            return Err(
+                StoreError::permanent("group name is empty").with_code("group_name_invalid")
+            );
         }
         if t.group_name_taken(name, None) {
-            return Err(StoreError::conflict("group_name_already_used", format!("a group named {name:?} exists")));
+            return Err(StoreError::conflict(
+                "group_name_already_used",
+                format!("a group named {name:?} exists"),
+            ));
         }
         if t.group_external_taken(external_id, None) {
-            return Err(StoreError::conflict("external_id_already_in_use", format!("external id {external_id} is in use")));
+            return Err(StoreError::conflict(
+                "external_id_already_in_use",
+                format!("external id {external_id} is in use"),
+            ));
         }
         t.next_group += 1;
         let id = format!("g:mem{:06}", t.next_group);
@@ -497,22 +628,38 @@ impl TeamStore for MemoryTeam {
         let mut t = self.lock();
         t.count(Call::UpdateGroup);
         let gi = t.resolve_group(group)?;
-        let g = t.groups[gi].clone().unwrap_or_else(|| unreachable!("resolved"));
-        t.fault(Call::UpdateGroup, &format!("{} {}", g.name, g.external_id.as_deref().unwrap_or("")))?;
+        let g = t.groups[gi]
+            .clone()
+            .unwrap_or_else(|| unreachable!("resolved"));
+        t.fault(
+            Call::UpdateGroup,
+            &format!("{} {}", g.name, g.external_id.as_deref().unwrap_or("")),
+        )?;
         if g.management_type == ManagementType::SystemManaged {
-            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be changed"));
+            return Err(StoreError::conflict(
+                "system_managed_group_disallowed",
+                "system-managed groups cannot be changed",
+            ));
         }
         if let Some(name) = &change.name {
             if name.trim().is_empty() {
-                return Err(StoreError::permanent("group name is empty").with_code("group_name_invalid"));
+                return Err(
+                    StoreError::permanent("group name is empty").with_code("group_name_invalid")
+                );
             }
             if t.group_name_taken(name, Some(gi)) {
-                return Err(StoreError::conflict("group_name_already_used", format!("a group named {name:?} exists")));
+                return Err(StoreError::conflict(
+                    "group_name_already_used",
+                    format!("a group named {name:?} exists"),
+                ));
             }
         }
         if let Some(x) = &change.external_id {
             if t.group_external_taken(x, Some(gi)) {
-                return Err(StoreError::conflict("external_id_already_in_use", format!("external id {x} is in use")));
+                return Err(StoreError::conflict(
+                    "external_id_already_in_use",
+                    format!("external id {x} is in use"),
+                ));
             }
         }
         if let Some(g) = t.groups[gi].as_mut() {
@@ -533,33 +680,60 @@ impl TeamStore for MemoryTeam {
         let mut t = self.lock();
         t.count(Call::DeleteGroup);
         let gi = t.resolve_group(group)?;
-        let g = t.groups[gi].clone().unwrap_or_else(|| unreachable!("resolved"));
-        t.fault(Call::DeleteGroup, &format!("{} {}", g.name, g.external_id.as_deref().unwrap_or("")))?;
+        let g = t.groups[gi]
+            .clone()
+            .unwrap_or_else(|| unreachable!("resolved"));
+        t.fault(
+            Call::DeleteGroup,
+            &format!("{} {}", g.name, g.external_id.as_deref().unwrap_or("")),
+        )?;
         if g.management_type == ManagementType::SystemManaged {
-            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be deleted"));
+            return Err(StoreError::conflict(
+                "system_managed_group_disallowed",
+                "system-managed groups cannot be deleted",
+            ));
         }
         t.group_by_id.remove(&g.group_id);
         t.groups[gi] = None;
         Ok(())
     }
 
-    async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
+    async fn add_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError> {
         let mut t = self.lock();
         let (gi, ids) = t.group_change(Call::AddGroupMembers, self.limits, group, members, true)?;
-        let g = t.groups[gi].as_mut().unwrap_or_else(|| unreachable!("resolved"));
+        let g = t.groups[gi]
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("resolved"));
         if ids.iter().any(|id| g.members.contains(id)) {
-            return Err(StoreError::conflict("duplicate_user", "a member is already in the group"));
+            return Err(StoreError::conflict(
+                "duplicate_user",
+                "a member is already in the group",
+            ));
         }
         g.members.extend(ids);
         Ok(())
     }
 
-    async fn remove_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError> {
+    async fn remove_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError> {
         let mut t = self.lock();
-        let (gi, ids) = t.group_change(Call::RemoveGroupMembers, self.limits, group, members, false)?;
-        let g = t.groups[gi].as_mut().unwrap_or_else(|| unreachable!("resolved"));
+        let (gi, ids) =
+            t.group_change(Call::RemoveGroupMembers, self.limits, group, members, false)?;
+        let g = t.groups[gi]
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("resolved"));
         if ids.iter().any(|id| !g.members.contains(id)) {
-            return Err(StoreError::conflict("member_not_in_group", "a member is not in the group"));
+            return Err(StoreError::conflict(
+                "member_not_in_group",
+                "a member is not in the group",
+            ));
         }
         g.members.retain(|m| !ids.contains(m));
         Ok(())
@@ -584,16 +758,27 @@ impl Team {
         let gi = self.resolve_group(group)?;
         let mut ids = Vec::with_capacity(members.len());
         for r in members {
-            let i = self.resolve(r).map_err(|_| StoreError::not_found("users_not_found", format!("no team member {r}")))?;
+            let i = self.resolve(r).map_err(|_| {
+                StoreError::not_found("users_not_found", format!("no team member {r}"))
+            })?;
             let subject = self.subject(i);
             self.fault(call, &subject)?;
             if adding && self.member(i).status.is_removed() {
-                return Err(StoreError::not_found("members_not_in_team", format!("{r} is not on the team")));
+                return Err(StoreError::not_found(
+                    "members_not_in_team",
+                    format!("{r} is not on the team"),
+                ));
             }
             ids.push(self.member(i).team_member_id.clone());
         }
-        if self.groups[gi].as_ref().is_some_and(|g| g.management_type == ManagementType::SystemManaged) {
-            return Err(StoreError::conflict("system_managed_group_disallowed", "system-managed groups cannot be changed"));
+        if self.groups[gi]
+            .as_ref()
+            .is_some_and(|g| g.management_type == ManagementType::SystemManaged)
+        {
+            return Err(StoreError::conflict(
+                "system_managed_group_disallowed",
+                "system-managed groups cannot be changed",
+            ));
         }
         Ok((gi, ids))
     }
@@ -608,7 +793,9 @@ pub struct MemoryDirectory {
 impl MemoryDirectory {
     /// A directory holding `state`.
     pub fn new(state: DesiredState) -> Self {
-        Self { state: Mutex::new(Ok(state)) }
+        Self {
+            state: Mutex::new(Ok(state)),
+        }
     }
 
     /// Replaces what the next snapshot returns.
@@ -620,6 +807,9 @@ impl MemoryDirectory {
 #[async_trait]
 impl Directory for MemoryDirectory {
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

@@ -43,7 +43,10 @@ impl SourceId {
         }
         let len = trimmed.chars().count();
         if len > Self::MAX_LEN {
-            return Err(SourceIdError::TooLong { len, max: Self::MAX_LEN });
+            return Err(SourceIdError::TooLong {
+                len,
+                max: Self::MAX_LEN,
+            });
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -57,7 +60,10 @@ impl SourceId {
 impl TryFrom<String> for SourceId {
     type Error = SourceIdError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        if value.trim().len() == value.len() && !value.is_empty() && value.chars().count() <= Self::MAX_LEN {
+        if value.trim().len() == value.len()
+            && !value.is_empty()
+            && value.chars().count() <= Self::MAX_LEN
+        {
             return Ok(Self(value));
         }
         Self::new(value)
@@ -160,9 +166,16 @@ pub(crate) fn validate_email(s: &str) -> Result<(), EmailError> {
         return Err(EmailError::Empty);
     }
     if s.len() > Email::MAX_LEN {
-        return Err(EmailError::TooLong { len: s.chars().count() });
+        return Err(EmailError::TooLong {
+            len: s.chars().count(),
+        });
     }
-    let invalid = |why| Err(EmailError::Invalid { address: s.to_owned(), why });
+    let invalid = |why| {
+        Err(EmailError::Invalid {
+            address: s.to_owned(),
+            why,
+        })
+    };
     let bytes = s.as_bytes();
     let Some(at) = bytes.iter().position(|&b| b == b'@') else {
         return invalid("no @");
@@ -259,7 +272,12 @@ fn yes() -> bool {
 
 impl DirectoryUser {
     /// An enabled user with no extra attributes.
-    pub fn new(id: SourceId, email: impl Into<String>, given_name: impl Into<String>, surname: impl Into<String>) -> Self {
+    pub fn new(
+        id: SourceId,
+        email: impl Into<String>,
+        given_name: impl Into<String>,
+        surname: impl Into<String>,
+    ) -> Self {
         Self {
             id,
             email: email.into(),
@@ -484,17 +502,38 @@ mod tests {
 
     #[test]
     fn email_follows_dropbox_pattern() {
-        for ok in ["a@b.co", "o'neil@x.org", "a+b#c&d%e@x-y.example.museum", "x@-a.io", "x@a..b.com"] {
+        for ok in [
+            "a@b.co",
+            "o'neil@x.org",
+            "a+b#c&d%e@x-y.example.museum",
+            "x@-a.io",
+            "x@a..b.com",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok} should be accepted");
         }
         for bad in [
-            "", "   ", "no-at", "@x.com", "a@", "a@.com", "a b@x.com", "a@x", "a@x.c", "a@x.c0m", "a@x.abcdefghijklmnop",
-            "ä@x.com", "a@x_y.com", "a@b@c.com",
+            "",
+            "   ",
+            "no-at",
+            "@x.com",
+            "a@",
+            "a@.com",
+            "a b@x.com",
+            "a@x",
+            "a@x.c",
+            "a@x.c0m",
+            "a@x.abcdefghijklmnop",
+            "ä@x.com",
+            "a@x_y.com",
+            "a@b@c.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let long = format!("{}@x.com", "a".repeat(250));
-        assert!(matches!(Email::parse(&long), Err(EmailError::TooLong { .. })));
+        assert!(matches!(
+            Email::parse(&long),
+            Err(EmailError::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -516,7 +555,12 @@ mod tests {
     fn states_round_trip_through_json() {
         let desired = DesiredState {
             user_roots: vec![SourceId::new("root").unwrap()],
-            users: vec![DirectoryUser::new(SourceId::new("u1").unwrap(), "a@x.com", "A", "B")],
+            users: vec![DirectoryUser::new(
+                SourceId::new("u1").unwrap(),
+                "a@x.com",
+                "A",
+                "B",
+            )],
             groups: vec![DirectoryGroup {
                 id: SourceId::new("root").unwrap(),
                 name: "Dropbox".into(),
@@ -526,7 +570,10 @@ mod tests {
             ..Default::default()
         };
         let json = serde_json::to_string(&desired).unwrap();
-        assert_eq!(serde_json::from_str::<DesiredState>(&json).unwrap(), desired);
+        assert_eq!(
+            serde_json::from_str::<DesiredState>(&json).unwrap(),
+            desired
+        );
 
         let actual = ActualState {
             members: vec![TeamMember {
@@ -541,13 +588,17 @@ mod tests {
             groups: vec![],
         };
         let json = serde_json::to_string(&actual).unwrap();
-        assert!(json.contains(r#""status":{"state":"removed","recoverable":true}"#), "{json}");
+        assert!(
+            json.contains(r#""status":{"state":"removed","recoverable":true}"#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<ActualState>(&json).unwrap(), actual);
     }
 
     #[test]
     fn unknown_fields_are_errors() {
-        let err = serde_json::from_str::<DirectoryUser>(r#"{"id":"u","emial":"x@y.com"}"#).unwrap_err();
+        let err =
+            serde_json::from_str::<DirectoryUser>(r#"{"id":"u","emial":"x@y.com"}"#).unwrap_err();
         assert!(err.to_string().contains("emial"), "{err}");
     }
 }

@@ -186,13 +186,19 @@ impl Action {
     /// `+` adds, `~` changes, `-` takes away.
     pub fn sign(&self) -> char {
         match self {
-            Action::CreateGroup { .. } | Action::Invite { .. } | Action::Recover { .. } | Action::AddGroupMember { .. } => '+',
+            Action::CreateGroup { .. }
+            | Action::Invite { .. }
+            | Action::Recover { .. }
+            | Action::AddGroupMember { .. } => '+',
             Action::RenameGroup { .. }
             | Action::AdoptGroup { .. }
             | Action::Unsuspend { .. }
             | Action::UpdateProfile { .. }
             | Action::AdoptMember { .. } => '~',
-            Action::RemoveGroupMember { .. } | Action::Suspend { .. } | Action::Remove { .. } | Action::DeleteGroup { .. } => '-',
+            Action::RemoveGroupMember { .. }
+            | Action::Suspend { .. }
+            | Action::Remove { .. }
+            | Action::DeleteGroup { .. } => '-',
         }
     }
 
@@ -212,7 +218,11 @@ impl Action {
             | Action::RemoveGroupMember { member, .. }
             | Action::Suspend { member, .. }
             | Action::Remove { member, .. } => Some(member),
-            Action::CreateGroup { .. } | Action::RenameGroup { .. } | Action::AdoptGroup { .. } | Action::Invite { .. } | Action::DeleteGroup { .. } => None,
+            Action::CreateGroup { .. }
+            | Action::RenameGroup { .. }
+            | Action::AdoptGroup { .. }
+            | Action::Invite { .. }
+            | Action::DeleteGroup { .. } => None,
         }
     }
 
@@ -276,7 +286,13 @@ impl Observed {
     /// The same member in another state; other observations unchanged.
     pub(crate) fn with_status(&self, status: MemberStatus) -> Self {
         match self {
-            Observed::Member { email, given_name, surname, external_id, .. } => Observed::Member {
+            Observed::Member {
+                email,
+                given_name,
+                surname,
+                external_id,
+                ..
+            } => Observed::Member {
                 email: email.clone(),
                 given_name: given_name.clone(),
                 surname: surname.clone(),
@@ -288,7 +304,10 @@ impl Observed {
     }
 
     pub(crate) fn of_group(g: &TeamGroup) -> Self {
-        Observed::Group { name: g.name.clone(), external_id: g.external_id.clone() }
+        Observed::Group {
+            name: g.name.clone(),
+            external_id: g.external_id.clone(),
+        }
     }
 }
 
@@ -296,7 +315,13 @@ impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Observed::Absent => f.write_str("absent"),
-            Observed::Member { email, given_name, surname, status, .. } => {
+            Observed::Member {
+                email,
+                given_name,
+                surname,
+                status,
+                ..
+            } => {
                 write!(f, "{given_name} {surname} <{email}> {}", status.word())
             }
             Observed::Group { name, .. } => write!(f, "group {name:?}"),
@@ -399,7 +424,8 @@ pub struct Guard {
 impl Guard {
     /// True when applying this plan needs explicit permission (`--allow-deprovision` / force).
     pub fn needs_permission(&self) -> bool {
-        self.deprovisions > self.deprovision_limit || self.group_member_removals > self.group_member_removal_limit
+        self.deprovisions > self.deprovision_limit
+            || self.group_member_removals > self.group_member_removal_limit
     }
 }
 
@@ -442,7 +468,9 @@ pub enum PlanFormatError {
     #[error("not a teamsync plan: {0}")]
     Json(#[from] serde_json::Error),
     /// Written by another version of the format.
-    #[error("plan format version {found} is not supported (this build reads version {PLAN_FORMAT_VERSION})")]
+    #[error(
+        "plan format version {found} is not supported (this build reads version {PLAN_FORMAT_VERSION})"
+    )]
     Version {
         /// The version in the file.
         found: u32,
@@ -491,7 +519,9 @@ impl Plan {
         }
         let version: VersionOnly = serde_json::from_str(json)?;
         if version.format_version != PLAN_FORMAT_VERSION {
-            return Err(PlanFormatError::Version { found: version.format_version });
+            return Err(PlanFormatError::Version {
+                found: version.format_version,
+            });
         }
         Ok(serde_json::from_str(json)?)
     }
@@ -504,7 +534,12 @@ impl Plan {
         for (index, op) in self.operations.iter().enumerate() {
             let found = view.observe(&op.action);
             if found != op.before {
-                stale.push(StaleOperation { index, target: op.target.clone(), expected: op.before.clone(), found });
+                stale.push(StaleOperation {
+                    index,
+                    target: op.target.clone(),
+                    expected: op.before.clone(),
+                    found,
+                });
             }
         }
         stale
@@ -527,13 +562,23 @@ impl Plan {
             out.push_str("\nNo changes: the team matches the directory.\n");
         }
         for phase in Phase::ALL {
-            let ops: Vec<&Operation> = self.operations.iter().filter(|op| op.phase == phase).collect();
+            let ops: Vec<&Operation> = self
+                .operations
+                .iter()
+                .filter(|op| op.phase == phase)
+                .collect();
             if ops.is_empty() {
                 continue;
             }
             let _ = writeln!(out, "\n{} ({})", phase.title(), ops.len());
             for op in ops {
-                let _ = writeln!(out, "  {} {:<17} {}", op.action.sign(), op.action.verb(), op.target);
+                let _ = writeln!(
+                    out,
+                    "  {} {:<17} {}",
+                    op.action.sign(),
+                    op.action.verb(),
+                    op.target
+                );
                 let _ = writeln!(out, "      {}", op.reason);
             }
         }
@@ -544,20 +589,34 @@ impl Plan {
             }
         }
         let counts = self.counts();
-        let summary: Vec<String> = counts.iter().map(|(verb, n)| format!("{n} {verb}")).collect();
+        let summary: Vec<String> = counts
+            .iter()
+            .map(|(verb, n)| format!("{n} {verb}"))
+            .collect();
         let _ = writeln!(
             out,
             "\nPlan: {}{}{}.",
             count(self.operations.len(), "operation"),
-            if summary.is_empty() { String::new() } else { format!(" ({})", summary.join(", ")) },
-            if self.warnings.is_empty() { String::new() } else { format!(", {}", count(self.warnings.len(), "warning")) }
+            if summary.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", summary.join(", "))
+            },
+            if self.warnings.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", count(self.warnings.len(), "warning"))
+            }
         );
         let g = &self.guard;
         if g.needs_permission() {
             let _ = writeln!(
                 out,
                 "GUARD: this plan suspends or removes {} members (limit {}) and removes {} group memberships (limit {}); apply needs explicit permission.",
-                g.deprovisions, g.deprovision_limit, g.group_member_removals, g.group_member_removal_limit
+                g.deprovisions,
+                g.deprovision_limit,
+                g.group_member_removals,
+                g.group_member_removal_limit
             );
         }
         out
@@ -566,7 +625,11 @@ impl Plan {
 
 /// "1 user", "2 users".
 fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 impl fmt::Display for Plan {
@@ -597,7 +660,10 @@ impl<'a> TeamView<'a> {
             view.by_id.insert(&m.team_member_id, m);
             if let Some(x) = &m.external_id {
                 // A live member wins over a removed one holding the same external id.
-                let keep_existing = view.by_external.get(x.as_str()).is_some_and(|old| !old.status.is_removed());
+                let keep_existing = view
+                    .by_external
+                    .get(x.as_str())
+                    .is_some_and(|old| !old.status.is_removed());
                 if !keep_existing {
                     view.by_external.insert(x, m);
                 }
@@ -634,7 +700,10 @@ impl<'a> TeamView<'a> {
         match action {
             Action::Invite { member } => {
                 // An invite expects neither its email nor its external id on the team.
-                match (self.by_email.get(member.email.as_str()), self.by_external.get(member.external_id.as_str())) {
+                match (
+                    self.by_email.get(member.email.as_str()),
+                    self.by_external.get(member.external_id.as_str()),
+                ) {
                     (Some(m), _) => Observed::of_member(m),
                     (None, Some(m)) if !m.status.is_removed() => Observed::of_member(m),
                     _ => Observed::Absent,
@@ -644,21 +713,28 @@ impl<'a> TeamView<'a> {
                 .groups_by_external
                 .get(external_id.as_str())
                 .map_or(Observed::Absent, |g| Observed::of_group(g)),
-            Action::AddGroupMember { group, member } | Action::RemoveGroupMember { group, member } => {
+            Action::AddGroupMember { group, member }
+            | Action::RemoveGroupMember { group, member } => {
                 match (self.group(group), self.member(member)) {
-                    (Some(g), Some(m)) if g.members.iter().any(|id| id == &m.team_member_id) => Observed::InGroup,
+                    (Some(g), Some(m)) if g.members.iter().any(|id| id == &m.team_member_id) => {
+                        Observed::InGroup
+                    }
                     _ => Observed::Absent,
                 }
             }
-            Action::RenameGroup { group, .. } | Action::AdoptGroup { group, .. } | Action::DeleteGroup { group } => {
-                self.group(group).map_or(Observed::Absent, Observed::of_group)
-            }
+            Action::RenameGroup { group, .. }
+            | Action::AdoptGroup { group, .. }
+            | Action::DeleteGroup { group } => self
+                .group(group)
+                .map_or(Observed::Absent, Observed::of_group),
             Action::Recover { member, .. }
             | Action::Unsuspend { member, .. }
             | Action::UpdateProfile { member, .. }
             | Action::AdoptMember { member, .. }
             | Action::Suspend { member, .. }
-            | Action::Remove { member, .. } => self.member(member).map_or(Observed::Absent, Observed::of_member),
+            | Action::Remove { member, .. } => self
+                .member(member)
+                .map_or(Observed::Absent, Observed::of_member),
         }
     }
 }

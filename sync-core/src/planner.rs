@@ -10,11 +10,16 @@ use std::borrow::Cow;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
-    ActualState, DesiredState, DirectoryUser, Email, GroupRef, ManagementType, MemberRef, MemberStatus, SourceId, TeamGroup,
-    TeamMember,
+    ActualState, DesiredState, DirectoryUser, Email, GroupRef, ManagementType, MemberRef,
+    MemberStatus, SourceId, TeamGroup, TeamMember,
 };
-use crate::plan::{Action, Guard, Observed, Operation, Phase, Plan, Stats, Warning, WarningKind, PLAN_FORMAT_VERSION};
-use crate::policy::{GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Policy, PolicyError, RemovalTransfer};
+use crate::plan::{
+    Action, Guard, Observed, Operation, PLAN_FORMAT_VERSION, Phase, Plan, Stats, Warning,
+    WarningKind,
+};
+use crate::policy::{
+    GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Policy, PolicyError, RemovalTransfer,
+};
 use crate::store::{NewMember, ProfileChange, RemoveMode, RemoveOptions};
 
 /// Why no plan could be made. Either of these stops the run before anything is changed.
@@ -25,7 +30,9 @@ pub enum PlanError {
     Policy(#[from] PolicyError),
     /// No user is in scope: the directory read or the root group is probably wrong, so nothing
     /// is planned (a plan now would deprovision everyone).
-    #[error("no users in scope (user roots: {roots}); refusing to plan, since every managed member would be deprovisioned")]
+    #[error(
+        "no users in scope (user roots: {roots}); refusing to plan, since every managed member would be deprovisioned"
+    )]
     NoUsersInScope {
         /// How many user roots the snapshot named.
         roots: usize,
@@ -40,7 +47,10 @@ const PLAIN_NAME_BYTE: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0x20;
     while b < 0x7f {
-        table[b] = !matches!(b as u8, b'/' | b':' | b'?' | b'*' | b'<' | b'>' | b'"' | b'|');
+        table[b] = !matches!(
+            b as u8,
+            b'/' | b':' | b'?' | b'*' | b'<' | b'>' | b'"' | b'|'
+        );
         b += 1;
     }
     table
@@ -58,21 +68,35 @@ pub fn clean_name_part(name: &str) -> Cow<'_, str> {
     if trimmed.chars().count() <= NAME_PART_MAX && trimmed.chars().all(clean) {
         return Cow::Borrowed(trimmed);
     }
-    let kept: String = trimmed.chars().filter(|&c| clean(c)).take(NAME_PART_MAX).collect();
+    let kept: String = trimmed
+        .chars()
+        .filter(|&c| clean(c))
+        .take(NAME_PART_MAX)
+        .collect();
     let kept_trimmed = kept.trim();
-    if kept_trimmed.len() == kept.len() { Cow::Owned(kept) } else { Cow::Owned(kept_trimmed.to_owned()) }
+    if kept_trimmed.len() == kept.len() {
+        Cow::Owned(kept)
+    } else {
+        Cow::Owned(kept_trimmed.to_owned())
+    }
 }
 
 /// Makes the plan that brings `actual` in line with `desired` under `policy`.
 ///
 /// Pure and deterministic: no I/O, no clock; inputs in any order give the same plan.
-pub fn plan(desired: &DesiredState, actual: &ActualState, policy: &Policy) -> Result<Plan, PlanError> {
+pub fn plan(
+    desired: &DesiredState,
+    actual: &ActualState,
+    policy: &Policy,
+) -> Result<Plan, PlanError> {
     policy.validate()?;
     let mut planner = Planner::new(desired, actual, policy);
     planner.index_directory();
     planner.compute_user_scope();
     if planner.stats.users_in_scope == 0 {
-        return Err(PlanError::NoUsersInScope { roots: desired.user_roots.len() });
+        return Err(PlanError::NoUsersInScope {
+            roots: desired.user_roots.len(),
+        });
     }
     planner.classify_users();
     planner.find_collisions();
@@ -91,7 +115,11 @@ enum UserPlan<'a> {
     /// Disabled in the directory.
     Disabled,
     /// Enabled, with a usable email and cleaned names.
-    Enabled { email: Cow<'a, str>, given_name: Cow<'a, str>, surname: Cow<'a, str> },
+    Enabled {
+        email: Cow<'a, str>,
+        given_name: Cow<'a, str>,
+        surname: Cow<'a, str>,
+    },
 }
 
 /// A direct member of a directory group, resolved once to an index.
@@ -166,8 +194,12 @@ struct Planner<'a> {
 
 /// A source id as teamsync writes it: what `SourceId::new` accepts, checked without allocating.
 fn is_valid_source(s: &str) -> bool {
-    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else { return false };
-    !first.is_whitespace() && !last.is_whitespace() && (s.len() <= SourceId::MAX_LEN || s.chars().count() <= SourceId::MAX_LEN)
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
+        return false;
+    };
+    !first.is_whitespace()
+        && !last.is_whitespace()
+        && (s.len() <= SourceId::MAX_LEN || s.chars().count() <= SourceId::MAX_LEN)
 }
 
 impl<'a> Planner<'a> {
@@ -201,7 +233,11 @@ impl<'a> Planner<'a> {
     }
 
     fn warn(&mut self, kind: WarningKind, subject: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning { kind, subject: subject.into(), message: message.into() });
+        self.warnings.push(Warning {
+            kind,
+            subject: subject.into(),
+            message: message.into(),
+        });
     }
 
     fn external_id(&self, id: &str) -> String {
@@ -255,18 +291,28 @@ impl<'a> Planner<'a> {
                     .iter()
                     .filter_map(|m| {
                         let m = m.as_str();
-                        self.user_index.get(m).map(|&u| Node::User(u)).or_else(|| self.group_index.get(m).map(|&sub| Node::Group(sub)))
+                        self.user_index
+                            .get(m)
+                            .map(|&u| Node::User(u))
+                            .or_else(|| self.group_index.get(m).map(|&sub| Node::Group(sub)))
                     })
                     .collect()
             })
             .collect();
         for cycle in group_cycles(&self.group_nodes) {
-            let mut names: Vec<String> = cycle.iter().map(|&g| group_label(&d.groups[g as usize])).collect();
+            let mut names: Vec<String> = cycle
+                .iter()
+                .map(|&g| group_label(&d.groups[g as usize]))
+                .collect();
             names.sort_unstable();
             let message = if names.len() == 1 {
                 "the group contains itself; tolerated (its people count once)".to_owned()
             } else {
-                format!("these {} groups contain each other in a cycle: {}; tolerated (their people count once)", names.len(), names.join(", "))
+                format!(
+                    "these {} groups contain each other in a cycle: {}; tolerated (their people count once)",
+                    names.len(),
+                    names.join(", ")
+                )
             };
             self.warn(WarningKind::GroupCycle, names[0].clone(), message);
         }
@@ -274,7 +320,11 @@ impl<'a> Planner<'a> {
             if let Some(id) = &issue.id {
                 self.held_ids.insert(id.as_str());
             }
-            self.warn(WarningKind::SourceIssue, issue.entry.clone(), issue.problem.clone());
+            self.warn(
+                WarningKind::SourceIssue,
+                issue.entry.clone(),
+                issue.problem.clone(),
+            );
         }
         self.deleted = d.deleted.iter().map(SourceId::as_str).collect();
     }
@@ -311,7 +361,11 @@ impl<'a> Planner<'a> {
         let d = self.d;
         for root in &d.user_roots {
             if !self.group_index.contains_key(root.as_str()) {
-                self.warn(WarningKind::UnknownRoot, root.as_str(), "this user root group is not in the directory snapshot");
+                self.warn(
+                    WarningKind::UnknownRoot,
+                    root.as_str(),
+                    "this user root group is not in the directory snapshot",
+                );
             }
         }
         self.in_scope = vec![false; d.users.len()];
@@ -358,14 +412,21 @@ impl<'a> Planner<'a> {
             let email = match normalize_email(&u.email) {
                 Ok(e) => e,
                 Err(err) => {
-                    self.warn(WarningKind::InvalidEmail, locator(u), format!("{err}; this user is skipped"));
+                    self.warn(
+                        WarningKind::InvalidEmail,
+                        locator(u),
+                        format!("{err}; this user is skipped"),
+                    );
                     plans[i] = Some(UserPlan::Held);
                     continue;
                 }
             };
             let given_name = clean_name_part(&u.given_name);
             let surname = clean_name_part(&u.surname);
-            for (raw, cleaned, which) in [(&u.given_name, &given_name, "given name"), (&u.surname, &surname, "surname")] {
+            for (raw, cleaned, which) in [
+                (&u.given_name, &given_name, "given name"),
+                (&u.surname, &surname, "surname"),
+            ] {
                 if matches!(cleaned, Cow::Owned(_)) {
                     self.warn(
                         WarningKind::NameCleaned,
@@ -374,7 +435,11 @@ impl<'a> Planner<'a> {
                     );
                 }
             }
-            plans[i] = Some(UserPlan::Enabled { email, given_name, surname });
+            plans[i] = Some(UserPlan::Enabled {
+                email,
+                given_name,
+                surname,
+            });
         }
         self.user_plans = plans;
     }
@@ -393,14 +458,21 @@ impl<'a> Planner<'a> {
                     None => {
                         first.insert(email.as_ref(), ui as u32);
                     }
-                    Some(&earlier) => shared.entry(email.as_ref()).or_insert_with(|| vec![earlier]).push(ui as u32),
+                    Some(&earlier) => shared
+                        .entry(email.as_ref())
+                        .or_insert_with(|| vec![earlier])
+                        .push(ui as u32),
                 }
             }
         }
-        let mut collisions: Vec<(String, Vec<u32>)> = shared.into_iter().map(|(e, v)| (e.to_owned(), v)).collect();
+        let mut collisions: Vec<(String, Vec<u32>)> =
+            shared.into_iter().map(|(e, v)| (e.to_owned(), v)).collect();
         collisions.sort_unstable();
         for (email, users) in collisions {
-            let mut names: Vec<String> = users.iter().map(|&ui| locator(&d.users[ui as usize])).collect();
+            let mut names: Vec<String> = users
+                .iter()
+                .map(|&ui| locator(&d.users[ui as usize]))
+                .collect();
             names.sort_unstable();
             for &ui in &users {
                 self.colliding_users[ui as usize] = true;
@@ -432,7 +504,11 @@ impl<'a> Planner<'a> {
             } else {
                 self.live_by_email.insert(m.email.as_str(), mi);
             }
-            let Some(source) = m.external_id.as_deref().and_then(|x| x.strip_prefix(prefix)) else {
+            let Some(source) = m
+                .external_id
+                .as_deref()
+                .and_then(|x| x.strip_prefix(prefix))
+            else {
                 continue;
             };
             if !is_valid_source(source) {
@@ -462,11 +538,22 @@ impl<'a> Planner<'a> {
                 },
             }
         }
-        let owned: Vec<u32> = self.member_of_user.iter().flatten().copied().chain(self.orphans.values().copied()).collect();
+        let owned: Vec<u32> = self
+            .member_of_user
+            .iter()
+            .flatten()
+            .copied()
+            .chain(self.orphans.values().copied())
+            .collect();
         for mi in owned {
             self.flags[mi as usize].owned = true;
         }
-        self.stats.managed_members = self.flags.iter().zip(&a.members).filter(|(f, m)| f.owned && !m.status.is_removed()).count();
+        self.stats.managed_members = self
+            .flags
+            .iter()
+            .zip(&a.members)
+            .filter(|(f, m)| f.owned && !m.status.is_removed())
+            .count();
     }
 
     fn standing_of_user(&self, ui: usize) -> DirectoryStanding {
@@ -492,7 +579,8 @@ impl<'a> Planner<'a> {
 
     /// Every managed member through the lifecycle table.
     fn plan_managed_members(&mut self) {
-        let mut managed: Vec<(u32, DirectoryStanding)> = Vec::with_capacity(self.stats.managed_members);
+        let mut managed: Vec<(u32, DirectoryStanding)> =
+            Vec::with_capacity(self.stats.managed_members);
         for ui in 0..self.member_of_user.len() {
             if let Some(mi) = self.member_of_user[ui] {
                 managed.push((mi, self.standing_of_user(ui)));
@@ -506,7 +594,12 @@ impl<'a> Planner<'a> {
         // Invitations withdrawn by this plan free their addresses before anything else runs.
         for (mi, standing) in &managed {
             let m = self.member(*mi);
-            let leaving = matches!(standing, DirectoryStanding::Disabled(_) | DirectoryStanding::OutOfScope | DirectoryStanding::Deleted);
+            let leaving = matches!(
+                standing,
+                DirectoryStanding::Disabled(_)
+                    | DirectoryStanding::OutOfScope
+                    | DirectoryStanding::Deleted
+            );
             if leaving && self.will_withdraw(m) {
                 self.released_emails.insert(m.email.as_str());
                 self.flags[*mi as usize].leaving_groups = true;
@@ -530,8 +623,12 @@ impl<'a> Planner<'a> {
                 }
                 DirectoryStanding::Enabled(ui) => self.plan_enabled_member(ui, mi),
                 DirectoryStanding::Disabled(ui) => self.plan_disabled_member(ui, mi),
-                DirectoryStanding::OutOfScope => self.plan_leaver(mi, self.p.on_leave, "left the directory's user scope"),
-                DirectoryStanding::Deleted => self.plan_leaver(mi, self.p.on_delete, "deleted in the directory"),
+                DirectoryStanding::OutOfScope => {
+                    self.plan_leaver(mi, self.p.on_leave, "left the directory's user scope")
+                }
+                DirectoryStanding::Deleted => {
+                    self.plan_leaver(mi, self.p.on_delete, "deleted in the directory")
+                }
             }
         }
     }
@@ -541,14 +638,25 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_enabled_member(&mut self, ui: usize, mi: u32) {
-        let Some(UserPlan::Enabled { email, given_name, surname }) = self.user_plans[ui].clone() else {
+        let Some(UserPlan::Enabled {
+            email,
+            given_name,
+            surname,
+        }) = self.user_plans[ui].clone()
+        else {
             return;
         };
         let m = self.member(mi);
         let u = &self.d.users[ui];
         match m.status {
             MemberStatus::Active => {
-                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed");
+                self.update_profile_if_needed(
+                    m,
+                    &email,
+                    &given_name,
+                    &surname,
+                    "the directory changed",
+                );
             }
             MemberStatus::Invited => {
                 let change = self.profile_change(m, &email, &given_name, &surname, false);
@@ -565,21 +673,37 @@ impl<'a> Planner<'a> {
                 let after = before.with_status(MemberStatus::Active);
                 self.push(
                     Phase::Provision,
-                    Action::Unsuspend { member: Self::own_ref(m), external_id: m.external_id.clone() },
+                    Action::Unsuspend {
+                        member: Self::own_ref(m),
+                        external_id: m.external_id.clone(),
+                    },
                     m.email.to_string(),
                     before,
                     after,
                     format!("enabled and in scope in the directory ({})", locator(u)),
                 );
-                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed while suspended");
+                self.update_profile_if_needed(
+                    m,
+                    &email,
+                    &given_name,
+                    &surname,
+                    "the directory changed while suspended",
+                );
             }
             MemberStatus::Removed { recoverable: true } => {
-                if let Some(&holder) = self.live_by_email.get(m.email.as_str()).filter(|_| !self.released_emails.contains(m.email.as_str())) {
+                if let Some(&holder) = self
+                    .live_by_email
+                    .get(m.email.as_str())
+                    .filter(|_| !self.released_emails.contains(m.email.as_str()))
+                {
                     let holder = self.member(holder);
                     self.warn(
                         WarningKind::EmailTaken,
                         m.email.as_str(),
-                        format!("cannot recover: the email is now used by team member {}", holder.team_member_id),
+                        format!(
+                            "cannot recover: the email is now used by team member {}",
+                            holder.team_member_id
+                        ),
                     );
                     return;
                 }
@@ -593,7 +717,13 @@ impl<'a> Planner<'a> {
                     after,
                     format!("back in scope in the directory ({}); the removed member is still recoverable", locator(u)),
                 );
-                self.update_profile_if_needed(m, &email, &given_name, &surname, "the directory changed while removed");
+                self.update_profile_if_needed(
+                    m,
+                    &email,
+                    &given_name,
+                    &surname,
+                    "the directory changed while removed",
+                );
             }
             MemberStatus::Removed { recoverable: false } => {
                 // No longer recoverable: treated like a user with no member.
@@ -615,7 +745,9 @@ impl<'a> Planner<'a> {
                 }
             }
             MemberStatus::Invited => {
-                if self.withdraw_invitation(mi, &format!("disabled in the directory ({})", locator(u))) {
+                if self
+                    .withdraw_invitation(mi, &format!("disabled in the directory ({})", locator(u)))
+                {
                     return;
                 }
             }
@@ -666,19 +798,42 @@ impl<'a> Planner<'a> {
         match action {
             LeaveAction::Suspend => {
                 let after = before.with_status(MemberStatus::Suspended);
-                self.push(Phase::Deprovision, Action::Suspend { member, wipe_data: self.p.wipe_data }, target, before, after, reason);
+                self.push(
+                    Phase::Deprovision,
+                    Action::Suspend {
+                        member,
+                        wipe_data: self.p.wipe_data,
+                    },
+                    target,
+                    before,
+                    after,
+                    reason,
+                );
                 true
             }
             LeaveAction::Remove => {
                 let mode = match &self.p.transfer {
                     RemovalTransfer::None => RemoveMode::Plain,
-                    RemovalTransfer::Transfer { dest, admin } => RemoveMode::Transfer { dest: dest.clone(), admin: admin.clone() },
+                    RemovalTransfer::Transfer { dest, admin } => RemoveMode::Transfer {
+                        dest: dest.clone(),
+                        admin: admin.clone(),
+                    },
                     RemovalTransfer::KeepAccount => RemoveMode::KeepAccount,
                 };
                 let after = before.with_status(MemberStatus::Removed { recoverable: true });
-                let options = RemoveOptions { wipe_data: self.p.remove_wipes(), mode };
+                let options = RemoveOptions {
+                    wipe_data: self.p.remove_wipes(),
+                    mode,
+                };
                 self.flags[mi as usize].leaving_groups = true;
-                self.push(Phase::Deprovision, Action::Remove { member, options }, target, before, after, reason);
+                self.push(
+                    Phase::Deprovision,
+                    Action::Remove { member, options },
+                    target,
+                    before,
+                    after,
+                    reason,
+                );
                 false
             }
         }
@@ -698,14 +853,24 @@ impl<'a> Planner<'a> {
             return false;
         }
         if !self.will_withdraw(m) {
-            self.warn(WarningKind::AdminProtected, m.email.as_str(), format!("invitation kept ({why}): team admins are protected"));
+            self.warn(
+                WarningKind::AdminProtected,
+                m.email.as_str(),
+                format!("invitation kept ({why}): team admins are protected"),
+            );
             return false;
         }
         let before = Observed::of_member(m);
         let after = before.with_status(MemberStatus::Removed { recoverable: false });
         self.push(
             Phase::Withdraw,
-            Action::Remove { member: Self::own_ref(m), options: RemoveOptions { wipe_data: false, mode: RemoveMode::Plain } },
+            Action::Remove {
+                member: Self::own_ref(m),
+                options: RemoveOptions {
+                    wipe_data: false,
+                    mode: RemoveMode::Plain,
+                },
+            },
             m.email.to_string(),
             before,
             after,
@@ -715,7 +880,14 @@ impl<'a> Planner<'a> {
     }
 
     /// The profile fields that differ; an email another member holds is reported, not changed.
-    fn profile_change(&mut self, m: &TeamMember, email: &str, given_name: &str, surname: &str, report_taken: bool) -> ProfileChange {
+    fn profile_change(
+        &mut self,
+        m: &TeamMember,
+        email: &str,
+        given_name: &str,
+        surname: &str,
+        report_taken: bool,
+    ) -> ProfileChange {
         let mut change = ProfileChange::default();
         // An address several directory users claim is taken by none of them (reported once).
         if m.email.as_str() != email && !self.colliding_emails.contains(email) {
@@ -747,7 +919,14 @@ impl<'a> Planner<'a> {
         change
     }
 
-    fn update_profile_if_needed(&mut self, m: &TeamMember, email: &str, given_name: &str, surname: &str, why: &str) {
+    fn update_profile_if_needed(
+        &mut self,
+        m: &TeamMember,
+        email: &str,
+        given_name: &str,
+        surname: &str,
+        why: &str,
+    ) {
         let change = self.profile_change(m, email, given_name, surname, true);
         if change.is_empty() {
             return;
@@ -755,24 +934,45 @@ impl<'a> Planner<'a> {
         let before = Observed::of_member(m);
         let after = apply_change(&before, &change);
         let reason = format!("{why}: {}", describe_change(m, &change));
-        self.push(Phase::Profiles, Action::UpdateProfile { member: Self::own_ref(m), change }, m.email.to_string(), before, after, reason);
+        self.push(
+            Phase::Profiles,
+            Action::UpdateProfile {
+                member: Self::own_ref(m),
+                change,
+            },
+            m.email.to_string(),
+            before,
+            after,
+            reason,
+        );
     }
 
     /// Enabled in-scope users with no managed member: adopt an existing member or invite.
     fn plan_new_users(&mut self) {
         let d = self.d;
         for ui in 0..d.users.len() {
-            let Some(UserPlan::Enabled { email, given_name, surname }) = &self.user_plans[ui] else {
+            let Some(UserPlan::Enabled {
+                email,
+                given_name,
+                surname,
+            }) = &self.user_plans[ui]
+            else {
                 continue;
             };
-            let has_member = self.member_of_user[ui].is_some_and(|mi| self.member(mi).status != MemberStatus::Removed { recoverable: false });
+            let has_member = self.member_of_user[ui].is_some_and(|mi| {
+                self.member(mi).status != MemberStatus::Removed { recoverable: false }
+            });
             if has_member || self.colliding_users[ui] {
                 continue;
             }
             let (email, given_name, surname) = (email.clone(), given_name.clone(), surname.clone());
             let u = &d.users[ui];
             let external_id = self.external_id(u.id.as_str());
-            if let Some(&oi) = self.live_by_email.get(email.as_ref()).filter(|_| !self.released_emails.contains(email.as_ref())) {
+            if let Some(&oi) = self
+                .live_by_email
+                .get(email.as_ref())
+                .filter(|_| !self.released_emails.contains(email.as_ref()))
+            {
                 self.adopt_or_report(ui, oi, external_id, &email, &given_name, &surname);
                 continue;
             }
@@ -785,7 +985,9 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            let Ok(parsed) = Email::parse(&email) else { continue };
+            let Ok(parsed) = Email::parse(&email) else {
+                continue;
+            };
             let new_member = NewMember {
                 email: parsed.clone(),
                 given_name: given_name.to_string(),
@@ -801,20 +1003,34 @@ impl<'a> Planner<'a> {
                 status: MemberStatus::Invited,
             };
             // An address freed by a withdrawn invitation is still held when the plan is made.
-            let before = self.live_by_email.get(email.as_ref()).map_or(Observed::Absent, |&i| Observed::of_member(self.member(i)));
+            let before = self
+                .live_by_email
+                .get(email.as_ref())
+                .map_or(Observed::Absent, |&i| Observed::of_member(self.member(i)));
             self.push(
                 Phase::Provision,
                 Action::Invite { member: new_member },
                 email.to_string(),
                 before,
                 after,
-                format!("in scope in the directory ({}), not on the team", locator(u)),
+                format!(
+                    "in scope in the directory ({}), not on the team",
+                    locator(u)
+                ),
             );
             self.seats[ui] = Some(None);
         }
     }
 
-    fn adopt_or_report(&mut self, ui: usize, oi: u32, external_id: String, email: &str, given_name: &str, surname: &str) {
+    fn adopt_or_report(
+        &mut self,
+        ui: usize,
+        oi: u32,
+        external_id: String,
+        email: &str,
+        given_name: &str,
+        surname: &str,
+    ) {
         let o = self.member(oi);
         let prefix = self.p.external_id_prefix.as_str();
         let allowed = match o.external_id.as_deref() {
@@ -856,11 +1072,17 @@ impl<'a> Planner<'a> {
             let after = before.with_status(MemberStatus::Active);
             self.push(
                 Phase::Provision,
-                Action::Unsuspend { member: by_id.clone(), external_id: None },
+                Action::Unsuspend {
+                    member: by_id.clone(),
+                    external_id: None,
+                },
                 target.clone(),
                 before,
                 after,
-                format!("adopted: enabled and in scope in the directory ({})", locator(u)),
+                format!(
+                    "adopted: enabled and in scope in the directory ({})",
+                    locator(u)
+                ),
             );
         }
         let mut change = if o.status == MemberStatus::Invited {
@@ -875,11 +1097,25 @@ impl<'a> Planner<'a> {
         let reason = format!(
             "matches directory user {} by email; teamsync takes it over ({}){}{}",
             locator(u),
-            if o.external_id.is_some() { "adopt_foreign" } else { "manage_existing_users" },
+            if o.external_id.is_some() {
+                "adopt_foreign"
+            } else {
+                "manage_existing_users"
+            },
             if profile.is_empty() { "" } else { ": " },
             profile
         );
-        self.push(Phase::Profiles, Action::AdoptMember { member: by_id, change }, target, before, after, reason);
+        self.push(
+            Phase::Profiles,
+            Action::AdoptMember {
+                member: by_id,
+                change,
+            },
+            target,
+            before,
+            after,
+            reason,
+        );
         self.seats[ui] = Some(Some(oi));
         let flags = &mut self.flags[oi as usize];
         flags.seated = true;
@@ -913,23 +1149,41 @@ impl<'a> Planner<'a> {
         if self.p.group_sync == GroupSync::GroupRoots {
             for root in &d.group_roots {
                 if !self.group_index.contains_key(root.as_str()) {
-                    self.warn(WarningKind::UnknownRoot, root.as_str(), "this group root is not in the directory snapshot");
+                    self.warn(
+                        WarningKind::UnknownRoot,
+                        root.as_str(),
+                        "this group root is not in the directory snapshot",
+                    );
                 }
             }
         }
-        let root_set: FxHashSet<u32> = roots.iter().filter_map(|r| self.group_index.get(r.as_str()).copied()).collect();
-        let mut synced: Vec<u32> = self.reachable_groups(roots).into_iter().filter(|g| !root_set.contains(g)).collect();
+        let root_set: FxHashSet<u32> = roots
+            .iter()
+            .filter_map(|r| self.group_index.get(r.as_str()).copied())
+            .collect();
+        let mut synced: Vec<u32> = self
+            .reachable_groups(roots)
+            .into_iter()
+            .filter(|g| !root_set.contains(g))
+            .collect();
         synced.sort_unstable_by(|&x, &y| d.groups[x as usize].id.cmp(&d.groups[y as usize].id));
 
         // Team group lookups; members resolved to indices once.
         let mut managed_groups: FxHashMap<&str, usize> = FxHashMap::default();
         let mut groups_by_name: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for (gi, g) in a.groups.iter().enumerate() {
-            groups_by_name.entry(g.name.to_lowercase()).or_default().push(gi);
+            groups_by_name
+                .entry(g.name.to_lowercase())
+                .or_default()
+                .push(gi);
             if g.management_type == ManagementType::SystemManaged {
                 continue;
             }
-            if let Some(source) = g.external_id.as_deref().and_then(|x| x.strip_prefix(prefix.as_str())) {
+            if let Some(source) = g
+                .external_id
+                .as_deref()
+                .and_then(|x| x.strip_prefix(prefix.as_str()))
+            {
                 managed_groups.insert(source, gi);
             }
         }
@@ -938,7 +1192,9 @@ impl<'a> Planner<'a> {
         // Directory name clashes among synced groups.
         let mut dir_names: FxHashMap<String, usize> = FxHashMap::default();
         for &g in &synced {
-            *dir_names.entry(d.groups[g as usize].name.trim().to_lowercase()).or_default() += 1;
+            *dir_names
+                .entry(d.groups[g as usize].name.trim().to_lowercase())
+                .or_default() += 1;
         }
 
         let mut handled: FxHashSet<&str> = FxHashSet::default();
@@ -953,7 +1209,11 @@ impl<'a> Planner<'a> {
             self.stats.groups_in_scope += 1;
             let name = group.name.trim();
             if name.is_empty() {
-                self.warn(WarningKind::GroupNameInvalid, group.locator.clone().unwrap_or_else(|| source.to_owned()), "the group has no name; not synced");
+                self.warn(
+                    WarningKind::GroupNameInvalid,
+                    group.locator.clone().unwrap_or_else(|| source.to_owned()),
+                    "the group has no name; not synced",
+                );
                 continue;
             }
             // Flatten: transitive users, split by user scope.
@@ -991,23 +1251,42 @@ impl<'a> Planner<'a> {
                         self.warn(WarningKind::GroupNameConflict, name, "several synced directory groups have this name; none of them is created");
                         continue;
                     }
-                    match groups_by_name.get(&name.to_lowercase()).and_then(|v| v.first()).map(|&gi| &a.groups[gi]) {
+                    match groups_by_name
+                        .get(&name.to_lowercase())
+                        .and_then(|v| v.first())
+                        .map(|&gi| &a.groups[gi])
+                    {
                         None => {
-                            let after = Observed::Group { name: name.to_owned(), external_id: Some(external_id.clone()) };
+                            let after = Observed::Group {
+                                name: name.to_owned(),
+                                external_id: Some(external_id.clone()),
+                            };
                             self.push(
                                 Phase::Groups,
-                                Action::CreateGroup { name: name.to_owned(), external_id: external_id.clone() },
+                                Action::CreateGroup {
+                                    name: name.to_owned(),
+                                    external_id: external_id.clone(),
+                                },
                                 name.to_owned(),
                                 Observed::Absent,
                                 after,
-                                format!("a synced directory group ({})", group.locator.as_deref().map_or_else(|| format!("id {source}"), str::to_owned)),
+                                format!(
+                                    "a synced directory group ({})",
+                                    group
+                                        .locator
+                                        .as_deref()
+                                        .map_or_else(|| format!("id {source}"), str::to_owned)
+                                ),
                             );
                             None
                         }
                         Some(other) => {
                             let adoptable = self.p.adopt_existing_groups
                                 && other.management_type != ManagementType::SystemManaged
-                                && other.external_id.as_deref().is_none_or(|x| !x.starts_with(prefix.as_str()));
+                                && other
+                                    .external_id
+                                    .as_deref()
+                                    .is_none_or(|x| !x.starts_with(prefix.as_str()));
                             if !adoptable {
                                 self.warn(
                                     WarningKind::GroupNameConflict,
@@ -1017,7 +1296,10 @@ impl<'a> Planner<'a> {
                                 continue;
                             }
                             let before = Observed::of_group(other);
-                            let after = Observed::Group { name: name.to_owned(), external_id: Some(external_id.clone()) };
+                            let after = Observed::Group {
+                                name: name.to_owned(),
+                                external_id: Some(external_id.clone()),
+                            };
                             let rename = (other.name != name).then(|| name.to_owned());
                             self.push(
                                 Phase::Groups,
@@ -1035,18 +1317,34 @@ impl<'a> Planner<'a> {
                 }
             };
             if let Some(team_group) = existing {
-                if team_group.name != name && team_group.external_id.as_deref() == Some(external_id.as_str()) {
-                    let taken = groups_by_name
-                        .get(&name.to_lowercase())
-                        .is_some_and(|v| v.iter().any(|&gi| a.groups[gi].group_id != team_group.group_id));
+                if team_group.name != name
+                    && team_group.external_id.as_deref() == Some(external_id.as_str())
+                {
+                    let taken = groups_by_name.get(&name.to_lowercase()).is_some_and(|v| {
+                        v.iter()
+                            .any(|&gi| a.groups[gi].group_id != team_group.group_id)
+                    });
                     if taken {
-                        self.warn(WarningKind::GroupNameConflict, name, format!("cannot rename {:?}: another team group has this name", team_group.name));
+                        self.warn(
+                            WarningKind::GroupNameConflict,
+                            name,
+                            format!(
+                                "cannot rename {:?}: another team group has this name",
+                                team_group.name
+                            ),
+                        );
                     } else {
                         let before = Observed::of_group(team_group);
-                        let after = Observed::Group { name: name.to_owned(), external_id: team_group.external_id.clone() };
+                        let after = Observed::Group {
+                            name: name.to_owned(),
+                            external_id: team_group.external_id.clone(),
+                        };
                         self.push(
                             Phase::Groups,
-                            Action::RenameGroup { group: group_ref.clone(), name: name.to_owned() },
+                            Action::RenameGroup {
+                                group: group_ref.clone(),
+                                name: name.to_owned(),
+                            },
                             name.to_owned(),
                             before,
                             after,
@@ -1059,7 +1357,11 @@ impl<'a> Planner<'a> {
         }
 
         // Managed team groups whose directory group is no longer synced.
-        let mut left: Vec<(&str, usize)> = managed_groups.iter().filter(|(s, _)| !handled.contains(*s)).map(|(s, g)| (*s, *g)).collect();
+        let mut left: Vec<(&str, usize)> = managed_groups
+            .iter()
+            .filter(|(s, _)| !handled.contains(*s))
+            .map(|(s, g)| (*s, *g))
+            .collect();
         left.sort_unstable();
         for (source, gi) in left {
             if self.held_group_ids.contains(source) {
@@ -1091,11 +1393,16 @@ impl<'a> Planner<'a> {
                         if self.flags[mi as usize].leaving_groups {
                             continue;
                         }
-                        let Some(member) = self.owned_ref(mi) else { continue };
+                        let Some(member) = self.owned_ref(mi) else {
+                            continue;
+                        };
                         let m = self.member(mi);
                         self.push(
                             Phase::GroupCleanup,
-                            Action::RemoveGroupMember { group: group_ref.clone(), member },
+                            Action::RemoveGroupMember {
+                                group: group_ref.clone(),
+                                member,
+                            },
                             format!("{}: {}", g.name, m.email),
                             Observed::InGroup,
                             Observed::Absent,
@@ -1107,17 +1414,28 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn diff_members(&mut self, name: &str, group_ref: &GroupRef, existing: Option<&'a TeamGroup>, wanted: &[u32], closure: &mut Closure) {
+    fn diff_members(
+        &mut self,
+        name: &str,
+        group_ref: &GroupRef,
+        existing: Option<&'a TeamGroup>,
+        wanted: &[u32],
+        closure: &mut Closure,
+    ) {
         let d = self.d;
         // Mark the group's current members, then walk the wanted users.
-        let current: Vec<u32> = existing.map(|g| closure.members_of(g, &self.member_index)).unwrap_or_default();
+        let current: Vec<u32> = existing
+            .map(|g| closure.members_of(g, &self.member_index))
+            .unwrap_or_default();
         let stamp = closure.next_stamp();
         for &mi in &current {
             closure.member_mark[mi as usize] = stamp;
         }
         let mut wanted_stamp_members: Vec<u32> = Vec::new();
         for &ui in wanted {
-            let Some(seat) = self.seats[ui as usize] else { continue };
+            let Some(seat) = self.seats[ui as usize] else {
+                continue;
+            };
             if let Some(mi) = seat {
                 wanted_stamp_members.push(mi);
                 if closure.member_mark[mi as usize] == stamp {
@@ -1127,12 +1445,17 @@ impl<'a> Planner<'a> {
             let u = &d.users[ui as usize];
             let email = match &self.user_plans[ui as usize] {
                 Some(UserPlan::Enabled { email, .. }) => email.to_string(),
-                _ => seat.map(|mi| self.member(mi).email.to_string()).unwrap_or_default(),
+                _ => seat
+                    .map(|mi| self.member(mi).email.to_string())
+                    .unwrap_or_default(),
             };
             let member = MemberRef::ExternalId(self.external_id(u.id.as_str()));
             self.push(
                 Phase::GroupAdds,
-                Action::AddGroupMember { group: group_ref.clone(), member },
+                Action::AddGroupMember {
+                    group: group_ref.clone(),
+                    member,
+                },
                 format!("{name}: {email}"),
                 Observed::Absent,
                 Observed::InGroup,
@@ -1152,12 +1475,21 @@ impl<'a> Planner<'a> {
             if flags.frozen || flags.leaving_groups {
                 continue;
             }
-            let Some(member) = self.owned_ref(mi) else { continue };
-            let reason = if flags.seated { "no longer a member of the directory group" } else { "leaving the team" };
+            let Some(member) = self.owned_ref(mi) else {
+                continue;
+            };
+            let reason = if flags.seated {
+                "no longer a member of the directory group"
+            } else {
+                "leaving the team"
+            };
             let m = self.member(mi);
             self.push(
                 Phase::GroupRemoves,
-                Action::RemoveGroupMember { group: group_ref.clone(), member },
+                Action::RemoveGroupMember {
+                    group: group_ref.clone(),
+                    member,
+                },
                 format!("{}: {}", g.name, m.email),
                 Observed::InGroup,
                 Observed::Absent,
@@ -1166,8 +1498,23 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn push(&mut self, phase: Phase, action: Action, target: String, before: Observed, after: Observed, reason: String) {
-        self.ops.push(Operation { phase, action, target, before, after, reason });
+    fn push(
+        &mut self,
+        phase: Phase,
+        action: Action,
+        target: String,
+        before: Observed,
+        after: Observed,
+        reason: String,
+    ) {
+        self.ops.push(Operation {
+            phase,
+            action,
+            target,
+            before,
+            after,
+            reason,
+        });
     }
 
     fn finish(mut self) -> Plan {
@@ -1176,14 +1523,26 @@ impl<'a> Planner<'a> {
         self.warnings.sort_unstable();
         self.warnings.dedup();
 
-        let deprovisions = self.ops.iter().filter(|op| op.action.is_deprovision()).count();
-        let group_member_removals = self.ops.iter().filter(|op| matches!(op.action, Action::RemoveGroupMember { .. })).count();
+        let deprovisions = self
+            .ops
+            .iter()
+            .filter(|op| op.action.is_deprovision())
+            .count();
+        let group_member_removals = self
+            .ops
+            .iter()
+            .filter(|op| matches!(op.action, Action::RemoveGroupMember { .. }))
+            .count();
         let managed_memberships: usize = {
             let prefix = self.p.external_id_prefix.as_str();
             self.a
                 .groups
                 .iter()
-                .filter(|g| g.external_id.as_deref().is_some_and(|x| x.starts_with(prefix)))
+                .filter(|g| {
+                    g.external_id
+                        .as_deref()
+                        .is_some_and(|x| x.starts_with(prefix))
+                })
                 .map(|g| g.members.len())
                 .sum()
         };
@@ -1191,7 +1550,10 @@ impl<'a> Planner<'a> {
             deprovisions,
             deprovision_limit: self.p.max_deprovision.allowed(self.stats.managed_members),
             group_member_removals,
-            group_member_removal_limit: self.p.max_group_member_removals.allowed(managed_memberships),
+            group_member_removal_limit: self
+                .p
+                .max_group_member_removals
+                .allowed(managed_memberships),
         };
         if guard.needs_permission() {
             self.warnings.push(Warning {
@@ -1272,7 +1634,11 @@ impl Closure {
 
     /// A team group's members as indices, without duplicates, sorted.
     fn members_of(&mut self, g: &TeamGroup, index: &FxHashMap<&str, u32>) -> Vec<u32> {
-        let mut out: Vec<u32> = g.members.iter().filter_map(|id| index.get(id.as_str()).copied()).collect();
+        let mut out: Vec<u32> = g
+            .members
+            .iter()
+            .filter_map(|id| index.get(id.as_str()).copied())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -1284,7 +1650,14 @@ impl Closure {
 /// overflow the stack).
 fn group_cycles(nodes: &[Vec<Node>]) -> Vec<Vec<u32>> {
     let n = nodes.len();
-    let mut t = Tarjan { index: vec![Tarjan::UNSEEN; n], low: vec![0; n], on_stack: vec![false; n], stack: Vec::new(), calls: Vec::new(), next: 0 };
+    let mut t = Tarjan {
+        index: vec![Tarjan::UNSEEN; n],
+        low: vec![0; n],
+        on_stack: vec![false; n],
+        stack: Vec::new(),
+        calls: Vec::new(),
+        next: 0,
+    };
     let mut cycles = Vec::new();
     for root in 0..n as u32 {
         if t.index[root as usize] != Tarjan::UNSEEN {
@@ -1320,7 +1693,9 @@ fn group_cycles(nodes: &[Vec<Node>]) -> Vec<Vec<u32>> {
                         break;
                     }
                 }
-                let contains_itself = nodes[vi].iter().any(|node| matches!(node, Node::Group(w) if *w == v));
+                let contains_itself = nodes[vi]
+                    .iter()
+                    .any(|node| matches!(node, Node::Group(w) if *w == v));
                 if component.len() > 1 || contains_itself {
                     cycles.push(component);
                 }
@@ -1368,8 +1743,13 @@ fn prefer_member(kept: &TeamMember, other: &TeamMember) -> bool {
 }
 
 fn normalize_email(raw: &str) -> Result<Cow<'_, str>, crate::model::EmailError> {
-    let padded = raw.as_bytes().first().is_some_and(u8::is_ascii_whitespace) || raw.as_bytes().last().is_some_and(u8::is_ascii_whitespace);
-    let trimmed = if padded || !raw.is_ascii() { raw.trim() } else { raw };
+    let padded = raw.as_bytes().first().is_some_and(u8::is_ascii_whitespace)
+        || raw.as_bytes().last().is_some_and(u8::is_ascii_whitespace);
+    let trimmed = if padded || !raw.is_ascii() {
+        raw.trim()
+    } else {
+        raw
+    };
     if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
         let e = Email::parse(trimmed)?;
         Ok(Cow::Owned(String::from(e)))
@@ -1385,7 +1765,13 @@ fn locator(u: &DirectoryUser) -> String {
 
 fn apply_change(before: &Observed, change: &ProfileChange) -> Observed {
     match before.clone() {
-        Observed::Member { email, given_name, surname, external_id, status } => Observed::Member {
+        Observed::Member {
+            email,
+            given_name,
+            surname,
+            external_id,
+            status,
+        } => Observed::Member {
             email: change.email.clone().unwrap_or(email),
             given_name: change.given_name.clone().unwrap_or(given_name),
             surname: change.surname.clone().unwrap_or(surname),

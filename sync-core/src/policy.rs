@@ -79,7 +79,11 @@ impl Limit {
     /// The number allowed out of `total`: `max(floor, ceil(total * percent / 100))`.
     pub fn allowed(&self, total: usize) -> usize {
         let share = (total as f64 * self.percent / 100.0).ceil();
-        let share = if share.is_finite() && share > 0.0 { share as usize } else { 0 };
+        let share = if share.is_finite() && share > 0.0 {
+            share as usize
+        } else {
+            0
+        };
         share.max(self.floor)
     }
 }
@@ -141,8 +145,14 @@ impl Default for Policy {
             transfer: RemovalTransfer::None,
             deprovision_admins: false,
             on_group_leave: GroupLeave::Empty,
-            max_deprovision: Limit { floor: 25, percent: 10.0 },
-            max_group_member_removals: Limit { floor: 25, percent: 10.0 },
+            max_deprovision: Limit {
+                floor: 25,
+                percent: 10.0,
+            },
+            max_group_member_removals: Limit {
+                floor: 25,
+                percent: 10.0,
+            },
             send_welcome_email: true,
         }
     }
@@ -171,7 +181,10 @@ impl Policy {
         if self.external_id_prefix.chars().count() >= 64 {
             return Err(PolicyError::PrefixTooLong(self.external_id_prefix.clone()));
         }
-        for (name, limit) in [("max_deprovision", self.max_deprovision), ("max_group_member_removals", self.max_group_member_removals)] {
+        for (name, limit) in [
+            ("max_deprovision", self.max_deprovision),
+            ("max_group_member_removals", self.max_group_member_removals),
+        ] {
             if !(0.0..=100.0).contains(&limit.percent) {
                 return Err(PolicyError::BadPercent(name));
             }
@@ -192,7 +205,10 @@ mod tests {
 
     #[test]
     fn limit_is_floor_or_share() {
-        let l = Limit { floor: 25, percent: 10.0 };
+        let l = Limit {
+            floor: 25,
+            percent: 10.0,
+        };
         assert_eq!(l.allowed(0), 25);
         assert_eq!(l.allowed(100), 25);
         assert_eq!(l.allowed(251), 26);
@@ -206,7 +222,10 @@ mod tests {
         assert!(p.manage_existing_users && !p.adopt_foreign && !p.adopt_existing_groups);
         assert_eq!(p.on_leave, LeaveAction::Suspend);
         assert_eq!(p.on_delete, LeaveAction::Suspend);
-        assert_eq!(p.on_invited_deprovision, InvitedDeprovision::RemoveInvitation);
+        assert_eq!(
+            p.on_invited_deprovision,
+            InvitedDeprovision::RemoveInvitation
+        );
         assert!(p.wipe_data && !p.deprovision_admins);
         assert_eq!(p.on_group_leave, GroupLeave::Empty);
         p.validate().unwrap();

@@ -54,7 +54,11 @@ pub struct StoreError {
 impl StoreError {
     /// An error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, code: None, message: message.into() }
+        Self {
+            kind,
+            code: None,
+            message: message.into(),
+        }
     }
 
     /// Attaches the service's error tag.
@@ -71,7 +75,10 @@ impl StoreError {
     /// A rate limit, with the delay the server asked for.
     pub fn rate_limited(retry_after: Option<Duration>) -> Self {
         Self::new(
-            ErrorKind::RateLimited { retry_after_ms: retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)) },
+            ErrorKind::RateLimited {
+                retry_after_ms: retry_after
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            },
             "rate limited",
         )
     }
@@ -110,7 +117,11 @@ pub struct StoreLimits {
 
 impl Default for StoreLimits {
     fn default() -> Self {
-        Self { invites_per_call: 20, group_members_per_call: 100, max_concurrency: 4 }
+        Self {
+            invites_per_call: 20,
+            group_members_per_call: 100,
+            max_concurrency: 4,
+        }
     }
 }
 
@@ -149,7 +160,10 @@ pub struct ProfileChange {
 impl ProfileChange {
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
-        self.email.is_none() && self.given_name.is_none() && self.surname.is_none() && self.external_id.is_none()
+        self.email.is_none()
+            && self.given_name.is_none()
+            && self.surname.is_none()
+            && self.external_id.is_none()
     }
 }
 
@@ -196,7 +210,11 @@ pub trait TeamStore: Send + Sync {
     async fn invite(&self, members: &[NewMember]) -> Vec<Result<(), StoreError>>;
 
     /// Changes a member's profile (names, email, external id).
-    async fn set_profile(&self, member: &MemberRef, change: &ProfileChange) -> Result<(), StoreError>;
+    async fn set_profile(
+        &self,
+        member: &MemberRef,
+        change: &ProfileChange,
+    ) -> Result<(), StoreError>;
 
     /// Suspends an active member.
     async fn suspend(&self, member: &MemberRef, wipe_data: bool) -> Result<(), StoreError>;
@@ -220,10 +238,18 @@ pub trait TeamStore: Send + Sync {
     async fn delete_group(&self, group: &GroupRef) -> Result<(), StoreError>;
 
     /// Adds up to `limits().group_members_per_call` members to a group, all or nothing.
-    async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError>;
+    async fn add_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError>;
 
     /// Removes up to `limits().group_members_per_call` members from a group, all or nothing.
-    async fn remove_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError>;
+    async fn remove_group_members(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+    ) -> Result<(), StoreError>;
 }
 
 /// Changes to a group; `None` leaves a field as it is.
@@ -285,7 +311,10 @@ impl fmt::Display for DirectoryErrorKind {
 impl DirectoryError {
     /// An error of `kind`.
     pub fn new(kind: DirectoryErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

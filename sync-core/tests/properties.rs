@@ -62,9 +62,25 @@ fn person() -> impl Strategy<Value = Person> {
         prop::bool::weighted(0.8),
         prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)],
         0u8..4,
-        prop::option::weighted(0.7, (0u8..5, prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)], prop::bool::weighted(0.3), prop::bool::weighted(0.1))),
+        prop::option::weighted(
+            0.7,
+            (
+                0u8..5,
+                prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+                prop::bool::weighted(0.3),
+                prop::bool::weighted(0.1),
+            ),
+        ),
     )
-        .prop_map(|(presence, enabled, email_kind, name_kind, member)| Person { presence, enabled, email_kind, name_kind, member })
+        .prop_map(
+            |(presence, enabled, email_kind, name_kind, member)| Person {
+                presence,
+                enabled,
+                email_kind,
+                name_kind,
+                member,
+            },
+        )
 }
 
 fn world() -> impl Strategy<Value = World> {
@@ -72,35 +88,79 @@ fn world() -> impl Strategy<Value = World> {
         prop::collection::vec(person(), 1..IDS),
         prop::collection::vec((0..GROUPS, 0..GROUPS), 0..6),
         prop::collection::vec(0..GROUPS, 0..3),
-        prop::collection::vec((0..GROUPS + 1, 0u8..3, prop::collection::vec(0..IDS, 0..4)), 0..4),
+        prop::collection::vec(
+            (0..GROUPS + 1, 0u8..3, prop::collection::vec(0..IDS, 0..4)),
+            0..4,
+        ),
         prop::collection::vec((any::<bool>(), 0u8..3), 0..3),
     )
-        .prop_map(|(people, nesting, root_groups, team_groups, strangers)| World { people, nesting, root_groups, team_groups, strangers })
+        .prop_map(
+            |(people, nesting, root_groups, team_groups, strangers)| World {
+                people,
+                nesting,
+                root_groups,
+                team_groups,
+                strangers,
+            },
+        )
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
     (
-        (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
         (any::<bool>(), any::<bool>(), any::<bool>(), 0u8..3, 0u8..3),
     )
-        .prop_map(|((leave_remove, delete_remove, leave_invites, manage_existing, adopt_foreign), (adopt_groups, strict, admins, sync, group_leave))| {
-            Policy {
-                on_leave: if leave_remove { LeaveAction::Remove } else { LeaveAction::Suspend },
-                on_delete: if delete_remove { LeaveAction::Remove } else { LeaveAction::Suspend },
-                on_invited_deprovision: if leave_invites { InvitedDeprovision::Leave } else { InvitedDeprovision::RemoveInvitation },
-                manage_existing_users: manage_existing,
-                adopt_foreign,
-                adopt_existing_groups: adopt_groups,
-                strict_group_scope: strict,
-                deprovision_admins: admins,
-                group_sync: [GroupSync::Off, GroupSync::UserRoots, GroupSync::UserRoots][sync as usize],
-                on_group_leave: [GroupLeave::Empty, GroupLeave::Delete, GroupLeave::Keep][group_leave as usize],
-                ..Policy::default()
-            }
-        })
+        .prop_map(
+            |(
+                (leave_remove, delete_remove, leave_invites, manage_existing, adopt_foreign),
+                (adopt_groups, strict, admins, sync, group_leave),
+            )| {
+                Policy {
+                    on_leave: if leave_remove {
+                        LeaveAction::Remove
+                    } else {
+                        LeaveAction::Suspend
+                    },
+                    on_delete: if delete_remove {
+                        LeaveAction::Remove
+                    } else {
+                        LeaveAction::Suspend
+                    },
+                    on_invited_deprovision: if leave_invites {
+                        InvitedDeprovision::Leave
+                    } else {
+                        InvitedDeprovision::RemoveInvitation
+                    },
+                    manage_existing_users: manage_existing,
+                    adopt_foreign,
+                    adopt_existing_groups: adopt_groups,
+                    strict_group_scope: strict,
+                    deprovision_admins: admins,
+                    group_sync: [GroupSync::Off, GroupSync::UserRoots, GroupSync::UserRoots]
+                        [sync as usize],
+                    on_group_leave: [GroupLeave::Empty, GroupLeave::Delete, GroupLeave::Keep]
+                        [group_leave as usize],
+                    ..Policy::default()
+                }
+            },
+        )
 }
 
-const NAMES: [(&str, &str); 4] = [("Ann", "Lee"), ("Zoë", "Ñúñez"), ("A/B", "C:D*"), ("x", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ-long")];
+const NAMES: [(&str, &str); 4] = [
+    ("Ann", "Lee"),
+    ("Zoë", "Ñúñez"),
+    ("A/B", "C:D*"),
+    (
+        "x",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ-long",
+    ),
+];
 
 fn email_of(i: usize, kind: u8) -> String {
     match kind {
@@ -115,7 +175,9 @@ fn email_of(i: usize, kind: u8) -> String {
 fn build(w: &World) -> (DesiredState, ActualState) {
     let gid = |g: usize| format!("grp{g}");
     let mut users = Vec::new();
-    let mut groups: Vec<DirectoryGroup> = (0..GROUPS).map(|g| group(&gid(g), &format!("Group {g}"), &[])).collect();
+    let mut groups: Vec<DirectoryGroup> = (0..GROUPS)
+        .map(|g| group(&gid(g), &format!("Group {g}"), &[]))
+        .collect();
     let mut root = Vec::new();
     let mut deleted = Vec::new();
     for (i, p) in w.people.iter().enumerate() {
@@ -141,14 +203,27 @@ fn build(w: &World) -> (DesiredState, ActualState) {
     for &g in &w.root_groups {
         root.push(sid(&gid(g)));
     }
-    groups.push(DirectoryGroup { id: sid("root"), name: "Root".into(), members: root, locator: None });
-    let desired = DesiredState { user_roots: vec![sid("root")], users, groups, deleted, ..Default::default() };
+    groups.push(DirectoryGroup {
+        id: sid("root"),
+        name: "Root".into(),
+        members: root,
+        locator: None,
+    });
+    let desired = DesiredState {
+        user_roots: vec![sid("root")],
+        users,
+        groups,
+        deleted,
+        ..Default::default()
+    };
 
     // The team, kept valid: unique emails and external ids among the members that hold them.
     let mut members = Vec::new();
     let mut emails = BTreeSet::new();
     for (i, p) in w.people.iter().enumerate() {
-        let Some((status, ownership, drift, admin)) = p.member else { continue };
+        let Some((status, ownership, drift, admin)) = p.member else {
+            continue;
+        };
         let status = match status {
             0 => MemberStatus::Active,
             1 => MemberStatus::Invited,
@@ -157,7 +232,8 @@ fn build(w: &World) -> (DesiredState, ActualState) {
             _ => MemberStatus::Removed { recoverable: false },
         };
         let email = format!("u{i}@x.com");
-        if status != (MemberStatus::Removed { recoverable: false }) && !emails.insert(email.clone()) {
+        if status != (MemberStatus::Removed { recoverable: false }) && !emails.insert(email.clone())
+        {
             continue;
         }
         let external = match ownership {
@@ -165,40 +241,96 @@ fn build(w: &World) -> (DesiredState, ActualState) {
             1 => None,
             _ => Some(format!("okta:{i}")),
         };
-        let (given, surname) = if drift { ("Old", "Name") } else { NAMES[p.name_kind as usize % NAMES.len()] };
-        let mut m = member(&format!("dbmid:{i}"), &email, external.as_deref(), &clean_name_part(given), &clean_name_part(surname), status);
+        let (given, surname) = if drift {
+            ("Old", "Name")
+        } else {
+            NAMES[p.name_kind as usize % NAMES.len()]
+        };
+        let mut m = member(
+            &format!("dbmid:{i}"),
+            &email,
+            external.as_deref(),
+            &clean_name_part(given),
+            &clean_name_part(surname),
+            status,
+        );
         m.is_admin = admin;
         members.push(m);
     }
     for (k, &(foreign, status)) in w.strangers.iter().enumerate() {
-        let status = [MemberStatus::Active, MemberStatus::Suspended, MemberStatus::Invited][status as usize];
-        members.push(member(&format!("dbmid:s{k}"), &format!("s{k}@x.com"), foreign.then_some("other:1"), "S", "T", status));
+        let status = [
+            MemberStatus::Active,
+            MemberStatus::Suspended,
+            MemberStatus::Invited,
+        ][status as usize];
+        members.push(member(
+            &format!("dbmid:s{k}"),
+            &format!("s{k}@x.com"),
+            foreign.then_some("other:1"),
+            "S",
+            "T",
+            status,
+        ));
     }
     let live: BTreeSet<usize> = members
         .iter()
         .filter(|m| !m.status.is_removed())
-        .filter_map(|m| m.team_member_id.strip_prefix("dbmid:").and_then(|s| s.parse().ok()))
+        .filter_map(|m| {
+            m.team_member_id
+                .strip_prefix("dbmid:")
+                .and_then(|s| s.parse().ok())
+        })
         .collect();
     let mut team_groups = Vec::new();
     let mut names = BTreeSet::new();
     let mut externals = BTreeSet::new();
     for (k, (g, ownership, ms)) in w.team_groups.iter().enumerate() {
-        let name = if *g < GROUPS { format!("Group {g}") } else { format!("Stale {k}") };
+        let name = if *g < GROUPS {
+            format!("Group {g}")
+        } else {
+            format!("Stale {k}")
+        };
         let external = match ownership {
-            0 => Some(format!("teamsync:{}", if *g < GROUPS { gid(*g) } else { format!("stale{k}") })),
+            0 => Some(format!(
+                "teamsync:{}",
+                if *g < GROUPS {
+                    gid(*g)
+                } else {
+                    format!("stale{k}")
+                }
+            )),
             1 => None,
             _ => Some(format!("other:{k}")),
         };
-        if !names.insert(name.to_lowercase()) || external.as_ref().is_some_and(|x| !externals.insert(x.clone())) {
+        if !names.insert(name.to_lowercase())
+            || external
+                .as_ref()
+                .is_some_and(|x| !externals.insert(x.clone()))
+        {
             continue;
         }
-        let mut ids: Vec<String> = ms.iter().filter(|i| live.contains(i)).map(|i| format!("dbmid:{i}")).collect();
+        let mut ids: Vec<String> = ms
+            .iter()
+            .filter(|i| live.contains(i))
+            .map(|i| format!("dbmid:{i}"))
+            .collect();
         ids.sort();
         ids.dedup();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        team_groups.push(team_group(&format!("g:{k}"), &name, external.as_deref(), &refs));
+        team_groups.push(team_group(
+            &format!("g:{k}"),
+            &name,
+            external.as_deref(),
+            &refs,
+        ));
     }
-    (desired, ActualState { members, groups: team_groups })
+    (
+        desired,
+        ActualState {
+            members,
+            groups: team_groups,
+        },
+    )
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -206,11 +338,18 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn force() -> ApplyOptions {
-    ApplyOptions { permission: Permission::Force, ..ApplyOptions::default() }
+    ApplyOptions {
+        permission: Permission::Force,
+        ..ApplyOptions::default()
+    }
 }
 
 fn debug_world(d: &DesiredState, a: &ActualState) -> String {
-    format!("desired = {}\nactual = {}", serde_json::to_string(d).unwrap(), serde_json::to_string(a).unwrap())
+    format!(
+        "desired = {}\nactual = {}",
+        serde_json::to_string(d).unwrap(),
+        serde_json::to_string(a).unwrap()
+    )
 }
 
 proptest! {

@@ -21,23 +21,69 @@ fn zed_member() -> TeamMember {
 
 #[test]
 fn unmanaged_member_with_matching_email_is_adopted() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let a = team(vec![zed_member(), member("dbmid:ann", "ANN@x.com", None, "Ann", "Old", Active)], vec![]);
-    assert_eq!(ops(&plan_ok(&d, &a, &Policy::default())), ["adopt member ann@x.com surname=Lee external_id=teamsync:ann"]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            member("dbmid:ann", "ANN@x.com", None, "Ann", "Old", Active),
+        ],
+        vec![],
+    );
+    assert_eq!(
+        ops(&plan_ok(&d, &a, &Policy::default())),
+        ["adopt member ann@x.com surname=Lee external_id=teamsync:ann"]
+    );
 }
 
 #[test]
 fn suspended_unmanaged_member_is_unsuspended_and_adopted() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let a = team(vec![zed_member(), member("dbmid:ann", "ann@x.com", None, "Ann", "Lee", Suspended)], vec![]);
-    assert_eq!(ops(&plan_ok(&d, &a, &Policy::default())), ["unsuspend ann@x.com", "adopt member ann@x.com external_id=teamsync:ann"]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            member("dbmid:ann", "ann@x.com", None, "Ann", "Lee", Suspended),
+        ],
+        vec![],
+    );
+    assert_eq!(
+        ops(&plan_ok(&d, &a, &Policy::default())),
+        [
+            "unsuspend ann@x.com",
+            "adopt member ann@x.com external_id=teamsync:ann"
+        ]
+    );
 }
 
 #[test]
 fn without_manage_existing_users_an_unmanaged_match_is_a_conflict() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let a = team(vec![zed_member(), member("dbmid:ann", "ann@x.com", None, "Ann", "Lee", Active)], vec![]);
-    let p = plan_ok(&d, &a, &Policy { manage_existing_users: false, ..Policy::default() });
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            member("dbmid:ann", "ann@x.com", None, "Ann", "Lee", Active),
+        ],
+        vec![],
+    );
+    let p = plan_ok(
+        &d,
+        &a,
+        &Policy {
+            manage_existing_users: false,
+            ..Policy::default()
+        },
+    );
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::UnmanagedMember]);
 }
@@ -45,12 +91,30 @@ fn without_manage_existing_users_an_unmanaged_match_is_a_conflict() {
 #[test]
 fn foreign_members_are_never_touched_unless_adopt_foreign() {
     // A foreign member matching an in-scope user, and a foreign member out of scope.
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
     let a = team(
         vec![
             zed_member(),
-            member("dbmid:ann", "ann@x.com", Some("okta:123"), "Ann", "Lee", Active),
-            member("dbmid:bob", "bob@x.com", Some("okta:456"), "Bob", "B", Active),
+            member(
+                "dbmid:ann",
+                "ann@x.com",
+                Some("okta:123"),
+                "Ann",
+                "Lee",
+                Active,
+            ),
+            member(
+                "dbmid:bob",
+                "bob@x.com",
+                Some("okta:456"),
+                "Bob",
+                "B",
+                Active,
+            ),
         ],
         vec![],
     );
@@ -58,34 +122,80 @@ fn foreign_members_are_never_touched_unless_adopt_foreign() {
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
     assert_eq!(warning_kinds(&p), [WarningKind::ForeignMember]);
 
-    let p = plan_ok(&d, &a, &Policy { adopt_foreign: true, ..Policy::default() });
+    let p = plan_ok(
+        &d,
+        &a,
+        &Policy {
+            adopt_foreign: true,
+            ..Policy::default()
+        },
+    );
     assert_eq!(ops(&p), ["adopt member ann@x.com external_id=teamsync:ann"]);
 }
 
 #[test]
 fn unmanaged_out_of_scope_members_are_never_deprovisioned() {
     let d = directory(vec![zed()], vec![], &["zed"]);
-    let a = team(vec![zed_member(), member("dbmid:ceo", "ceo@x.com", None, "C", "E", Active)], vec![]);
+    let a = team(
+        vec![
+            zed_member(),
+            member("dbmid:ceo", "ceo@x.com", None, "C", "E", Active),
+        ],
+        vec![],
+    );
     assert!(plan_ok(&d, &a, &Policy::default()).operations.is_empty());
 }
 
 #[test]
 fn a_custom_prefix_owns_only_its_own_members() {
     let d = directory(vec![zed()], vec![], &["zed"]);
-    let a = team(vec![member("dbmid:zed", "zed@x.com", Some("corp/zed"), "Zed", "Last", Active), zed_member()], vec![]);
+    let a = team(
+        vec![
+            member(
+                "dbmid:zed",
+                "zed@x.com",
+                Some("corp/zed"),
+                "Zed",
+                "Last",
+                Active,
+            ),
+            zed_member(),
+        ],
+        vec![],
+    );
     // With prefix "corp/", the "teamsync:" member is foreign; it has zed's email... but emails are unique on
     // a real team, so give it another.
     let mut a2 = a.clone();
     a2.members[1].email = Email::parse("old-zed@x.com").unwrap();
     a2.members[1].team_member_id = "dbmid:old".into();
-    let p = plan_ok(&d, &a2, &Policy { external_id_prefix: "corp/".into(), ..Policy::default() });
+    let p = plan_ok(
+        &d,
+        &a2,
+        &Policy {
+            external_id_prefix: "corp/".into(),
+            ..Policy::default()
+        },
+    );
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
 }
 
 #[test]
 fn malformed_managed_external_id_is_reported_and_left_alone() {
     let d = directory(vec![zed()], vec![], &["zed"]);
-    let a = team(vec![zed_member(), member("dbmid:odd", "odd@x.com", Some("teamsync:"), "O", "D", Active)], vec![]);
+    let a = team(
+        vec![
+            zed_member(),
+            member(
+                "dbmid:odd",
+                "odd@x.com",
+                Some("teamsync:"),
+                "O",
+                "D",
+                Active,
+            ),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::MalformedExternalId]);
@@ -98,20 +208,45 @@ fn nested_groups_three_deep_and_cycles_are_flattened() {
     // root -> g1 -> g2 -> g3 -> g1 (cycle); ann only via g3.
     let d = directory(
         vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
-        vec![group("g1", "One", &["g2"]), group("g2", "Two", &["g3"]), group("g3", "Three", &["ann", "g1"])],
+        vec![
+            group("g1", "One", &["g2"]),
+            group("g2", "Two", &["g3"]),
+            group("g3", "Three", &["ann", "g1"]),
+        ],
         &["zed", "g1"],
     );
-    let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy { group_sync: GroupSync::Off, ..Policy::default() });
+    let p = plan_ok(
+        &d,
+        &team(vec![zed_member()], vec![]),
+        &Policy {
+            group_sync: GroupSync::Off,
+            ..Policy::default()
+        },
+    );
     assert_eq!(ops(&p), ["invite ann@x.com (teamsync:ann Ann Lee)"]);
     assert_eq!(p.stats.users_in_scope, 2);
     assert_eq!(warning_kinds(&p), [WarningKind::GroupCycle]);
-    assert_eq!(p.warnings[0].message, "these 3 groups contain each other in a cycle: One, Three, Two; tolerated (their people count once)");
+    assert_eq!(
+        p.warnings[0].message,
+        "these 3 groups contain each other in a cycle: One, Three, Two; tolerated (their people count once)"
+    );
 }
 
 #[test]
 fn a_group_containing_itself_is_tolerated() {
-    let d = directory(vec![zed()], vec![group("self", "Self", &["self", "zed"])], &["self"]);
-    let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy { group_sync: GroupSync::Off, ..Policy::default() });
+    let d = directory(
+        vec![zed()],
+        vec![group("self", "Self", &["self", "zed"])],
+        &["self"],
+    );
+    let p = plan_ok(
+        &d,
+        &team(vec![zed_member()], vec![]),
+        &Policy {
+            group_sync: GroupSync::Off,
+            ..Policy::default()
+        },
+    );
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::GroupCycle]);
     assert_eq!(p.warnings[0].subject, "Self");
@@ -119,7 +254,11 @@ fn a_group_containing_itself_is_tolerated() {
 
 #[test]
 fn users_outside_the_roots_are_out_of_scope() {
-    let mut d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![group("other", "Other", &["ann"])], &["zed"]);
+    let mut d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![group("other", "Other", &["ann"])],
+        &["zed"],
+    );
     d.users.push(user("bob", "bob@x.com", "Bob", "B"));
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default());
     assert!(p.operations.is_empty());
@@ -129,9 +268,15 @@ fn users_outside_the_roots_are_out_of_scope() {
 fn no_users_in_scope_stops_before_planning() {
     let d = directory(vec![zed()], vec![], &[]);
     let a = team(vec![zed_member()], vec![]);
-    assert_eq!(plan(&d, &a, &Policy::default()).unwrap_err(), PlanError::NoUsersInScope { roots: 1 });
+    assert_eq!(
+        plan(&d, &a, &Policy::default()).unwrap_err(),
+        PlanError::NoUsersInScope { roots: 1 }
+    );
     // An empty directory too.
-    assert!(matches!(plan(&DesiredState::default(), &a, &Policy::default()), Err(PlanError::NoUsersInScope { roots: 0 })));
+    assert!(matches!(
+        plan(&DesiredState::default(), &a, &Policy::default()),
+        Err(PlanError::NoUsersInScope { roots: 0 })
+    ));
 }
 
 #[test]
@@ -146,36 +291,91 @@ fn unknown_root_is_reported() {
 
 #[test]
 fn invalid_email_is_reported_and_its_member_held() {
-    let d = directory(vec![zed(), user("ann", "ann at x", "Ann", "Lee"), user("bob", "", "Bob", "B")], vec![], &["zed", "ann", "bob"]);
-    let a = team(vec![zed_member(), managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active)], vec![]);
+    let d = directory(
+        vec![
+            zed(),
+            user("ann", "ann at x", "Ann", "Lee"),
+            user("bob", "", "Bob", "B"),
+        ],
+        vec![],
+        &["zed", "ann", "bob"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
-    assert_eq!(warning_kinds(&p), [WarningKind::InvalidEmail, WarningKind::InvalidEmail, WarningKind::HeldMember]);
+    assert_eq!(
+        warning_kinds(&p),
+        [
+            WarningKind::InvalidEmail,
+            WarningKind::InvalidEmail,
+            WarningKind::HeldMember
+        ]
+    );
 }
 
 #[test]
 fn source_issue_holds_the_member_with_that_id() {
     let mut d = directory(vec![zed()], vec![], &["zed"]);
-    d.issues.push(SourceIssue { entry: "cn=ann,ou=people".into(), problem: "unreadable mail attribute".into(), id: Some(sid("ann")) });
-    let a = team(vec![zed_member(), managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active)], vec![]);
+    d.issues.push(SourceIssue {
+        entry: "cn=ann,ou=people".into(),
+        problem: "unreadable mail attribute".into(),
+        id: Some(sid("ann")),
+    });
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
-    assert_eq!(warning_kinds(&p), [WarningKind::SourceIssue, WarningKind::HeldMember]);
+    assert_eq!(
+        warning_kinds(&p),
+        [WarningKind::SourceIssue, WarningKind::HeldMember]
+    );
 }
 
 #[test]
 fn duplicate_user_ids_hold_both() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee"), user("ann", "ann2@x.com", "Ann", "Two")], vec![], &["zed", "ann"]);
-    let a = team(vec![zed_member(), managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active)], vec![]);
+    let d = directory(
+        vec![
+            zed(),
+            user("ann", "ann@x.com", "Ann", "Lee"),
+            user("ann", "ann2@x.com", "Ann", "Two"),
+        ],
+        vec![],
+        &["zed", "ann"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty());
-    assert_eq!(warning_kinds(&p), [WarningKind::DuplicateUserId, WarningKind::HeldMember]);
+    assert_eq!(
+        warning_kinds(&p),
+        [WarningKind::DuplicateUserId, WarningKind::HeldMember]
+    );
 }
 
 #[test]
 fn too_long_external_id_is_reported() {
     let long = "x".repeat(60);
-    let d = directory(vec![zed(), user(&long, "ann@x.com", "Ann", "Lee")], vec![], &["zed", &long]);
+    let d = directory(
+        vec![zed(), user(&long, "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", &long],
+    );
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default());
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::ExternalIdTooLong]);
@@ -186,7 +386,11 @@ fn too_long_external_id_is_reported() {
 #[test]
 fn two_users_with_one_email_are_neither_invited() {
     let d = directory(
-        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee"), user("ann2", " ANN@x.com ", "Ann", "Other")],
+        vec![
+            zed(),
+            user("ann", "ann@x.com", "Ann", "Lee"),
+            user("ann2", " ANN@x.com ", "Ann", "Other"),
+        ],
         vec![],
         &["zed", "ann", "ann2"],
     );
@@ -200,8 +404,18 @@ fn two_users_with_one_email_are_neither_invited() {
 fn a_managed_user_keeps_its_mapping_in_a_collision() {
     let mut ann = user("ann", "ann@x.com", "Ann", "Lee");
     ann.given_name = "Annie".into();
-    let d = directory(vec![zed(), ann, user("ann2", "ann@x.com", "Ann", "Other")], vec![], &["zed", "ann", "ann2"]);
-    let a = team(vec![zed_member(), managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active)], vec![]);
+    let d = directory(
+        vec![zed(), ann, user("ann2", "ann@x.com", "Ann", "Other")],
+        vec![],
+        &["zed", "ann", "ann2"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert_eq!(ops(&p), ["update profile ann@x.com given=Annie"]);
     assert_eq!(warning_kinds(&p), [WarningKind::EmailCollision]);
@@ -210,8 +424,18 @@ fn a_managed_user_keeps_its_mapping_in_a_collision() {
 #[test]
 fn an_email_held_by_another_managed_member_is_not_invited() {
     // bob left; ann got bob's old address. Bob is suspended but still holds the email.
-    let d = directory(vec![zed(), user("ann", "shared@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let a = team(vec![zed_member(), managed("dbmid:bob", "bob", "shared@x.com", "Bob", "B", Suspended)], vec![]);
+    let d = directory(
+        vec![zed(), user("ann", "shared@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:bob", "bob", "shared@x.com", "Bob", "B", Suspended),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
     assert_eq!(warning_kinds(&p), [WarningKind::EmailTaken]);
@@ -223,7 +447,13 @@ fn an_email_change_to_a_taken_address_updates_only_the_names() {
     z.email = "taken@x.com".into();
     z.surname = "New".into();
     let d = directory(vec![z], vec![], &["zed"]);
-    let a = team(vec![zed_member(), member("dbmid:t", "taken@x.com", None, "T", "T", Active)], vec![]);
+    let a = team(
+        vec![
+            zed_member(),
+            member("dbmid:t", "taken@x.com", None, "T", "T", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert_eq!(ops(&p), ["update profile zed@x.com surname=New"]);
     assert_eq!(warning_kinds(&p), [WarningKind::EmailTaken]);
@@ -234,10 +464,23 @@ fn an_email_change_to_a_taken_address_updates_only_the_names() {
 #[test]
 fn names_are_cleaned_to_dropbox_rules_and_reported() {
     let long: String = "é".repeat(60);
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "A/n:n*?", &long)], vec![], &["zed", "ann"]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "A/n:n*?", &long)],
+        vec![],
+        &["zed", "ann"],
+    );
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default());
-    assert_eq!(ops(&p), [format!("invite ann@x.com (teamsync:ann Ann {})", "é".repeat(50))]);
-    assert_eq!(warning_kinds(&p), [WarningKind::NameCleaned, WarningKind::NameCleaned]);
+    assert_eq!(
+        ops(&p),
+        [format!(
+            "invite ann@x.com (teamsync:ann Ann {})",
+            "é".repeat(50)
+        )]
+    );
+    assert_eq!(
+        warning_kinds(&p),
+        [WarningKind::NameCleaned, WarningKind::NameCleaned]
+    );
 }
 
 #[test]
@@ -257,7 +500,11 @@ fn empty_directory_names_do_not_erase_team_names() {
     let mut z = zed();
     z.given_name = String::new();
     let d = directory(vec![z], vec![], &["zed"]);
-    assert!(plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default()).operations.is_empty());
+    assert!(
+        plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default())
+            .operations
+            .is_empty()
+    );
 }
 
 // ---- admins ----
@@ -271,16 +518,42 @@ fn admins_are_reported_not_deprovisioned_unless_allowed() {
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::AdminProtected]);
-    let p = plan_ok(&d, &a, &Policy { deprovision_admins: true, ..Policy::default() });
+    let p = plan_ok(
+        &d,
+        &a,
+        &Policy {
+            deprovision_admins: true,
+            ..Policy::default()
+        },
+    );
     assert_eq!(ops(&p), ["suspend boss@x.com wipe=true"]);
 }
 
 // ---- guards ----
 
 fn big_team(n: usize) -> (DesiredState, ActualState) {
-    let users: Vec<DirectoryUser> = (0..n).map(|i| user(&format!("u{i}"), &format!("u{i}@x.com"), "U", &format!("{i}"))).collect();
-    let members: Vec<TeamMember> =
-        (0..n).map(|i| managed(&format!("dbmid:{i}"), &format!("u{i}"), &format!("u{i}@x.com"), "U", &format!("{i}"), Active)).collect();
+    let users: Vec<DirectoryUser> = (0..n)
+        .map(|i| {
+            user(
+                &format!("u{i}"),
+                &format!("u{i}@x.com"),
+                "U",
+                &format!("{i}"),
+            )
+        })
+        .collect();
+    let members: Vec<TeamMember> = (0..n)
+        .map(|i| {
+            managed(
+                &format!("dbmid:{i}"),
+                &format!("u{i}"),
+                &format!("u{i}@x.com"),
+                "U",
+                &format!("{i}"),
+                Active,
+            )
+        })
+        .collect();
     let ids: Vec<String> = users.iter().map(|u| u.id.to_string()).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     (directory(users, vec![], &refs), team(members, vec![]))
@@ -290,7 +563,11 @@ fn big_team(n: usize) -> (DesiredState, ActualState) {
 fn deprovision_limit_marks_the_plan_as_needing_permission() {
     let (mut d, a) = big_team(400);
     // 90% of users vanish from the root group (a filter narrowed by mistake).
-    let root = d.groups.iter_mut().find(|g| g.id.as_str() == "root").unwrap();
+    let root = d
+        .groups
+        .iter_mut()
+        .find(|g| g.id.as_str() == "root")
+        .unwrap();
     root.members.truncate(40);
     let p = plan_ok(&d, &a, &Policy::default());
     assert_eq!(p.guard.deprovisions, 360);
@@ -301,7 +578,12 @@ fn deprovision_limit_marks_the_plan_as_needing_permission() {
 
     // Within the floor of 25: no permission needed.
     let (mut d, a) = big_team(100);
-    d.groups.iter_mut().find(|g| g.id.as_str() == "root").unwrap().members.truncate(80);
+    d.groups
+        .iter_mut()
+        .find(|g| g.id.as_str() == "root")
+        .unwrap()
+        .members
+        .truncate(80);
     let p = plan_ok(&d, &a, &Policy::default());
     assert_eq!(p.guard.deprovisions, 20);
     assert!(!p.guard.needs_permission());
@@ -311,8 +593,15 @@ fn deprovision_limit_marks_the_plan_as_needing_permission() {
 
 fn with_groups() -> DesiredState {
     directory(
-        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee"), user("bob", "bob@x.com", "Bob", "B")],
-        vec![group("sales", "Sales", &["ann", "emea"]), group("emea", "Sales EMEA", &["bob"])],
+        vec![
+            zed(),
+            user("ann", "ann@x.com", "Ann", "Lee"),
+            user("bob", "bob@x.com", "Bob", "B"),
+        ],
+        vec![
+            group("sales", "Sales", &["ann", "emea"]),
+            group("emea", "Sales EMEA", &["bob"]),
+        ],
         &["zed", "sales"],
     )
 }
@@ -327,7 +616,11 @@ fn team_with_people() -> Vec<TeamMember> {
 
 #[test]
 fn synced_groups_are_created_flat_with_transitive_members() {
-    let p = plan_ok(&with_groups(), &team(team_with_people(), vec![]), &Policy::default());
+    let p = plan_ok(
+        &with_groups(),
+        &team(team_with_people(), vec![]),
+        &Policy::default(),
+    );
     assert_eq!(
         ops(&p),
         [
@@ -343,12 +636,30 @@ fn synced_groups_are_created_flat_with_transitive_members() {
 
 #[test]
 fn new_users_are_added_to_groups_by_external_id_after_their_invite() {
-    let p = plan_ok(&with_groups(), &team(vec![zed_member()], vec![]), &Policy::default());
-    let invite_pos = p.operations.iter().position(|op| op.target == "ann@x.com").unwrap();
-    let add_pos = p.operations.iter().position(|op| op.target == "Sales: ann@x.com").unwrap();
+    let p = plan_ok(
+        &with_groups(),
+        &team(vec![zed_member()], vec![]),
+        &Policy::default(),
+    );
+    let invite_pos = p
+        .operations
+        .iter()
+        .position(|op| op.target == "ann@x.com")
+        .unwrap();
+    let add_pos = p
+        .operations
+        .iter()
+        .position(|op| op.target == "Sales: ann@x.com")
+        .unwrap();
     assert!(invite_pos < add_pos);
-    assert_eq!(p.operations[add_pos].action.member(), Some(&MemberRef::ExternalId("teamsync:ann".into())));
-    assert_eq!(p.operations[add_pos].action.group(), Some(&GroupRef::ExternalId("teamsync:sales".into())));
+    assert_eq!(
+        p.operations[add_pos].action.member(),
+        Some(&MemberRef::ExternalId("teamsync:ann".into()))
+    );
+    assert_eq!(
+        p.operations[add_pos].action.group(),
+        Some(&GroupRef::ExternalId("teamsync:sales".into()))
+    );
 }
 
 #[test]
@@ -356,15 +667,28 @@ fn managed_groups_are_renamed_and_their_membership_diffed() {
     let a = team(
         team_with_people(),
         vec![
-            team_group("g:1", "Sales (old)", Some("teamsync:sales"), &["dbmid:ann", "dbmid:zed", "dbmid:foreign"]),
+            team_group(
+                "g:1",
+                "Sales (old)",
+                Some("teamsync:sales"),
+                &["dbmid:ann", "dbmid:zed", "dbmid:foreign"],
+            ),
             team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &["dbmid:bob"]),
         ],
     );
     let mut a = a;
-    a.members.push(member("dbmid:foreign", "f@x.com", None, "F", "F", Active));
+    a.members
+        .push(member("dbmid:foreign", "f@x.com", None, "F", "F", Active));
     let p = plan_ok(&with_groups(), &a, &Policy::default());
     // bob added (via EMEA), zed removed (managed, not in the group); the foreign member stays.
-    assert_eq!(ops(&p), ["rename group Sales -> Sales", "add to group Sales: bob@x.com", "remove from group Sales (old): zed@x.com"]);
+    assert_eq!(
+        ops(&p),
+        [
+            "rename group Sales -> Sales",
+            "add to group Sales: bob@x.com",
+            "remove from group Sales (old): zed@x.com"
+        ]
+    );
 }
 
 #[test]
@@ -384,38 +708,94 @@ fn disabled_members_keep_their_group_memberships_as_they_are() {
             team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &[]),
         ],
     );
-    assert_eq!(ops(&plan_ok(&d, &a, &Policy::default())), ["suspend ann@x.com wipe=true", "suspend bob@x.com wipe=true"]);
+    assert_eq!(
+        ops(&plan_ok(&d, &a, &Policy::default())),
+        ["suspend ann@x.com wipe=true", "suspend bob@x.com wipe=true"]
+    );
 }
 
 #[test]
 fn unmanaged_group_with_the_same_name_is_a_conflict_or_adopted() {
-    let a = team(team_with_people(), vec![team_group("g:9", "sales", None, &["dbmid:ann"]), team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &["dbmid:bob"])]);
+    let a = team(
+        team_with_people(),
+        vec![
+            team_group("g:9", "sales", None, &["dbmid:ann"]),
+            team_group("g:2", "Sales EMEA", Some("teamsync:emea"), &["dbmid:bob"]),
+        ],
+    );
     let p = plan_ok(&with_groups(), &a, &Policy::default());
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
     assert_eq!(warning_kinds(&p), [WarningKind::GroupNameConflict]);
 
-    let p = plan_ok(&with_groups(), &a, &Policy { adopt_existing_groups: true, ..Policy::default() });
-    assert_eq!(ops(&p), ["adopt group Sales", "add to group Sales: bob@x.com"]);
+    let p = plan_ok(
+        &with_groups(),
+        &a,
+        &Policy {
+            adopt_existing_groups: true,
+            ..Policy::default()
+        },
+    );
+    assert_eq!(
+        ops(&p),
+        ["adopt group Sales", "add to group Sales: bob@x.com"]
+    );
 }
 
 #[test]
 fn groups_that_leave_scope_are_emptied_deleted_or_kept() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let a = team(
-        vec![zed_member(), managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active), member("dbmid:f", "f@x.com", None, "F", "F", Active)],
-        vec![team_group("g:1", "Old", Some("teamsync:old"), &["dbmid:ann", "dbmid:f"])],
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
     );
-    assert_eq!(ops(&plan_ok(&d, &a, &Policy::default())), ["remove from group Old: ann@x.com"]);
-    let delete = Policy { on_group_leave: GroupLeave::Delete, ..Policy::default() };
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:ann", "ann", "ann@x.com", "Ann", "Lee", Active),
+            member("dbmid:f", "f@x.com", None, "F", "F", Active),
+        ],
+        vec![team_group(
+            "g:1",
+            "Old",
+            Some("teamsync:old"),
+            &["dbmid:ann", "dbmid:f"],
+        )],
+    );
+    assert_eq!(
+        ops(&plan_ok(&d, &a, &Policy::default())),
+        ["remove from group Old: ann@x.com"]
+    );
+    let delete = Policy {
+        on_group_leave: GroupLeave::Delete,
+        ..Policy::default()
+    };
     assert_eq!(ops(&plan_ok(&d, &a, &delete)), ["delete group Old"]);
-    let keep = Policy { on_group_leave: GroupLeave::Keep, ..Policy::default() };
+    let keep = Policy {
+        on_group_leave: GroupLeave::Keep,
+        ..Policy::default()
+    };
     assert!(plan_ok(&d, &a, &keep).operations.is_empty());
 }
 
 #[test]
 fn group_sync_off_treats_managed_groups_as_left() {
-    let a = team(team_with_people(), vec![team_group("g:1", "Sales", Some("teamsync:sales"), &["dbmid:ann"])]);
-    let p = plan_ok(&with_groups(), &a, &Policy { group_sync: GroupSync::Off, ..Policy::default() });
+    let a = team(
+        team_with_people(),
+        vec![team_group(
+            "g:1",
+            "Sales",
+            Some("teamsync:sales"),
+            &["dbmid:ann"],
+        )],
+    );
+    let p = plan_ok(
+        &with_groups(),
+        &a,
+        &Policy {
+            group_sync: GroupSync::Off,
+            ..Policy::default()
+        },
+    );
     assert_eq!(ops(&p), ["remove from group Sales: ann@x.com"]);
     assert!(p.operations[0].reason.contains("group sync is off"));
 }
@@ -424,16 +804,37 @@ fn group_sync_off_treats_managed_groups_as_left() {
 fn separate_group_root_syncs_in_scope_members_and_reports_the_rest() {
     // User root: zed, ann. Group root contains "team", which has ann and bob (bob not in user scope).
     let mut d = directory(
-        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee"), user("bob", "bob@x.com", "Bob", "B")],
-        vec![group("groot", "Group root", &["team", "ann"]), group("team", "Team", &["ann", "bob"])],
+        vec![
+            zed(),
+            user("ann", "ann@x.com", "Ann", "Lee"),
+            user("bob", "bob@x.com", "Bob", "B"),
+        ],
+        vec![
+            group("groot", "Group root", &["team", "ann"]),
+            group("team", "Team", &["ann", "bob"]),
+        ],
         &["zed", "ann"],
     );
     d.group_roots.push(sid("groot"));
-    let p = plan_ok(&d, &team(team_with_people()[..2].to_vec(), vec![]), &Policy { group_sync: GroupSync::GroupRoots, ..Policy::default() });
-    assert_eq!(ops(&p), ["create group Team", "add to group Team: ann@x.com"]);
+    let p = plan_ok(
+        &d,
+        &team(team_with_people()[..2].to_vec(), vec![]),
+        &Policy {
+            group_sync: GroupSync::GroupRoots,
+            ..Policy::default()
+        },
+    );
+    assert_eq!(
+        ops(&p),
+        ["create group Team", "add to group Team: ann@x.com"]
+    );
     assert_eq!(warning_kinds(&p), [WarningKind::GroupMembersOutOfScope]);
 
-    let strict = Policy { group_sync: GroupSync::GroupRoots, strict_group_scope: true, ..Policy::default() };
+    let strict = Policy {
+        group_sync: GroupSync::GroupRoots,
+        strict_group_scope: true,
+        ..Policy::default()
+    };
     let p = plan_ok(&d, &team(team_with_people()[..2].to_vec(), vec![]), &strict);
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::GroupSkipped]);
@@ -441,15 +842,29 @@ fn separate_group_root_syncs_in_scope_members_and_reports_the_rest() {
 
 #[test]
 fn two_directory_groups_with_one_name_are_not_created() {
-    let d = directory(vec![zed()], vec![group("a", "Team", &["zed"]), group("b", "team", &["zed"])], &["zed", "a", "b"]);
+    let d = directory(
+        vec![zed()],
+        vec![group("a", "Team", &["zed"]), group("b", "team", &["zed"])],
+        &["zed", "a", "b"],
+    );
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default());
     assert!(p.operations.is_empty());
-    assert_eq!(warning_kinds(&p), [WarningKind::GroupNameConflict, WarningKind::GroupNameConflict]);
+    assert_eq!(
+        warning_kinds(&p),
+        [
+            WarningKind::GroupNameConflict,
+            WarningKind::GroupNameConflict
+        ]
+    );
 }
 
 #[test]
 fn empty_groups_are_created_empty_and_nameless_groups_reported() {
-    let d = directory(vec![zed()], vec![group("e", "Empty", &[]), group("n", "  ", &["zed"])], &["zed", "e", "n"]);
+    let d = directory(
+        vec![zed()],
+        vec![group("e", "Empty", &[]), group("n", "  ", &["zed"])],
+        &["zed", "e", "n"],
+    );
     let p = plan_ok(&d, &team(vec![zed_member()], vec![]), &Policy::default());
     assert_eq!(ops(&p), ["create group Empty"]);
     assert_eq!(warning_kinds(&p), [WarningKind::GroupNameInvalid]);
@@ -459,10 +874,16 @@ fn empty_groups_are_created_empty_and_nameless_groups_reported() {
 fn group_member_removal_guard() {
     let (mut d, mut a) = big_team(300);
     d.groups.push(group("all", "All", &[]));
-    d.groups.iter_mut().find(|g| g.id.as_str() == "root").unwrap().members.push(sid("all"));
+    d.groups
+        .iter_mut()
+        .find(|g| g.id.as_str() == "root")
+        .unwrap()
+        .members
+        .push(sid("all"));
     let ids: Vec<String> = a.members.iter().map(|m| m.team_member_id.clone()).collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    a.groups.push(team_group("g:all", "All", Some("teamsync:all"), &refs));
+    a.groups
+        .push(team_group("g:all", "All", Some("teamsync:all"), &refs));
     let p = plan_ok(&d, &a, &Policy::default());
     assert_eq!(p.guard.group_member_removals, 300);
     assert_eq!(p.guard.group_member_removal_limit, 30);
@@ -487,19 +908,36 @@ fn input_order_does_not_change_the_plan() {
 
 #[test]
 fn json_is_versioned_and_round_trips() {
-    let p = plan_ok(&with_groups(), &team(vec![zed_member()], vec![]), &Policy::default());
+    let p = plan_ok(
+        &with_groups(),
+        &team(vec![zed_member()], vec![]),
+        &Policy::default(),
+    );
     let json = p.to_json();
     assert!(json.contains("\"format_version\": 1"));
     assert!(json.contains("\"kind\": \"invite\""));
     assert_eq!(Plan::from_json(&json).unwrap(), p);
     let other = json.replace("\"format_version\": 1", "\"format_version\": 99");
-    assert!(matches!(Plan::from_json(&other), Err(PlanFormatError::Version { found: 99 })));
+    assert!(matches!(
+        Plan::from_json(&other),
+        Err(PlanFormatError::Version { found: 99 })
+    ));
 }
 
 #[test]
 fn render_groups_operations_by_phase_with_counts() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![group("s", "Sales", &["ann"])], &["zed", "s"]);
-    let a = team(vec![zed_member(), managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active)], vec![]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![group("s", "Sales", &["ann"])],
+        &["zed", "s"],
+    );
+    let a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active),
+        ],
+        vec![],
+    );
     let text = plan_ok(&d, &a, &Policy::default()).render();
     let expected = "\
 Directory: 2 users in scope (2 enabled), 1 group synced. Team: 2 managed members, 0 managed groups.
@@ -527,12 +965,29 @@ Plan: 4 operations (1 add to group, 1 create group, 1 invite, 1 suspend).
 
 #[test]
 fn a_saved_plan_is_stale_when_the_team_changed() {
-    let d = directory(vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")], vec![], &["zed", "ann"]);
-    let mut a = team(vec![zed_member(), managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active)], vec![]);
+    let d = directory(
+        vec![zed(), user("ann", "ann@x.com", "Ann", "Lee")],
+        vec![],
+        &["zed", "ann"],
+    );
+    let mut a = team(
+        vec![
+            zed_member(),
+            managed("dbmid:old", "old", "old@x.com", "Old", "Timer", Active),
+        ],
+        vec![],
+    );
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.stale_operations(&a).is_empty());
     // Someone invited ann by hand and suspended old.
-    a.members.push(member("dbmid:ann", "ann@x.com", None, "Ann", "Lee", MemberStatus::Invited));
+    a.members.push(member(
+        "dbmid:ann",
+        "ann@x.com",
+        None,
+        "Ann",
+        "Lee",
+        MemberStatus::Invited,
+    ));
     a.members[1].status = Suspended;
     let stale = p.stale_operations(&a);
     let targets: Vec<&str> = stale.iter().map(|s| s.target.as_str()).collect();

@@ -256,7 +256,10 @@ async fn connection_refused_and_timeouts_are_transient() {
     assert_eq!(error.kind, ErrorKind::Transient, "{error:?}");
 }
 
-fn refreshing(emu: &teamsync_dropbox_emulator::Emulator, access_token: Option<Secret>) -> Credentials {
+fn refreshing(
+    emu: &teamsync_dropbox_emulator::Emulator,
+    access_token: Option<Secret>,
+) -> Credentials {
     Credentials::RefreshToken {
         refresh_token: Secret::new(emu.refresh_token()),
         app_key: emu.app_key(),

@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 use teamsync_core::{DesiredState, Directory, DirectoryGroup, DirectoryUser, SourceId};
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -60,8 +60,13 @@ fn fixture() -> Fixture {
     };
     Fixture {
         url: var("TEAMSYNC_AD_URL"),
-        ldaps_url: std::env::var("TEAMSYNC_AD_LDAPS_URL").ok().filter(|v| !v.is_empty()),
-        ca: std::env::var("TEAMSYNC_AD_CA").ok().filter(|v| !v.is_empty()).map(PathBuf::from),
+        ldaps_url: std::env::var("TEAMSYNC_AD_LDAPS_URL")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        ca: std::env::var("TEAMSYNC_AD_CA")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
         bind_dn: var("TEAMSYNC_AD_BIND_DN"),
         bind_pw: var("TEAMSYNC_AD_BIND_PW"),
         base: var("TEAMSYNC_AD_BASE"),
@@ -84,8 +89,12 @@ impl Fixture {
     /// Adapter settings for the fixture's plain ldap:// (on loopback only, hence the clear-text
     /// bind is allowed) with one user root.
     fn config(&self, user_root: &str) -> LdapConfig {
-        let mut config = LdapConfig::new(self.url.clone(), self.base.clone(), Profile::active_directory())
-            .with_bind(self.bind_dn.clone(), BindPassword::new(self.bind_pw.clone()));
+        let mut config = LdapConfig::new(
+            self.url.clone(),
+            self.base.clone(),
+            Profile::active_directory(),
+        )
+        .with_bind(self.bind_dn.clone(), Secret::new(self.bind_pw.clone()));
         config.allow_plaintext_bind = true;
         config.user_root_dns = vec![self.group_dn(user_root)];
         config
@@ -125,23 +134,42 @@ fn parse_extended_dn(extended: &str) -> Object {
     let mut rest = extended;
     let mut guid = None;
     while let Some(stripped) = rest.strip_prefix('<') {
-        let (component, after) = stripped.split_once('>').expect("extended DN component closes");
+        let (component, after) = stripped
+            .split_once('>')
+            .expect("extended DN component closes");
         if let Some(g) = component.strip_prefix("GUID=") {
             guid = Some(g.to_ascii_lowercase());
         }
         rest = after.strip_prefix(';').unwrap_or(after);
     }
-    let guid = guid.unwrap_or_else(|| panic!("no <GUID=…> in {extended:?}: is the extended-DN control honoured?"));
-    Object { guid: SourceId::new(guid).expect("a GUID is a valid id"), dn: rest.to_owned() }
+    let guid = guid.unwrap_or_else(|| {
+        panic!("no <GUID=…> in {extended:?}: is the extended-DN control honoured?")
+    });
+    Object {
+        guid: SourceId::new(guid).expect("a GUID is a valid id"),
+        dn: rest.to_owned(),
+    }
 }
 
 /// Every entry matching `filter` under `base`, by lower-cased sAMAccountName, with Samba's own
 /// GUID string and DN. `show_deleted` adds the show-deleted control (for tombstones).
-async fn lookup(ldap: &mut Ldap, base: &str, filter: &str, show_deleted: bool) -> HashMap<String, Object> {
-    let mut controls =
-        vec![RawControl { ctype: EXTENDED_DN_OID.into(), crit: true, val: Some(EXTENDED_DN_STRING_FORM.to_vec()) }];
+async fn lookup(
+    ldap: &mut Ldap,
+    base: &str,
+    filter: &str,
+    show_deleted: bool,
+) -> HashMap<String, Object> {
+    let mut controls = vec![RawControl {
+        ctype: EXTENDED_DN_OID.into(),
+        crit: true,
+        val: Some(EXTENDED_DN_STRING_FORM.to_vec()),
+    }];
     if show_deleted {
-        controls.push(RawControl { ctype: SHOW_DELETED_OID.into(), crit: true, val: None });
+        controls.push(RawControl {
+            ctype: SHOW_DELETED_OID.into(),
+            crit: true,
+            val: None,
+        });
     }
     let (entries, _) = ldap
         .with_controls(controls)
@@ -154,7 +182,12 @@ async fn lookup(ldap: &mut Ldap, base: &str, filter: &str, show_deleted: bool) -
         .filter(|e| !e.is_ref() && !e.is_intermediate())
         .map(SearchEntry::construct)
         .map(|e| {
-            let sam = e.attrs.get("sAMAccountName").and_then(|v| v.first()).cloned().unwrap_or_default();
+            let sam = e
+                .attrs
+                .get("sAMAccountName")
+                .and_then(|v| v.first())
+                .cloned()
+                .unwrap_or_default();
             (sam.to_ascii_lowercase(), parse_extended_dn(&e.dn))
         })
         .collect()
@@ -169,18 +202,28 @@ struct Population {
 impl Population {
     async fn read(fx: &Fixture) -> Self {
         let mut ldap = fx.admin().await;
-        let users = lookup(&mut ldap, &fx.teamsync_ou(), "(&(objectCategory=person)(objectClass=user))", false).await;
+        let users = lookup(
+            &mut ldap,
+            &fx.teamsync_ou(),
+            "(&(objectCategory=person)(objectClass=user))",
+            false,
+        )
+        .await;
         let groups = lookup(&mut ldap, &fx.teamsync_ou(), "(objectClass=group)", false).await;
         let _ = ldap.unbind().await;
         Self { users, groups }
     }
 
     fn user(&self, sam: &str) -> &Object {
-        self.users.get(sam).unwrap_or_else(|| panic!("user {sam} is not in the fixture"))
+        self.users
+            .get(sam)
+            .unwrap_or_else(|| panic!("user {sam} is not in the fixture"))
     }
 
     fn group(&self, name: &str) -> &Object {
-        self.groups.get(name).unwrap_or_else(|| panic!("group {name} is not in the fixture"))
+        self.groups
+            .get(name)
+            .unwrap_or_else(|| panic!("group {name} is not in the fixture"))
     }
 }
 
@@ -194,7 +237,13 @@ struct UserSpec {
 }
 
 fn spec(sam: &str, email: &str, given: &str, surname: &str, enabled: bool) -> UserSpec {
-    UserSpec { sam: sam.into(), email: email.into(), given: given.into(), surname: surname.into(), enabled }
+    UserSpec {
+        sam: sam.into(),
+        email: email.into(),
+        given: given.into(),
+        surname: surname.into(),
+        enabled,
+    }
 }
 
 fn big_user(i: usize) -> String {
@@ -213,10 +262,28 @@ fn root_user_specs() -> Vec<UserSpec> {
         spec("dup.one", "dup@fx.test", "Dup", "One", true),
         spec("dup.two", "dup@fx.test", "Dup", "Two", true),
         // userAccountControl bit 2.
-        spec("disabled.user", "disabled.user@fx.test", "Disabled", "User", false),
+        spec(
+            "disabled.user",
+            "disabled.user@fx.test",
+            "Disabled",
+            "User",
+            false,
+        ),
         // accountExpires in 2020.
-        spec("expired.user", "expired.user@fx.test", "Expired", "User", false),
-        spec("unicode.user", "unicode.user@fx.test", "Zoë", "Łukasiewicz-Núñez 山田", true),
+        spec(
+            "expired.user",
+            "expired.user@fx.test",
+            "Expired",
+            "User",
+            false,
+        ),
+        spec(
+            "unicode.user",
+            "unicode.user@fx.test",
+            "Zoë",
+            "Łukasiewicz-Núñez 山田",
+            true,
+        ),
         // Only through ts-l1 -> ts-l2 -> ts-l3.
         spec("deep.user", "deep.user@fx.test", "Deep", "User", true),
         spec("cycle.a", "cycle.a@fx.test", "Cycle", "A", true),
@@ -275,7 +342,16 @@ fn expected_root_state(dir: &Population, deleted: Vec<SourceId>) -> DesiredState
         "unicode.user",
     ];
     let mut root_members: Vec<SourceId> = direct.iter().map(|s| uid(s)).collect();
-    root_members.extend(["ts-l1", "ts-cycle-a", "ts-big", "ts-primary", "ts-computer-holder"].map(gid));
+    root_members.extend(
+        [
+            "ts-l1",
+            "ts-cycle-a",
+            "ts-big",
+            "ts-primary",
+            "ts-computer-holder",
+        ]
+        .map(gid),
+    );
     let groups = vec![
         group("ts-root", root_members),
         group("ts-l1", vec![gid("ts-l2")]),
@@ -283,13 +359,22 @@ fn expected_root_state(dir: &Population, deleted: Vec<SourceId>) -> DesiredState
         group("ts-l3", vec![uid("deep.user")]),
         group("ts-cycle-a", vec![uid("cycle.a"), gid("ts-cycle-b")]),
         group("ts-cycle-b", vec![uid("cycle.b"), gid("ts-cycle-a")]),
-        group("ts-big", (0..BIG_GROUP_SIZE).map(|i| uid(&big_user(i))).collect()),
+        group(
+            "ts-big",
+            (0..BIG_GROUP_SIZE).map(|i| uid(&big_user(i))).collect(),
+        ),
         group("ts-primary", vec![uid("prim.user")]),
         // The computer account TS-WS01$ is a member too, and must not show.
         group("ts-computer-holder", vec![uid("holder.user")]),
     ];
-    let mut state =
-        DesiredState { user_roots: vec![gid("ts-root")], group_roots: vec![], users, groups, deleted, issues: vec![] };
+    let mut state = DesiredState {
+        user_roots: vec![gid("ts-root")],
+        group_roots: vec![],
+        users,
+        groups,
+        deleted,
+        issues: vec![],
+    };
     normalize(&mut state);
     state
 }
@@ -324,20 +409,36 @@ async fn tombstones(fx: &Fixture) -> HashMap<String, Object> {
 fn assert_same_state(actual: &DesiredState, expected: &DesiredState) {
     let mut problems = Vec::new();
     if actual.user_roots != expected.user_roots {
-        problems.push(format!("user_roots: got {:?}, expected {:?}", actual.user_roots, expected.user_roots));
+        problems.push(format!(
+            "user_roots: got {:?}, expected {:?}",
+            actual.user_roots, expected.user_roots
+        ));
     }
     if actual.group_roots != expected.group_roots {
-        problems.push(format!("group_roots: got {:?}, expected {:?}", actual.group_roots, expected.group_roots));
+        problems.push(format!(
+            "group_roots: got {:?}, expected {:?}",
+            actual.group_roots, expected.group_roots
+        ));
     }
     if actual.deleted != expected.deleted {
-        problems.push(format!("deleted: got {:?}, expected {:?}", actual.deleted, expected.deleted));
+        problems.push(format!(
+            "deleted: got {:?}, expected {:?}",
+            actual.deleted, expected.deleted
+        ));
     }
-    let by_id = |users: &[DirectoryUser]| users.iter().map(|u| (u.id.clone(), u.clone())).collect::<BTreeMap<_, _>>();
+    let by_id = |users: &[DirectoryUser]| {
+        users
+            .iter()
+            .map(|u| (u.id.clone(), u.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
     let (got, want) = (by_id(&actual.users), by_id(&expected.users));
     for (id, user) in &want {
         match got.get(id) {
             None => problems.push(format!("user missing: {user:?}")),
-            Some(g) if g != user => problems.push(format!("user differs:\n   got {g:?}\n  want {user:?}")),
+            Some(g) if g != user => {
+                problems.push(format!("user differs:\n   got {g:?}\n  want {user:?}"))
+            }
             Some(_) => {}
         }
     }
@@ -346,8 +447,12 @@ fn assert_same_state(actual: &DesiredState, expected: &DesiredState) {
             problems.push(format!("unexpected user: {user:?}"));
         }
     }
-    let by_id =
-        |groups: &[DirectoryGroup]| groups.iter().map(|g| (g.id.clone(), g.clone())).collect::<BTreeMap<_, _>>();
+    let by_id = |groups: &[DirectoryGroup]| {
+        groups
+            .iter()
+            .map(|g| (g.id.clone(), g.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
     let (got, want) = (by_id(&actual.groups), by_id(&expected.groups));
     for (id, group) in &want {
         match got.get(id) {
@@ -373,28 +478,47 @@ fn assert_same_state(actual: &DesiredState, expected: &DesiredState) {
     }
     for (id, group) in &got {
         if !want.contains_key(id) {
-            problems.push(format!("unexpected group: {} {:?}", group.name, group.locator));
+            problems.push(format!(
+                "unexpected group: {} {:?}",
+                group.name, group.locator
+            ));
         }
     }
     if !problems.is_empty() {
         let shown = problems.len().min(25);
-        panic!("{} difference(s) from the expected state:\n{}", problems.len(), problems[..shown].join("\n"));
+        panic!(
+            "{} difference(s) from the expected state:\n{}",
+            problems.len(),
+            problems[..shown].join("\n")
+        );
     }
 }
 
 fn user<'a>(state: &'a DesiredState, id: &SourceId) -> &'a DirectoryUser {
-    state.users.iter().find(|u| &u.id == id).unwrap_or_else(|| panic!("user {id} is not in the snapshot"))
+    state
+        .users
+        .iter()
+        .find(|u| &u.id == id)
+        .unwrap_or_else(|| panic!("user {id} is not in the snapshot"))
 }
 
 fn group<'a>(state: &'a DesiredState, id: &SourceId) -> &'a DirectoryGroup {
-    state.groups.iter().find(|g| &g.id == id).unwrap_or_else(|| panic!("group {id} is not in the snapshot"))
+    state
+        .groups
+        .iter()
+        .find(|g| &g.id == id)
+        .unwrap_or_else(|| panic!("group {id} is not in the snapshot"))
 }
 
 #[tokio::test]
 async fn snapshot_of_the_root_is_exactly_the_population() {
     let fx = fixture();
     let dir = Population::read(&fx).await;
-    let deleted = tombstones(&fx).await.into_values().map(|o| o.guid).collect();
+    let deleted = tombstones(&fx)
+        .await
+        .into_values()
+        .map(|o| o.guid)
+        .collect();
     let mut state = snapshot(fx.config("ts-root")).await;
     normalize(&mut state);
     let expected = expected_root_state(&dir, deleted);
@@ -402,9 +526,22 @@ async fn snapshot_of_the_root_is_exactly_the_population() {
 
     // The one issue: the user with no address at all. Duplicates are the planner's to judge.
     let nomail = dir.user("nomail.user");
-    let issue_entries: Vec<_> = state.issues.iter().map(|i| (i.entry.clone(), i.id.clone())).collect();
-    assert_eq!(issue_entries, vec![(nomail.dn.clone(), Some(nomail.guid.clone()))], "issues: {:?}", state.issues);
-    assert!(state.issues[0].problem.contains("email"), "issue should name the email: {:?}", state.issues[0]);
+    let issue_entries: Vec<_> = state
+        .issues
+        .iter()
+        .map(|i| (i.entry.clone(), i.id.clone()))
+        .collect();
+    assert_eq!(
+        issue_entries,
+        vec![(nomail.dn.clone(), Some(nomail.guid.clone()))],
+        "issues: {:?}",
+        state.issues
+    );
+    assert!(
+        state.issues[0].problem.contains("email"),
+        "issue should name the email: {:?}",
+        state.issues[0]
+    );
 }
 
 #[tokio::test]
@@ -428,17 +565,32 @@ async fn ids_are_objectguid_in_the_form_samba_prints() {
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
-    let by_dn: HashMap<String, &Object> =
-        dir.users.values().chain(dir.groups.values()).map(|o| (o.dn.to_ascii_lowercase(), o)).collect();
-    for (id, locator) in
-        state.users.iter().map(|u| (&u.id, &u.locator)).chain(state.groups.iter().map(|g| (&g.id, &g.locator)))
+    let by_dn: HashMap<String, &Object> = dir
+        .users
+        .values()
+        .chain(dir.groups.values())
+        .map(|o| (o.dn.to_ascii_lowercase(), o))
+        .collect();
+    for (id, locator) in state
+        .users
+        .iter()
+        .map(|u| (&u.id, &u.locator))
+        .chain(state.groups.iter().map(|g| (&g.id, &g.locator)))
     {
-        let locator = locator.as_deref().expect("every entry has its DN as locator");
-        let object = by_dn.get(&locator.to_ascii_lowercase()).unwrap_or_else(|| panic!("{locator} unknown to Samba"));
+        let locator = locator
+            .as_deref()
+            .expect("every entry has its DN as locator");
+        let object = by_dn
+            .get(&locator.to_ascii_lowercase())
+            .unwrap_or_else(|| panic!("{locator} unknown to Samba"));
         assert_eq!(id, &object.guid, "id of {locator}");
         let text = id.as_str();
         assert_eq!(text.len(), 36, "{text}");
-        assert!(text.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)), "{text}");
+        assert!(
+            text.chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)),
+            "{text}"
+        );
     }
 }
 
@@ -453,7 +605,11 @@ async fn nesting_three_deep_and_a_cycle_are_kept() {
     assert_eq!(group(&state, &gid("ts-l2")).members, vec![gid("ts-l3")]);
     assert_eq!(group(&state, &gid("ts-l3")).members, vec![uid("deep.user")]);
     // deep.user is in scope only through the chain: it is not a direct member of the root.
-    assert!(!group(&state, &gid("ts-root")).members.contains(&uid("deep.user")));
+    assert!(
+        !group(&state, &gid("ts-root"))
+            .members
+            .contains(&uid("deep.user"))
+    );
     assert_eq!(user(&state, &uid("deep.user")).email, "deep.user@fx.test");
     let mut a = vec![uid("cycle.a"), gid("ts-cycle-b")];
     a.sort();
@@ -470,14 +626,26 @@ async fn disabled_and_expired_accounts_are_not_enabled() {
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
-    assert!(!user(&state, &dir.user("disabled.user").guid).enabled, "userAccountControl 0x222 has ACCOUNTDISABLE");
-    assert!(!user(&state, &dir.user("expired.user").guid).enabled, "accountExpires is in 2020");
+    assert!(
+        !user(&state, &dir.user("disabled.user").guid).enabled,
+        "userAccountControl 0x222 has ACCOUNTDISABLE"
+    );
+    assert!(
+        !user(&state, &dir.user("expired.user").guid).enabled,
+        "accountExpires is in 2020"
+    );
     assert!(user(&state, &dir.user("plain.user").guid).enabled);
     // accountExpires in the future (evaluated at a time before 2020) leaves the user enabled.
     let before_2020 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_500_000_000);
-    let early =
-        LdapDirectory::new(fx.config("ts-root")).expect("settings").snapshot_at(before_2020).await.expect("snapshot");
-    assert!(user(&early, &dir.user("expired.user").guid).enabled, "not yet expired in 2017");
+    let early = LdapDirectory::new(fx.config("ts-root"))
+        .expect("settings")
+        .snapshot_at(before_2020)
+        .await
+        .expect("snapshot");
+    assert!(
+        user(&early, &dir.user("expired.user").guid).enabled,
+        "not yet expired in 2017"
+    );
     assert!(!user(&early, &dir.user("disabled.user").guid).enabled);
 }
 
@@ -488,19 +656,38 @@ async fn email_comes_from_mail_then_the_primary_proxy_address() {
     let state = snapshot(fx.config("ts-root")).await;
     let email = |sam: &str| user(&state, &dir.user(sam).guid).email.clone();
     assert_eq!(email("plain.user"), "plain.user@fx.test");
-    assert_eq!(email("proxy.user"), "proxy.primary@fx.test", "SMTP: is primary; smtp: are aliases");
-    assert_eq!(email("nomail.user"), "", "no mail, no proxyAddresses, and UPN is not an address by default");
+    assert_eq!(
+        email("proxy.user"),
+        "proxy.primary@fx.test",
+        "SMTP: is primary; smtp: are aliases"
+    );
+    assert_eq!(
+        email("nomail.user"),
+        "",
+        "no mail, no proxyAddresses, and UPN is not an address by default"
+    );
     assert_eq!(email("dup.one"), "dup@fx.test");
-    assert_eq!(email("dup.two"), "dup@fx.test", "both duplicates reach the planner, which reports them");
+    assert_eq!(
+        email("dup.two"),
+        "dup@fx.test",
+        "both duplicates reach the planner, which reports them"
+    );
     let nomail = &dir.user("nomail.user").guid;
-    assert!(state.issues.iter().any(|i| i.id.as_ref() == Some(nomail)), "no issue for nomail.user: {:?}", state.issues);
+    assert!(
+        state.issues.iter().any(|i| i.id.as_ref() == Some(nomail)),
+        "no issue for nomail.user: {:?}",
+        state.issues
+    );
 
     // With upn_as_email, the UPN is the last fallback.
     let mut config = fx.config("ts-root");
     config.profile.upn_as_email = true;
     let with_upn = snapshot(config).await;
     assert_eq!(user(&with_upn, nomail).email, "nomail.user@fx.test");
-    assert_eq!(user(&with_upn, &dir.user("proxy.user").guid).email, "proxy.primary@fx.test");
+    assert_eq!(
+        user(&with_upn, &dir.user("proxy.user").guid).email,
+        "proxy.primary@fx.test"
+    );
 }
 
 #[tokio::test]
@@ -511,17 +698,31 @@ async fn unicode_names_are_read_intact() {
     let u = user(&state, &dir.user("unicode.user").guid);
     assert_eq!(u.given_name, "Zoë");
     assert_eq!(u.surname, "Łukasiewicz-Núñez 山田");
-    assert_eq!(u.locator.as_deref(), Some(dir.user("unicode.user").dn.as_str()));
+    assert_eq!(
+        u.locator.as_deref(),
+        Some(dir.user("unicode.user").dn.as_str())
+    );
 }
 
 #[tokio::test]
 async fn computer_accounts_are_not_users() {
     let fx = fixture();
     let mut ldap = fx.admin().await;
-    let computers = lookup(&mut ldap, &fx.teamsync_ou(), "(objectClass=computer)", false).await;
-    let computer = computers.get("ts-ws01$").expect("the fixture has the computer TS-WS01$");
+    let computers = lookup(
+        &mut ldap,
+        &fx.teamsync_ou(),
+        "(objectClass=computer)",
+        false,
+    )
+    .await;
+    let computer = computers
+        .get("ts-ws01$")
+        .expect("the fixture has the computer TS-WS01$");
     let state = snapshot(fx.config("ts-root")).await;
-    assert!(!state.users.iter().any(|u| u.id == computer.guid), "the computer TS-WS01$ was read as a user");
+    assert!(
+        !state.users.iter().any(|u| u.id == computer.guid),
+        "the computer TS-WS01$ was read as a user"
+    );
     let dir = Population::read(&fx).await;
     let holder = group(&state, &dir.group("ts-computer-holder").guid);
     assert_eq!(holder.members, vec![dir.user("holder.user").guid.clone()]);
@@ -534,15 +735,29 @@ async fn primary_group_membership_is_synthesized() {
     // The fixture's shape: ts-primary lists no member at all; prim.user points at it by RID.
     let mut ldap = fx.admin().await;
     let (entries, _) = ldap
-        .search(&fx.group_dn("ts-primary"), Scope::Base, "(objectClass=*)", vec!["member", "primaryGroupToken"])
+        .search(
+            &fx.group_dn("ts-primary"),
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["member", "primaryGroupToken"],
+        )
         .await
         .and_then(|r| r.success())
         .expect("read ts-primary");
     let entry = SearchEntry::construct(entries.into_iter().next().expect("ts-primary exists"));
-    assert!(entry.attrs.get("member").is_none_or(Vec::is_empty), "ts-primary has member values: {:?}", entry.attrs);
+    assert!(
+        entry.attrs.get("member").is_none_or(Vec::is_empty),
+        "ts-primary has member values: {:?}",
+        entry.attrs
+    );
     let token = entry.attrs["primaryGroupToken"][0].clone();
     let (entries, _) = ldap
-        .search(&dir.user("prim.user").dn, Scope::Base, "(objectClass=*)", vec!["primaryGroupID"])
+        .search(
+            &dir.user("prim.user").dn,
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["primaryGroupID"],
+        )
         .await
         .and_then(|r| r.success())
         .expect("read prim.user");
@@ -550,20 +765,30 @@ async fn primary_group_membership_is_synthesized() {
     assert_eq!(prim.attrs["primaryGroupID"], vec![token]);
 
     let state = snapshot(fx.config("ts-root")).await;
-    assert_eq!(group(&state, &dir.group("ts-primary").guid).members, vec![dir.user("prim.user").guid.clone()]);
-    assert_eq!(user(&state, &dir.user("prim.user").guid).email, "prim.user@fx.test");
+    assert_eq!(
+        group(&state, &dir.group("ts-primary").guid).members,
+        vec![dir.user("prim.user").guid.clone()]
+    );
+    assert_eq!(
+        user(&state, &dir.user("prim.user").guid).email,
+        "prim.user@fx.test"
+    );
 }
 
 /// A TCP relay to the fixture that records what the client sends, so a test can see which
 /// attributes the adapter asked for (LDAP attribute names travel as plain octet strings).
 async fn recording_relay(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let port = listener.local_addr().expect("local address").port();
     let sent = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&sent);
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(&target).await else { break };
+            let Ok(server) = TcpStream::connect(&target).await else {
+                break;
+            };
             let record = Arc::clone(&record);
             tokio::spawn(async move {
                 let (mut client_read, mut client_write) = client.into_split();
@@ -575,7 +800,10 @@ async fn recording_relay(target: String) -> (String, Arc<Mutex<Vec<u8>>>) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        record.lock().expect("recording lock").extend_from_slice(&buf[..n]);
+                        record
+                            .lock()
+                            .expect("recording lock")
+                            .extend_from_slice(&buf[..n]);
                         if server_write.write_all(&buf[..n]).await.is_err() {
                             break;
                         }
@@ -598,7 +826,10 @@ fn requested_member_ranges(sent: &[u8]) -> Vec<(u32, Option<u32>)> {
     let needle = b"member;range=";
     let mut ranges = Vec::new();
     let mut at = 0;
-    while let Some(found) = sent[at..].windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)) {
+    while let Some(found) = sent[at..]
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+    {
         let start = at + found + needle.len();
         let end = sent[start..]
             .iter()
@@ -622,25 +853,39 @@ async fn big_group_is_read_in_explicit_ranges() {
     // once, so only an adapter that asks for ranges itself exercises the ranged loop here.
     let fx = fixture();
     let dir = Population::read(&fx).await;
-    let target = fx.url.strip_prefix("ldap://").expect("TEAMSYNC_AD_URL is ldap://").trim_end_matches('/').to_owned();
+    let target = fx
+        .url
+        .strip_prefix("ldap://")
+        .expect("TEAMSYNC_AD_URL is ldap://")
+        .trim_end_matches('/')
+        .to_owned();
     let (url, sent) = recording_relay(target).await;
     let mut config = fx.config("ts-root");
     config.url = url;
     let state = snapshot(config).await;
 
     let big = group(&state, &dir.group("ts-big").guid);
-    let mut want: Vec<SourceId> = (0..BIG_GROUP_SIZE).map(|i| dir.user(&big_user(i)).guid.clone()).collect();
+    let mut want: Vec<SourceId> = (0..BIG_GROUP_SIZE)
+        .map(|i| dir.user(&big_user(i)).guid.clone())
+        .collect();
     want.sort();
     assert_eq!(big.members.len(), BIG_GROUP_SIZE);
     assert_eq!(big.members, want);
 
     let sent = sent.lock().expect("recording lock").clone();
     let ranges = requested_member_ranges(&sent);
-    let first_window = ranges.iter().find_map(|(low, high)| (*low == 0).then_some(*high).flatten());
+    let first_window = ranges
+        .iter()
+        .find_map(|(low, high)| (*low == 0).then_some(*high).flatten());
     let Some(first_end) = first_window else {
-        panic!("the adapter never asked for a bounded first window member;range=0-N (asked for {ranges:?})");
+        panic!(
+            "the adapter never asked for a bounded first window member;range=0-N (asked for {ranges:?})"
+        );
     };
-    assert!((first_end as usize) < BIG_GROUP_SIZE - 1, "a first window of 0-{first_end} holds all of ts-big");
+    assert!(
+        (first_end as usize) < BIG_GROUP_SIZE - 1,
+        "a first window of 0-{first_end} holds all of ts-big"
+    );
     assert!(
         ranges.iter().any(|(low, _)| *low == first_end + 1),
         "the adapter never asked for member;range={}-…: the ranged loop did not run (asked for {ranges:?})",
@@ -652,11 +897,25 @@ async fn big_group_is_read_in_explicit_ranges() {
 async fn deleted_user_is_reported_from_its_tombstone() {
     let fx = fixture();
     let stones = tombstones(&fx).await;
-    let deleted = stones.get("deleted.user").expect("the fixture deleted deleted.user");
-    assert!(deleted.dn.contains("CN=Deleted Objects"), "tombstone DN {}", deleted.dn);
+    let deleted = stones
+        .get("deleted.user")
+        .expect("the fixture deleted deleted.user");
+    assert!(
+        deleted.dn.contains("CN=Deleted Objects"),
+        "tombstone DN {}",
+        deleted.dn
+    );
     let state = snapshot(fx.config("ts-root")).await;
-    assert!(state.deleted.contains(&deleted.guid), "{} not in deleted {:?}", deleted.guid, state.deleted);
-    assert!(!state.users.iter().any(|u| u.id == deleted.guid), "the deleted user is still a user");
+    assert!(
+        state.deleted.contains(&deleted.guid),
+        "{} not in deleted {:?}",
+        deleted.guid,
+        state.deleted
+    );
+    assert!(
+        !state.users.iter().any(|u| u.id == deleted.guid),
+        "the deleted user is still a user"
+    );
 }
 
 #[tokio::test]
@@ -665,17 +924,33 @@ async fn tombstones_are_found_when_the_base_is_an_ou() {
     // sets the base to the OU the users live in must still see deletions.
     let fx = fixture();
     let stones = tombstones(&fx).await;
-    let deleted = stones.get("deleted.user").expect("the fixture deleted deleted.user");
+    let deleted = stones
+        .get("deleted.user")
+        .expect("the fixture deleted deleted.user");
     let mut config = fx.config("ts-root");
     config.base_dn = fx.teamsync_ou();
     let state = snapshot(config).await;
-    assert!(state.deleted.contains(&deleted.guid), "{} not in deleted {:?}", deleted.guid, state.deleted);
+    assert!(
+        state.deleted.contains(&deleted.guid),
+        "{} not in deleted {:?}",
+        deleted.guid,
+        state.deleted
+    );
 }
 
 /// Finds a user's current DN by sAMAccountName (wherever an interrupted run left it).
 async fn current_dn(ldap: &mut Ldap, fx: &Fixture, sam: &str) -> Object {
-    let found = lookup(ldap, &fx.teamsync_ou(), &format!("(sAMAccountName={sam})"), false).await;
-    found.get(sam).cloned().unwrap_or_else(|| panic!("{sam} is not in the fixture"))
+    let found = lookup(
+        ldap,
+        &fx.teamsync_ou(),
+        &format!("(sAMAccountName={sam})"),
+        false,
+    )
+    .await;
+    found
+        .get(sam)
+        .cloned()
+        .unwrap_or_else(|| panic!("{sam} is not in the fixture"))
 }
 
 fn rdn_and_parent(dn: &str) -> (&str, &str) {
@@ -691,12 +966,21 @@ async fn renamed_user_keeps_its_id() {
     let old_rdn = old_rdn.to_owned();
     let parent = parent.to_owned();
     let new_rdn = format!("CN=Renamed User {}", std::process::id());
-    ldap.modifydn(&before.dn, &new_rdn, true, None).await.and_then(|r| r.success()).expect("rename");
+    ldap.modifydn(&before.dn, &new_rdn, true, None)
+        .await
+        .and_then(|r| r.success())
+        .expect("rename");
 
-    let result = LdapDirectory::new(fx.config("ts-rename-root")).expect("settings").snapshot().await;
+    let result = LdapDirectory::new(fx.config("ts-rename-root"))
+        .expect("settings")
+        .snapshot()
+        .await;
     // Put it back before asserting, so a failure leaves the fixture as it was.
     let renamed_dn = format!("{new_rdn},{parent}");
-    ldap.modifydn(&renamed_dn, &old_rdn, true, None).await.and_then(|r| r.success()).expect("rename back");
+    ldap.modifydn(&renamed_dn, &old_rdn, true, None)
+        .await
+        .and_then(|r| r.success())
+        .expect("rename back");
     let state = result.expect("snapshot");
 
     assert_eq!(state.users.len(), 1, "{:?}", state.users);
@@ -705,7 +989,11 @@ async fn renamed_user_keeps_its_id() {
     assert_eq!(u.locator.as_deref(), Some(renamed_dn.as_str()));
     assert_eq!(u.email, "rename.user@fx.test");
     let root = &state.groups[0];
-    assert_eq!(root.members, vec![before.guid.clone()], "AD updates member DNs on rename");
+    assert_eq!(
+        root.members,
+        vec![before.guid.clone()],
+        "AD updates member DNs on rename"
+    );
 }
 
 #[tokio::test]
@@ -716,12 +1004,25 @@ async fn moved_user_keeps_its_id() {
     let (rdn, parent) = rdn_and_parent(&before.dn);
     let (rdn, parent) = (rdn.to_owned(), parent.to_owned());
     let moved_ou = format!("OU=Moved,OU=Teamsync,{}", fx.base);
-    assert_ne!(parent.to_ascii_lowercase(), moved_ou.to_ascii_lowercase(), "move.user starts outside OU=Moved");
-    ldap.modifydn(&before.dn, &rdn, true, Some(&moved_ou)).await.and_then(|r| r.success()).expect("move");
+    assert_ne!(
+        parent.to_ascii_lowercase(),
+        moved_ou.to_ascii_lowercase(),
+        "move.user starts outside OU=Moved"
+    );
+    ldap.modifydn(&before.dn, &rdn, true, Some(&moved_ou))
+        .await
+        .and_then(|r| r.success())
+        .expect("move");
 
-    let result = LdapDirectory::new(fx.config("ts-move-root")).expect("settings").snapshot().await;
+    let result = LdapDirectory::new(fx.config("ts-move-root"))
+        .expect("settings")
+        .snapshot()
+        .await;
     let moved_dn = format!("{rdn},{moved_ou}");
-    ldap.modifydn(&moved_dn, &rdn, true, Some(&parent)).await.and_then(|r| r.success()).expect("move back");
+    ldap.modifydn(&moved_dn, &rdn, true, Some(&parent))
+        .await
+        .and_then(|r| r.success())
+        .expect("move back");
     let state = result.expect("snapshot");
 
     assert_eq!(state.users.len(), 1, "{:?}", state.users);
@@ -729,14 +1030,23 @@ async fn moved_user_keeps_its_id() {
     assert_eq!(u.id, before.guid, "the id must survive a move");
     assert_eq!(u.locator.as_deref(), Some(moved_dn.as_str()));
     assert_eq!(state.groups[0].members, vec![before.guid.clone()]);
-    assert_eq!(fx.people_ou().to_ascii_lowercase(), parent.to_ascii_lowercase());
+    assert_eq!(
+        fx.people_ou().to_ascii_lowercase(),
+        parent.to_ascii_lowercase()
+    );
 }
 
 #[tokio::test]
 async fn ldaps_and_starttls_with_the_fixture_ca() {
     let fx = fixture();
-    let ldaps = fx.ldaps_url.clone().expect("TEAMSYNC_AD_LDAPS_URL is not set (scripts/fixtures/samba.sh writes it)");
-    let ca = fx.ca.clone().expect("TEAMSYNC_AD_CA is not set (scripts/fixtures/samba.sh writes it)");
+    let ldaps = fx
+        .ldaps_url
+        .clone()
+        .expect("TEAMSYNC_AD_LDAPS_URL is not set (scripts/fixtures/samba.sh writes it)");
+    let ca = fx
+        .ca
+        .clone()
+        .expect("TEAMSYNC_AD_CA is not set (scripts/fixtures/samba.sh writes it)");
     let dir = Population::read(&fx).await;
 
     let mut over_ldaps = fx.config("ts-rename-root");
@@ -744,19 +1054,33 @@ async fn ldaps_and_starttls_with_the_fixture_ca() {
     over_ldaps.allow_plaintext_bind = false;
     over_ldaps.ca_file = Some(ca.clone());
     let state = snapshot(over_ldaps).await;
-    assert_eq!(state.user_roots, vec![dir.group("ts-rename-root").guid.clone()]);
+    assert_eq!(
+        state.user_roots,
+        vec![dir.group("ts-rename-root").guid.clone()]
+    );
 
     let mut over_starttls = fx.config("ts-rename-root");
     over_starttls.allow_plaintext_bind = false;
     over_starttls.starttls = true;
     over_starttls.ca_file = Some(ca);
     let state = snapshot(over_starttls).await;
-    assert_eq!(state.user_roots, vec![dir.group("ts-rename-root").guid.clone()]);
+    assert_eq!(
+        state.user_roots,
+        vec![dir.group("ts-rename-root").guid.clone()]
+    );
 
     // Without the fixture's CA the server's certificate is not trusted: a Connect error.
     let mut untrusted = fx.config("ts-rename-root");
     untrusted.url = fx.ldaps_url.clone().unwrap_or_default();
     untrusted.allow_plaintext_bind = false;
-    let err = LdapDirectory::new(untrusted).expect("settings").snapshot().await.expect_err("untrusted certificate");
-    assert_eq!(err.kind, teamsync_core::DirectoryErrorKind::Connect, "{err:?}");
+    let err = LdapDirectory::new(untrusted)
+        .expect("settings")
+        .snapshot()
+        .await
+        .expect_err("untrusted certificate");
+    assert_eq!(
+        err.kind,
+        teamsync_core::DirectoryErrorKind::Connect,
+        "{err:?}"
+    );
 }

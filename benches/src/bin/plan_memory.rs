@@ -4,12 +4,15 @@
 
 use std::time::Instant;
 
-use teamsync_core::{plan, Policy};
 use teamsync_benches::{peak_rss_mib, world};
+use teamsync_core::{Policy, plan};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let users: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let users: usize = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let groups: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(2_000);
     // Extra repetitions, for profiling the planner rather than the generator.
     let repeat: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(0);

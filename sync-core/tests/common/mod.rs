@@ -18,16 +18,37 @@ pub fn disabled(mut u: DirectoryUser) -> DirectoryUser {
 }
 
 pub fn group(id: &str, name: &str, members: &[&str]) -> DirectoryGroup {
-    DirectoryGroup { id: sid(id), name: name.into(), members: members.iter().map(|m| sid(m)).collect(), locator: None }
+    DirectoryGroup {
+        id: sid(id),
+        name: name.into(),
+        members: members.iter().map(|m| sid(m)).collect(),
+        locator: None,
+    }
 }
 
 /// A directory whose single user root is group "root".
-pub fn directory(users: Vec<DirectoryUser>, mut groups: Vec<DirectoryGroup>, root_members: &[&str]) -> DesiredState {
+pub fn directory(
+    users: Vec<DirectoryUser>,
+    mut groups: Vec<DirectoryGroup>,
+    root_members: &[&str],
+) -> DesiredState {
     groups.push(group("root", "Dropbox Users", root_members));
-    DesiredState { user_roots: vec![sid("root")], users, groups, ..Default::default() }
+    DesiredState {
+        user_roots: vec![sid("root")],
+        users,
+        groups,
+        ..Default::default()
+    }
 }
 
-pub fn member(tmid: &str, email: &str, external_id: Option<&str>, given: &str, surname: &str, status: MemberStatus) -> TeamMember {
+pub fn member(
+    tmid: &str,
+    email: &str,
+    external_id: Option<&str>,
+    given: &str,
+    surname: &str,
+    status: MemberStatus,
+) -> TeamMember {
     TeamMember {
         team_member_id: tmid.into(),
         email: Email::parse(email).unwrap(),
@@ -40,8 +61,22 @@ pub fn member(tmid: &str, email: &str, external_id: Option<&str>, given: &str, s
 }
 
 /// A member managed for directory id `id`.
-pub fn managed(tmid: &str, id: &str, email: &str, given: &str, surname: &str, status: MemberStatus) -> TeamMember {
-    member(tmid, email, Some(&format!("teamsync:{id}")), given, surname, status)
+pub fn managed(
+    tmid: &str,
+    id: &str,
+    email: &str,
+    given: &str,
+    surname: &str,
+    status: MemberStatus,
+) -> TeamMember {
+    member(
+        tmid,
+        email,
+        Some(&format!("teamsync:{id}")),
+        given,
+        surname,
+        status,
+    )
 }
 
 pub fn team(members: Vec<TeamMember>, groups: Vec<TeamGroup>) -> ActualState {
@@ -64,10 +99,17 @@ pub fn ops(plan: &Plan) -> Vec<String> {
         .iter()
         .map(|op| {
             let detail = match &op.action {
-                Action::Invite { member } => format!(" ({} {} {})", member.external_id, member.given_name, member.surname),
-                Action::UpdateProfile { change, .. } | Action::AdoptMember { change, .. } => format!(" {}", change_text(change)),
+                Action::Invite { member } => format!(
+                    " ({} {} {})",
+                    member.external_id, member.given_name, member.surname
+                ),
+                Action::UpdateProfile { change, .. } | Action::AdoptMember { change, .. } => {
+                    format!(" {}", change_text(change))
+                }
                 Action::Suspend { wipe_data, .. } => format!(" wipe={wipe_data}"),
-                Action::Remove { options, .. } => format!(" wipe={} {:?}", options.wipe_data, options.mode),
+                Action::Remove { options, .. } => {
+                    format!(" wipe={} {:?}", options.wipe_data, options.mode)
+                }
                 Action::RenameGroup { name, .. } => format!(" -> {name}"),
                 _ => String::new(),
             };
