@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use teamsync_core::Directory;
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -172,8 +172,7 @@ fn main() {
         // Shows what the per-user `attributes` map costs in memory.
         profile.extra_user_attributes.clear();
     }
-    let mut config =
-        LdapConfig::new(&url, &base, profile.clone()).with_bind(&dn, BindPassword::new(&pw));
+    let mut config = LdapConfig::new(&url, &base, profile.clone()).with_bind(&dn, Secret::new(&pw));
     // Both sides over the same plain loopback connection, so TLS cost does not skew the ratio.
     config.allow_plaintext_bind = true;
     config.user_root_dns = vec![format!("cn=all,ou=groups,{base}")];

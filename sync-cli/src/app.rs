@@ -1,55 +1,32 @@
-//! The commands: wiring config, sources, the team, the planner and the executor, with the
-//! exit code of every failure stage.
+//! The command's side of a run: the error of every stage with its exit code, the run log's
+//! view of the runner's events, progress on stderr, and the terminal summary. The run itself
+//! is the `teamsync` library's [`Runner`](teamsync::Runner).
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, channel};
 
 use serde_json::json;
-use teamsync_core::{
-    ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
-    DirectoryErrorKind, ErrorKind, OpStatus, Outcome, Permission, Plan, PlanError, Policy,
-    Progress, StoreError, TeamStore,
-};
-use teamsync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, Secret};
+use teamsync::config::ConfigError;
+use teamsync::{RunError, RunErrorKind, RunEvent, Runner};
+use teamsync_core::{ApplyOptions, OpStatus, Outcome, Permission, Plan, Progress, TeamStore};
 
-use crate::config::{Config, ConfigError, DirectoryKind};
 use crate::exit::Exit;
 use crate::log::RunLog;
-use crate::source::FileDirectory;
 
 /// Why a command stopped; each maps to one [`Exit`] code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// The config is unusable.
+    /// A stage of the run failed.
     #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The directory could not be read.
-    #[error("{0}")]
-    Directory(DirectoryError),
-    /// Planning refused: no users in scope.
-    #[error("{0}")]
-    NoUsers(PlanError),
-    /// The team refused the credentials.
+    Run(#[from] RunError),
+    /// The team refused the credentials (`teamsync auth`).
     #[error("Dropbox authentication failed: {0}")]
     TeamAuth(String),
-    /// The team could not be read.
+    /// The token endpoint could not be used (`teamsync auth`).
     #[error("cannot read the Dropbox team: {0}")]
     TeamRead(String),
-    /// The deprovision guard refused the plan.
-    #[error("{0}")]
-    Guard(ApplyError),
-    /// A saved plan no longer matches the team.
-    #[error(
-        "the saved plan is stale: {count} operation(s) no longer match the team (first: {first}); plan again"
-    )]
-    Stale {
-        /// Stale operations.
-        count: usize,
-        /// The first one, for people.
-        first: String,
-    },
     /// Some operations failed or were skipped.
     #[error(
         "apply finished with {failed} failed and {skipped} skipped operation(s) out of {total}"
@@ -73,23 +50,29 @@ pub enum CliError {
     Internal(String),
 }
 
+impl From<ConfigError> for CliError {
+    fn from(error: ConfigError) -> Self {
+        CliError::Run(RunError::Config(error))
+    }
+}
+
 impl CliError {
     /// The exit code for this failure.
     pub fn exit(&self) -> Exit {
         match self {
-            CliError::Config(_) => Exit::ConfigInvalid,
-            CliError::Directory(e) => match e.kind {
-                DirectoryErrorKind::Config => Exit::ConfigInvalid,
-                DirectoryErrorKind::Connect | DirectoryErrorKind::Bind => Exit::DirectoryConnect,
-                DirectoryErrorKind::Incomplete
-                | DirectoryErrorKind::RootNotFound
-                | DirectoryErrorKind::Other => Exit::DirectoryRead,
+            CliError::Run(e) => match e.kind() {
+                RunErrorKind::Config => Exit::ConfigInvalid,
+                RunErrorKind::DirectoryConnect => Exit::DirectoryConnect,
+                RunErrorKind::DirectoryRead => Exit::DirectoryRead,
+                RunErrorKind::NoUsersInScope => Exit::NoUsersInScope,
+                RunErrorKind::TeamAuth => Exit::TeamAuth,
+                RunErrorKind::TeamRead => Exit::TeamRead,
+                RunErrorKind::GuardRefused => Exit::GuardRefused,
+                RunErrorKind::PlanStale => Exit::PlanStale,
+                _ => Exit::Internal,
             },
-            CliError::NoUsers(_) => Exit::NoUsersInScope,
             CliError::TeamAuth(_) => Exit::TeamAuth,
             CliError::TeamRead(_) => Exit::TeamRead,
-            CliError::Guard(_) => Exit::GuardRefused,
-            CliError::Stale { .. } => Exit::PlanStale,
             CliError::ApplyFailures { .. } => Exit::ApplyFailures,
             CliError::Lock(crate::lock::LockError::Held(_)) => Exit::LockHeld,
             CliError::Lock(_) => Exit::Internal,
@@ -99,136 +82,45 @@ impl CliError {
     }
 }
 
-/// A team error from reading: auth failures get their own code.
-pub fn team_error(error: StoreError) -> CliError {
-    match error.kind {
-        ErrorKind::Auth => CliError::TeamAuth(error.message),
-        _ => CliError::TeamRead(error.message),
-    }
+/// The runner's events, waiting to be written to the run log.
+pub struct Events(Receiver<RunEvent>);
+
+/// The config's runner, with its events collected for the log.
+pub fn runner(config: teamsync::Config) -> Result<(Runner, Events), CliError> {
+    let (sender, receiver) = channel();
+    let sender = std::sync::Mutex::new(sender);
+    let runner = Runner::new(config)?.with_observer(move |event| {
+        if let Ok(sender) = sender.lock() {
+            let _ = sender.send(event.clone());
+        }
+    });
+    Ok((runner, Events(receiver)))
 }
 
-/// Builds the Dropbox client from `[team]`.
-pub fn team_client(config: &Config) -> Result<DropboxClient, CliError> {
-    let team = &config.file.team;
-    let credentials = match (&team.token, &team.refresh_token) {
-        (Some(token), _) => {
-            Credentials::access_token(Secret::new(config.secret("team.token", token)?))
-        }
-        (None, Some(refresh)) => {
-            let refresh = config.secret("team.refresh_token", refresh)?;
-            let app_secret = team
-                .app_secret
-                .as_ref()
-                .map(|s| config.secret("team.app_secret", s))
-                .transpose()?;
-            let app_key = team.app_key.clone().unwrap_or_default();
-            Credentials::refresh_token(Secret::new(refresh), app_key, app_secret.map(Secret::new))
-        }
-        (None, None) => {
-            return Err(config.invalid("team.token", "give team.token or team.refresh_token (run `teamsync auth` to get a refresh token)")
-            .into());
-        }
-    };
-    let mut client_config = ClientConfig::with_base_url(team.base_url.clone());
-    client_config.ca = team
-        .ca_file
-        .as_deref()
-        .map(|p| CaSource::File(config.resolve(p)));
-    if let Some(secs) = team.request_timeout_secs {
-        client_config.request_timeout = Duration::from_secs(secs);
-    }
-    DropboxClient::new(client_config, credentials)
-        .map_err(|e| CliError::Config(config.invalid("team", e.to_string())))
-}
-
-/// Builds the directory from `[directory]`; `known_ids` feed OpenLDAP-style deletion detection.
-pub fn directory(
-    config: &Config,
-    known_ids: Vec<teamsync_core::SourceId>,
-) -> Result<Box<dyn Directory>, CliError> {
-    let d = &config.file.directory;
-    match d.kind {
-        DirectoryKind::File => Ok(Box::new(FileDirectory {
-            path: config.resolve(d.path.as_deref().unwrap_or(Path::new(""))),
-            format: d.format,
-            user_roots: d.user_roots.clone(),
-            group_roots: d.group_roots.clone(),
-            profile: d.profile,
-            attributes: d.attributes.clone(),
-        })),
-        DirectoryKind::Ldap => {
-            let mut ldap = config.ldap_config()?;
-            ldap.known_ids = known_ids;
-            Ok(Box::new(
-                teamsync_ldap::LdapDirectory::new(ldap).map_err(CliError::Directory)?,
-            ))
+impl Events {
+    /// Writes the events so far to the log.
+    pub fn log(&self, log: &mut RunLog) {
+        for event in self.0.try_iter() {
+            match event {
+                RunEvent::TeamConnected { name, provisioned } => log.event(
+                    "team",
+                    &format!("connected to team {name:?} ({provisioned} members provisioned)"),
+                    json!({}),
+                ),
+                RunEvent::TeamRead { members, groups } => log.event(
+                    "team",
+                    &format!("read {members} members, {groups} groups"),
+                    json!({}),
+                ),
+                RunEvent::DirectoryRead { users, groups } => log.event(
+                    "directory",
+                    &format!("read {users} users, {groups} groups"),
+                    json!({}),
+                ),
+                _ => {}
+            }
         }
     }
-}
-
-/// Ids of the team's managed members and groups, for directories that detect deletions by
-/// looking known ids up.
-pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<teamsync_core::SourceId> {
-    let prefix = policy.external_id_prefix.as_str();
-    let member_ids = actual
-        .members
-        .iter()
-        .filter_map(|m| m.external_id.as_deref());
-    let group_ids = actual
-        .groups
-        .iter()
-        .filter_map(|g| g.external_id.as_deref());
-    member_ids
-        .chain(group_ids)
-        .filter_map(|e| e.strip_prefix(prefix))
-        .filter_map(|id| teamsync_core::SourceId::new(id).ok())
-        .collect()
-}
-
-/// Both sides read.
-pub struct Sides {
-    /// The directory's state.
-    pub desired: DesiredState,
-    /// The team's state.
-    pub actual: ActualState,
-}
-
-/// Reads the team, then the directory (which may need the team's managed ids).
-pub async fn read_sides(
-    config: &Config,
-    team: &DropboxTeam,
-    log: &mut RunLog,
-) -> Result<Sides, CliError> {
-    let actual = team.snapshot().await.map_err(team_error)?;
-    log.event(
-        "team",
-        &format!(
-            "read {} members, {} groups",
-            actual.members.len(),
-            actual.groups.len()
-        ),
-        json!({}),
-    );
-    let directory = directory(config, known_ids(&actual, &config.file.policy))?;
-    let desired = directory.snapshot().await.map_err(CliError::Directory)?;
-    log.event(
-        "directory",
-        &format!(
-            "read {} users, {} groups",
-            desired.users.len(),
-            desired.groups.len()
-        ),
-        json!({}),
-    );
-    Ok(Sides { desired, actual })
-}
-
-/// Plans, mapping a refusal to its exit code.
-pub fn make_plan(sides: &Sides, policy: &Policy) -> Result<Plan, CliError> {
-    teamsync_core::plan(&sides.desired, &sides.actual, policy).map_err(|e| match e {
-        PlanError::NoUsersInScope { .. } => CliError::NoUsers(e),
-        PlanError::Policy(p) => CliError::Internal(format!("policy: {p}")),
-    })
 }
 
 /// Logs every operation of a plan as planned, and its warnings.
@@ -283,7 +175,7 @@ fn progress_reporter() -> (
     }
 }
 
-/// Applies a plan, logging every operation's result.
+/// Applies a plan to `store` with progress on stderr, logging every operation's result.
 pub async fn apply_plan(
     plan: &Plan,
     store: &dyn TeamStore,
@@ -300,7 +192,12 @@ pub async fn apply_plan(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let outcome = applied.map_err(CliError::Guard)?;
+    let outcome = applied.map_err(|e| CliError::Run(RunError::Guard(e)))?;
+    log_outcome(plan, &outcome, log);
+    Ok(outcome)
+}
+
+fn log_outcome(plan: &Plan, outcome: &Outcome, log: &mut RunLog) {
     for result in &outcome.results {
         let Some(op) = plan.operations.get(result.index) else {
             continue;
@@ -319,7 +216,6 @@ pub async fn apply_plan(
             json!({"index": result.index, "phase": op.phase, "action": op.action.verb(), "target": op.target, "result": result.status}),
         );
     }
-    Ok(outcome)
 }
 
 /// One line per failure, for the terminal.
@@ -369,22 +265,6 @@ pub fn permission(allow_deprovision: Option<usize>, force: bool) -> Permission {
         (false, Some(n)) => Permission::UpTo(n),
         (false, None) => Permission::WithinLimits,
     }
-}
-
-/// Reads a saved plan and refuses it when the team changed since.
-pub fn saved_plan(path: &Path, actual: &ActualState) -> Result<Plan, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Internal(format!("cannot read plan {}: {e}", path.display())))?;
-    let plan = Plan::from_json(&text)
-        .map_err(|e| CliError::Internal(format!("plan {}: {e}", path.display())))?;
-    let stale = plan.stale_operations(actual);
-    if let Some(first) = stale.first() {
-        return Err(CliError::Stale {
-            count: stale.len(),
-            first: format!("#{} {}", first.index, first.target),
-        });
-    }
-    Ok(plan)
 }
 
 /// Writes an output file atomically (a full disk leaves the previous file as it was), mapping

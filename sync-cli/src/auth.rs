@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::app::CliError;
-use crate::config::{Config, SecretSource, SecretSpec};
+use teamsync::Config;
 
 /// The scopes teamsync's routes need (docs/dropbox-team-api.md §4).
 pub const SCOPES: &[&str] = &[
@@ -50,8 +50,8 @@ fn secrets_path(config: &Config, explicit: Option<&Path>) -> Result<PathBuf, Cli
     if let Some(path) = explicit {
         return Ok(path.to_owned());
     }
-    match &config.file.team.refresh_token {
-        Some(SecretSpec::From(SecretSource { file: Some(file), .. })) => Ok(config.resolve(file)),
+    match config.file().team.refresh_token.as_ref().and_then(|s| s.file_path()) {
+        Some(file) => Ok(config.resolve(file)),
         _ => Err(config.invalid("team.refresh_token", "name the file to store the refresh token in: refresh_token = { file = \"/etc/teamsync/dropbox-refresh-token\" } (or pass --secrets-file)")
         .into()),
     }
@@ -81,7 +81,7 @@ pub async fn run(
     secrets_file: Option<&Path>,
     input: &mut dyn std::io::BufRead,
 ) -> Result<(), CliError> {
-    let team = &config.file.team;
+    let team = &config.file().team;
     let invalid = |key: &str, message: &str| -> CliError { config.invalid(key, message).into() };
     let app_key = team
         .app_key
@@ -141,7 +141,7 @@ pub async fn run(
             ("grant_type", "authorization_code"),
             ("code", code),
             ("client_id", app_key.as_str()),
-            ("client_secret", app_secret.as_str()),
+            ("client_secret", app_secret.expose()),
         ])
         .send()
         .await
@@ -173,10 +173,12 @@ pub async fn run(
     })?;
     store_secret(&target, &refresh)?;
     println!("Refresh token stored in {} (mode 0600).", target.display());
-    if !matches!(
-        &team.refresh_token,
-        Some(SecretSpec::From(SecretSource { file: Some(_), .. }))
-    ) || secrets_file.is_some()
+    if team
+        .refresh_token
+        .as_ref()
+        .and_then(|s| s.file_path())
+        .is_none()
+        || secrets_file.is_some()
     {
         println!(
             "Point the config at it: [team] refresh_token = {{ file = \"{}\" }}",

@@ -2,16 +2,15 @@
 //! (bundled JSON) against the in-process Dropbox emulator seeded with a team that has drifted:
 //! plan, apply, then plan again to show the team now matches.
 
-use teamsync_core::{Directory as _, Permission, Policy, TeamStore as _};
-use teamsync_dropbox::{
-    ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
-};
+use teamsync::config::{FileFormat, FileSection};
+use teamsync::source::FileDirectory;
+use teamsync::{RunError, Sides, plan_sides};
+use teamsync_core::{Permission, Policy, Secret, TeamStore as _};
+use teamsync_dropbox::{ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting};
 use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, TeamSeed};
 
-use crate::app::{self, CliError, Sides};
-use crate::config::FileFormat;
+use crate::app::{self, CliError};
 use crate::log::RunLog;
-use crate::source::FileDirectory;
 
 /// The bundled directory: nested groups, a disabled user, a leaver, a contractor out of scope.
 pub const DIRECTORY_JSON: &str = include_str!("../demo/directory.json");
@@ -32,14 +31,10 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
         .try_seed(&seed)
         .map_err(|e| CliError::Internal(e.to_string()))?;
 
-    let source = FileDirectory {
-        path: "demo/directory.json".into(),
-        format: FileFormat::SimpleJson,
-        user_roots: Vec::new(),
-        group_roots: Vec::new(),
-        profile: None,
-        attributes: Default::default(),
-    };
+    let source = FileDirectory::new(
+        "demo/directory.json",
+        FileSection::new("demo/directory.json", FileFormat::SimpleJson),
+    );
     let mut client_config = ClientConfig::with_base_url(emulator.base_url());
     client_config.proxy = ProxySetting::Disabled;
     let client = DropboxClient::new(
@@ -50,7 +45,7 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
     let info = client
         .team_get_info()
         .await
-        .map_err(|e| app::team_error(e.into()))?;
+        .map_err(|e| RunError::from_team(e.into()))?;
     let team = DropboxTeam::new(client);
     let policy = Policy::default();
 
@@ -63,18 +58,12 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
         info.name, info.num_provisioned_users
     );
 
-    let desired = EmbeddedDirectory(source)
-        .snapshot()
-        .await
-        .map_err(CliError::Directory)?;
-    let actual = team.snapshot().await.map_err(app::team_error)?;
-    let plan = app::make_plan(
-        &Sides {
-            desired: desired.clone(),
-            actual,
-        },
-        &policy,
-    )?;
+    // The bundled directory is read from memory instead of a file.
+    let desired = source
+        .state_from_text(DIRECTORY_JSON, std::time::SystemTime::now())
+        .map_err(RunError::Directory)?;
+    let actual = team.snapshot().await.map_err(RunError::from_team)?;
+    let plan = plan_sides(&Sides::new(desired.clone(), actual), &policy)?;
     println!("== 1. Plan (teamsync plan)\n");
     println!("{}", plan.render());
     app::log_plan(&plan, log);
@@ -93,8 +82,8 @@ pub async fn run(log: &mut RunLog) -> Result<(), CliError> {
     app::outcome_result(&outcome)?;
 
     println!("== 3. Plan again: the team now matches the directory\n");
-    let actual = team.snapshot().await.map_err(app::team_error)?;
-    let again = app::make_plan(&Sides { desired, actual }, &policy)?;
+    let actual = team.snapshot().await.map_err(RunError::from_team)?;
+    let again = plan_sides(&Sides::new(desired, actual), &policy)?;
     println!("{}", again.render());
     if !again.is_empty() {
         return Err(CliError::Internal(format!(
@@ -127,15 +116,4 @@ pub const WRITE_ROUTES: &[&str] = &[
 /// Whether a route changes the team.
 pub fn is_write(route: &str) -> bool {
     WRITE_ROUTES.contains(&route)
-}
-
-/// The bundled directory, read from memory instead of a file.
-struct EmbeddedDirectory(FileDirectory);
-
-#[async_trait::async_trait]
-impl teamsync_core::Directory for EmbeddedDirectory {
-    async fn snapshot(&self) -> Result<teamsync_core::DesiredState, teamsync_core::DirectoryError> {
-        self.0
-            .state_from_text(DIRECTORY_JSON, std::time::SystemTime::now())
-    }
 }

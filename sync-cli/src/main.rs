@@ -3,29 +3,27 @@
 
 mod app;
 mod auth;
-mod config;
+#[cfg(feature = "demo")]
 mod demo;
 mod exit;
 mod files;
 mod lock;
 mod log;
-mod map;
 mod notify;
-mod source;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use teamsync_core::TeamStore as _;
-use teamsync_dropbox::DropboxTeam;
+
+use teamsync::RunError;
 
 use crate::app::CliError;
-use crate::config::Config;
 use crate::exit::Exit;
 use crate::lock::RunLock;
 use crate::log::{LogFormat, RunLog};
+use teamsync::Config;
 
 /// Mirror a corporate directory (AD, LDAP, or a JSON/LDIF file) into a Dropbox team, one way:
 /// invite who should be there, keep names and emails in step, suspend or remove leavers,
@@ -176,13 +174,18 @@ async fn run(cli: Cli) -> Exit {
             },
             None => RunLog::disabled(command),
         };
+        #[cfg(feature = "demo")]
         let result = demo::run(&mut log).await;
+        #[cfg(not(feature = "demo"))]
+        let result = Err(CliError::Internal(
+            "this teamsync was built without the `demo` feature".into(),
+        ));
         return finish(result, &mut log);
     }
 
     let loaded = Config::load(&cli.config);
     let config_log = match &loaded {
-        Ok(c) => c.file.log_file.as_deref().map(|p| c.resolve(p)),
+        Ok(c) => c.file().log_file.as_deref().map(|p| c.resolve(p)),
         Err(_) => Config::log_file_hint(&cli.config),
     };
     let log_path = cli
@@ -212,7 +215,7 @@ async fn run(cli: Cli) -> Exit {
         Ok(config) => config,
         Err(e) => return finish(Err(e.into()), &mut log),
     };
-    for warning in &config.warnings {
+    for warning in config.warnings() {
         eprintln!("teamsync: {warning}");
         log.event("warning", warning, json!({}));
     }
@@ -225,7 +228,11 @@ async fn run(cli: Cli) -> Exit {
         let result = auth::run(&config, authorize_url, secrets_file.as_deref(), &mut input).await;
         return finish(result, &mut log);
     }
-    let config_lock = config.file.lock_file.as_deref().map(|p| config.resolve(p));
+    let config_lock = config
+        .file()
+        .lock_file
+        .as_deref()
+        .map(|p| config.resolve(p));
     let lock_path = cli
         .lock_file
         .clone()
@@ -271,13 +278,13 @@ async fn notify_after_run(
     result: Result<(), CliError>,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
-    let Some(notify) = &config.file.notify else {
+    let Some(notify) = &config.file().notify else {
         return result;
     };
     let exit = result.as_ref().err().map_or(Exit::Success, CliError::exit);
     let wanted = match notify.when {
-        config::NotifyWhen::Always => true,
-        config::NotifyWhen::Failure => exit != Exit::Success,
+        teamsync::config::NotifyWhen::Always => true,
+        teamsync::config::NotifyWhen::Failure => exit != Exit::Success,
     };
     if !wanted || exit == Exit::LockHeld {
         return result;
@@ -340,27 +347,10 @@ fn fail(error: &CliError, log: Option<&mut RunLog>) -> Exit {
     exit
 }
 
-async fn connect_team(config: &Config, log: &mut RunLog) -> Result<DropboxTeam, CliError> {
-    let client = app::team_client(config)?;
-    let info = client
-        .team_get_info()
-        .await
-        .map_err(|e| app::team_error(e.into()))?;
-    log.event(
-        "team",
-        &format!(
-            "connected to team {:?} ({} members provisioned)",
-            info.name, info.num_provisioned_users
-        ),
-        json!({}),
-    );
-    Ok(DropboxTeam::new(client))
-}
-
 async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(), CliError> {
     if test_mail {
-        let notify = config.file.notify.as_ref().ok_or_else(|| {
-            CliError::Config(config.invalid("notify", "`check --notify` needs a [notify] section"))
+        let notify = config.file().notify.as_ref().ok_or_else(|| {
+            CliError::from(config.invalid("notify", "`check --notify` needs a [notify] section"))
         })?;
         let body = "This is a test mail from `teamsync check --notify`: notifications reach you.\n";
         notify::send(config, notify, "teamsync test notification", body)
@@ -373,11 +363,12 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
         println!("{line}");
         log.event("check", &line, json!({}));
     }
-    let client = app::team_client(config)?;
-    let directory = app::directory(config, Vec::new())?;
-    let desired = directory.snapshot().await.map_err(CliError::Directory)?;
+    let (runner, events) = app::runner(config.clone())?;
+    let desired = runner.read_directory(Vec::new()).await;
+    events.log(log);
+    let desired = desired?;
     // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
-    let stats = teamsync_core::plan(&desired, &Default::default(), &config.file.policy);
+    let stats = teamsync_core::plan(&desired, &Default::default(), runner.policy());
     let in_scope = match stats {
         Ok(plan) => plan.stats.users_in_scope,
         Err(teamsync_core::PlanError::NoUsersInScope { .. }) => 0,
@@ -391,22 +382,20 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     );
     println!("{line}");
     log.event("check", &line, json!({"users_in_scope": in_scope}));
-    let info = client
-        .team_get_info()
-        .await
-        .map_err(|e| app::team_error(e.into()))?;
+    let info = runner.team_info().await;
+    events.log(log);
+    let info = info?;
     let line = format!(
         "Dropbox: OK, team {:?} ({} of {} licences used)",
-        info.name, info.num_provisioned_users, info.num_licensed_users
+        info.name, info.provisioned, info.licensed
     );
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
     if in_scope == 0 {
-        return Err(CliError::NoUsers(
-            teamsync_core::PlanError::NoUsersInScope {
-                roots: desired.user_roots.len(),
-            },
-        ));
+        return Err(RunError::NoUsers(teamsync_core::PlanError::NoUsersInScope {
+            roots: desired.user_roots.len(),
+        })
+        .into());
     }
     Ok(())
 }
@@ -417,9 +406,10 @@ async fn plan(
     out: Option<&Path>,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
-    let team = connect_team(config, log).await?;
-    let sides = app::read_sides(config, &team, log).await?;
-    let plan = app::make_plan(&sides, &config.file.policy)?;
+    let (runner, events) = app::runner(config.clone())?;
+    let planned = runner.plan().await;
+    events.log(log);
+    let plan = planned?.plan;
     app::log_plan(&plan, log);
     if as_json {
         println!("{}", plan.to_json());
@@ -444,11 +434,15 @@ async fn apply(
     permission: teamsync_core::Permission,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
-    let team = connect_team(config, log).await?;
+    let (runner, events) = app::runner(config.clone())?;
     let plan = match saved {
         Some(path) => {
-            let actual = team.snapshot().await.map_err(app::team_error)?;
-            let plan = app::saved_plan(path, &actual)?;
+            let connected = runner.team_info().await;
+            events.log(log);
+            connected?;
+            let plan = runner.saved_plan(path).await;
+            events.log(log);
+            let plan = plan?;
             log.event(
                 "plan",
                 &format!(
@@ -461,8 +455,9 @@ async fn apply(
             plan
         }
         None => {
-            let sides = app::read_sides(config, &team, log).await?;
-            app::make_plan(&sides, &config.file.policy)?
+            let planned = runner.plan().await;
+            events.log(log);
+            planned?.plan
         }
     };
     print!("{}", plan.render());
@@ -470,7 +465,7 @@ async fn apply(
     if plan.is_empty() {
         return Ok(());
     }
-    let outcome = app::apply_plan(&plan, &team, permission, log).await?;
+    let outcome = app::apply_plan(&plan, runner.team(), permission, log).await?;
     print!("{}", app::outcome_summary(&plan, &outcome));
     app::outcome_result(&outcome)
 }

@@ -9,7 +9,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{Config, NotifySection, SmtpSecurity};
+use teamsync::Config;
+use teamsync::config::{NotifySection, SmtpSecurity};
 
 /// The security and port to use: each defaults from the other (465 ↔ tls, 25 ↔ plain,
 /// otherwise STARTTLS on 587).
@@ -76,7 +77,9 @@ pub async fn send(
         let password = match &notify.password {
             Some(spec) => config
                 .secret("notify.password", spec)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| e.to_string())?
+                .expose()
+                .to_owned(),
             None => String::new(),
         };
         transport = transport.credentials(Credentials::new(user.clone(), password));
@@ -95,17 +98,13 @@ mod tests {
     use super::*;
 
     fn section(security: Option<SmtpSecurity>, port: Option<u16>) -> NotifySection {
-        NotifySection {
-            smtp_host: "mail".into(),
-            smtp_port: port,
-            security,
-            username: None,
-            password: None,
-            ca_file: None,
-            from: "a@x".into(),
-            to: vec!["b@x".into()],
-            when: Default::default(),
-        }
+        let mut section: NotifySection = serde_json::from_value(serde_json::json!({
+            "smtp_host": "mail", "from": "a@x", "to": ["b@x"],
+        }))
+        .unwrap();
+        section.security = security;
+        section.smtp_port = port;
+        section
     }
 
     #[test]

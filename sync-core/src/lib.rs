@@ -40,11 +40,13 @@
 pub mod model;
 pub mod policy;
 pub mod saved;
+mod secret;
 pub mod store;
 pub mod text;
 
 pub use model::*;
 pub use policy::*;
+pub use secret::Secret;
 pub use store::*;
 pub mod plan;
 mod planner;

@@ -7,7 +7,7 @@ use tokio::sync::Mutex;
 
 use crate::error::DropboxError;
 use crate::map::classify_response;
-use crate::secret::Secret;
+use teamsync_core::Secret;
 
 /// How the client authenticates to Dropbox.
 #[derive(Debug, Clone)]

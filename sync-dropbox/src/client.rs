@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use crate::auth::{Credentials, TokenSource, header};
 use crate::error::DropboxError;
 use crate::map::classify_response;
-use crate::secret::Secret;
 use crate::wire::*;
+use teamsync_core::Secret;
 
 /// Dropbox's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";

@@ -34,7 +34,7 @@ mod auth;
 mod client;
 mod error;
 pub mod map;
-mod secret;
+
 mod store;
 pub mod wire;
 
@@ -43,7 +43,7 @@ pub use client::{
     CaSource, ClientConfig, DEFAULT_BASE_URL, DropboxClient, HttpVersion, ProxySetting,
 };
 pub use error::DropboxError;
-pub use secret::Secret;
 pub use store::{
     DEFAULT_GROUP_MEMBERS_PER_CALL, DropboxTeam, INVITES_PER_CALL, JobPolling, TeamOptions,
 };
+pub use teamsync_core::Secret;

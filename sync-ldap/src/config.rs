@@ -1,39 +1,10 @@
 //! Settings: where the directory is, how to reach it safely, and how its entries are shaped
 //! ([`Profile`]).
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use teamsync_core::SourceId;
-
-/// A bind password. Its `Debug` and `Display` print `[redacted]`, so it never lands in a log.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BindPassword(String);
-
-impl BindPassword {
-    /// Wraps a password.
-    pub fn new(password: impl Into<String>) -> Self {
-        Self(password.into())
-    }
-
-    /// The password itself, for the bind call only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for BindPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for BindPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+use teamsync_core::{Secret, SourceId};
 
 /// How to reach and read the directory.
 ///
@@ -56,7 +27,7 @@ pub struct LdapConfig {
     /// DN to bind as; `None` binds anonymously.
     pub bind_dn: Option<String>,
     /// Password for `bind_dn`.
-    pub bind_password: Option<BindPassword>,
+    pub bind_password: Option<Secret>,
     /// Limit for TCP connect, TLS handshake and StartTLS.
     pub connect_timeout: Duration,
     /// Limit for each operation; for searches, the longest wait for the next entry.
@@ -110,7 +81,7 @@ impl LdapConfig {
     }
 
     /// Sets the bind DN and password.
-    pub fn with_bind(mut self, dn: impl Into<String>, password: BindPassword) -> Self {
+    pub fn with_bind(mut self, dn: impl Into<String>, password: Secret) -> Self {
         self.bind_dn = Some(dn.into());
         self.bind_password = Some(password);
         self
@@ -448,7 +419,7 @@ mod tests {
 
     #[test]
     fn password_is_redacted() {
-        let pw = BindPassword::new("hunter2");
+        let pw = Secret::new("hunter2");
         assert_eq!(format!("{pw:?}"), "[redacted]");
         assert_eq!(format!("{pw}"), "[redacted]");
         let cfg = LdapConfig::new("ldap://x", "dc=x", Profile::generic()).with_bind("cn=a", pw);

@@ -213,11 +213,12 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Ldap, DirectoryError>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::config::{BindPassword, Profile};
+    use crate::config::Profile;
+    use teamsync_core::Secret;
 
     fn cfg(url: &str) -> LdapConfig {
         LdapConfig::new(url, "dc=x", Profile::generic())
-            .with_bind("cn=admin,dc=x", BindPassword::new("pw"))
+            .with_bind("cn=admin,dc=x", Secret::new("pw"))
     }
 
     #[test]

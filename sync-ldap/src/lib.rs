@@ -18,15 +18,15 @@
 //!   only tell that ids synced before ([`LdapConfig::known_ids`]) are no longer found.
 //!
 //! All AD-specific formats live in [`ad`]; all mapping from entries to the core's model in
-//! [`map`] (pure, unit-tested).
+//! [`map`] (pure, unit-tested). LDIF exports ([`ldif`]) map through the same rules.
 //!
 //! ```no_run
 //! use teamsync_core::Directory;
-//! use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+//! use teamsync_ldap::{Secret, LdapConfig, LdapDirectory, Profile};
 //!
 //! # async fn run() -> Result<(), teamsync_core::DirectoryError> {
 //! let mut config = LdapConfig::new("ldaps://ldap.example.org", "dc=example,dc=org", Profile::open_ldap())
-//!     .with_bind("cn=teamsync,dc=example,dc=org", BindPassword::new("secret"));
+//!     .with_bind("cn=teamsync,dc=example,dc=org", Secret::new("secret"));
 //! config.ca_file = Some("/etc/teamsync/ca.pem".into());
 //! config.user_root_dns = vec!["cn=dropbox,ou=groups,dc=example,dc=org".into()];
 //! let state = LdapDirectory::new(config)?.snapshot().await?;
@@ -39,10 +39,13 @@ pub mod ad;
 mod config;
 mod conn;
 mod directory;
+pub mod ldif;
 pub mod map;
 
 pub use config::{
-    BindPassword, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute,
-    MemberKind, Profile, ProfileKind,
+    DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute, MemberKind, Profile,
+    ProfileKind,
 };
 pub use directory::LdapDirectory;
+/// The bind password's type: the one redacting secret of every teamsync crate.
+pub use teamsync_core::Secret;

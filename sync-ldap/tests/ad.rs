@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 use teamsync_core::{DesiredState, Directory, DirectoryGroup, DirectoryUser, SourceId};
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -94,10 +94,7 @@ impl Fixture {
             self.base.clone(),
             Profile::active_directory(),
         )
-        .with_bind(
-            self.bind_dn.clone(),
-            BindPassword::new(self.bind_pw.clone()),
-        );
+        .with_bind(self.bind_dn.clone(), Secret::new(self.bind_pw.clone()));
         config.allow_plaintext_bind = true;
         config.user_root_dns = vec![self.group_dn(user_root)];
         config

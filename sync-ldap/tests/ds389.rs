@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ldap3::{LdapConnAsync, Scope, SearchEntry};
+use teamsync_core::Secret;
 use teamsync_core::{Directory, SourceId};
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile};
 
 struct Fixture {
     url: String,
@@ -60,10 +61,8 @@ impl Fixture {
     /// ldaps:// with the instance's CA, bound as cn=Directory Manager, root cn=dropbox.
     fn config(&self) -> LdapConfig {
         let mut config =
-            LdapConfig::new(self.ldaps_url.clone(), self.base.clone(), Profile::ds389()).with_bind(
-                self.bind_dn.clone(),
-                BindPassword::new(self.bind_pw.clone()),
-            );
+            LdapConfig::new(self.ldaps_url.clone(), self.base.clone(), Profile::ds389())
+                .with_bind(self.bind_dn.clone(), Secret::new(self.bind_pw.clone()));
         config.ca_file = Some(self.ca.clone().into());
         config.connect_timeout = Duration::from_secs(10);
         config.operation_timeout = Duration::from_secs(30);

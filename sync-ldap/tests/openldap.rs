@@ -14,7 +14,7 @@ use teamsync_core::{
     DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId,
     SourceIssue,
 };
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -48,7 +48,7 @@ fn config() -> LdapConfig {
     )
     .with_bind(
         env("TEAMSYNC_SLAPD_BIND_DN"),
-        BindPassword::new(env("TEAMSYNC_SLAPD_BIND_PW")),
+        Secret::new(env("TEAMSYNC_SLAPD_BIND_PW")),
     );
     c.ca_file = Some(env("TEAMSYNC_SLAPD_CA").into());
     c.connect_timeout = Duration::from_secs(10);
@@ -290,7 +290,7 @@ async fn plaintext_bind_is_refused_unless_allowed() {
 #[tokio::test]
 async fn wrong_password_is_a_bind_error() {
     let mut c = config();
-    c.bind_password = Some(BindPassword::new("wrong"));
+    c.bind_password = Some(Secret::new("wrong"));
     let err = snapshot(c).await.expect_err("bad password");
     assert_eq!(err.kind, DirectoryErrorKind::Bind, "{err}");
     assert!(
@@ -355,7 +355,7 @@ async fn extra_user_filter_narrows_users_not_groups() {
 async fn size_limited_read_fails_as_incomplete() {
     let mut c = config();
     c.bind_dn = Some(env("TEAMSYNC_SLAPD_LIMITED_DN"));
-    c.bind_password = Some(BindPassword::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
+    c.bind_password = Some(Secret::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
     let err = snapshot(c.clone())
         .await
         .expect_err("a size limit of 5 must fail the read");

@@ -1,10 +1,39 @@
 //! teamsync: mirror a corporate directory into a Dropbox team.
 //!
-//! This crate is the facade: it re-exports the core and, by feature, the adapters. The config
-//! schema, the file sources and the run live here so that the `teamsync` command and the
-//! Python package are shells over one library.
+//! This crate owns the whole run, so that the `teamsync` command (crate `teamsync-cli`) and
+//! the Python package are thin shells over one library:
+//!
+//! * [`Config`]: the TOML config the command reads ([`Config::load`],
+//!   [`Config::from_toml_str`]), with errors naming the key and its line;
+//! * [`source`]: the file sources (simple JSON, state JSON, LDIF, CSV);
+//! * [`Runner`]: read the team, then the directory (with the team's managed ids), plan, guard,
+//!   apply.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), teamsync::RunError> {
+//! let runner = teamsync::Runner::new(teamsync::Config::load("teamsync.toml")?)?;
+//! let planned = runner.plan().await?;
+//! print!("{}", planned.plan.render());
+//! # Ok(()) }
+//! ```
+//!
+//! The core and the adapters are re-exported: [`core`], and by feature [`ldap`] and
+//! [`dropbox`].
+#![warn(missing_docs)]
 
+pub mod config;
+#[cfg(feature = "dropbox")]
+mod run;
+pub mod source;
+
+pub use config::{Config, ConfigError};
+#[cfg(feature = "dropbox")]
+pub use run::{
+    Planned, RunError, RunErrorKind, RunEvent, Runner, Sides, TeamInfo, known_ids, plan_sides,
+    saved_plan,
+};
 pub use teamsync_core as core;
+pub use teamsync_core::{ApplyOptions, Outcome, Permission, Plan, Policy, Secret};
 #[cfg(feature = "dropbox")]
 pub use teamsync_dropbox as dropbox;
 #[cfg(feature = "ldap")]

@@ -1,9 +1,11 @@
-//! A string that must never be printed: access tokens, refresh tokens, app secrets.
+//! A string that must never be printed: access tokens, refresh tokens, app secrets, bind
+//! passwords. One type for every crate, so that redaction is one mechanism.
 
 use std::fmt;
 
-/// A secret value (token, app secret). `Debug` and `Display` print `[redacted]`; the only way to
-/// read it is [`Secret::expose`], which the client calls when it builds a request.
+/// A secret value (token, app secret, password). `Debug` and `Display` print `[redacted]`; the
+/// only way to read it is [`Secret::expose`], which an adapter calls when it puts the value on
+/// the wire.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 

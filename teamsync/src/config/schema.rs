@@ -1,0 +1,458 @@
+//! The shape of the config file: every section and key, documented, unknown keys refused.
+//!
+//! The directory is an enum tagged by `kind`: adding a directory kind is a variant here (with
+//! its section struct) and an arm in [`crate::run`]'s directory builder.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use teamsync_core::Policy;
+
+use super::secret::SecretSpec;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ConfigFile {
+    /// Allow secrets written in the file itself.
+    #[serde(default)]
+    pub allow_inline_secrets: bool,
+    /// The command's log file (default: per platform, see the command's README).
+    #[serde(default, deserialize_with = "non_empty_path")]
+    pub log_file: Option<PathBuf>,
+    /// The command's lock file (default: beside the log file).
+    #[serde(default, deserialize_with = "non_empty_path")]
+    pub lock_file: Option<PathBuf>,
+    /// Where people come from.
+    pub directory: DirectoryConfig,
+    /// The Dropbox team.
+    #[serde(default)]
+    pub team: TeamSection,
+    /// The sync rules: every knob of `teamsync_core::Policy`, defaults as documented there.
+    #[serde(default)]
+    pub policy: Policy,
+    /// The command's email notifications.
+    #[serde(default)]
+    pub notify: Option<NotifySection>,
+}
+
+/// `[directory]`: where people come from, by `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DirectoryConfig {
+    /// `kind = "ldap"`: an LDAP server or Active Directory.
+    Ldap(LdapSection),
+    /// `kind = "file"`: a JSON, LDIF or CSV file, read at every run.
+    File(FileSection),
+}
+
+impl DirectoryConfig {
+    /// The `kind` value, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DirectoryConfig::Ldap(_) => "ldap",
+            DirectoryConfig::File(_) => "file",
+        }
+    }
+
+    /// Keys of every kind, to tell "wrong kind" from "unknown key" in errors.
+    pub(crate) fn kind_keys() -> &'static [(&'static str, &'static [&'static str])] {
+        &[("ldap", LdapSection::KEYS), ("file", FileSection::KEYS)]
+    }
+}
+
+/// Preset entry shapes of an LDAP server (and of an LDIF export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProfileName {
+    /// Active Directory or Samba AD.
+    ActiveDirectory,
+    /// OpenLDAP.
+    Openldap,
+    /// FreeIPA.
+    Freeipa,
+    /// 389 Directory Server.
+    #[serde(rename = "389ds")]
+    Ds389,
+    /// inetOrgPerson / groupOfNames / entryUUID.
+    Generic,
+}
+
+/// `[directory]` with `kind = "ldap"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LdapSection {
+    /// `ldaps://host:636` or `ldap://host:389`.
+    pub url: String,
+    /// StartTLS on an `ldap://` URL.
+    #[serde(default)]
+    pub starttls: bool,
+    /// PEM CA file for the server certificate.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate (labs only).
+    #[serde(default)]
+    pub no_tls_verify: bool,
+    /// Allow a password over plain `ldap://`.
+    #[serde(default)]
+    pub allow_plaintext_bind: bool,
+    /// DN to bind as.
+    #[serde(default)]
+    pub bind_dn: Option<String>,
+    /// The bind password (a secret).
+    #[serde(default)]
+    pub bind_password: Option<SecretSpec>,
+    /// Preset entry shapes.
+    pub profile: ProfileName,
+    /// Base DN.
+    pub base_dn: String,
+    /// Where users are searched, when not under `base_dn`.
+    #[serde(default)]
+    pub user_base_dn: Option<String>,
+    /// Where groups are searched, when not under `base_dn`.
+    #[serde(default)]
+    pub group_base_dn: Option<String>,
+    /// Root group DN(s) of user scope.
+    #[serde(default)]
+    pub user_roots: Vec<String>,
+    /// Root group DN(s) of group sync when `policy.group_sync = "group_roots"`.
+    #[serde(default)]
+    pub group_roots: Vec<String>,
+    /// An extra filter users must match, e.g. `(department=Sales)`.
+    #[serde(default)]
+    pub user_filter: Option<String>,
+    /// Page size (at most 1000).
+    #[serde(default)]
+    pub page_size: Option<u16>,
+    /// Connect timeout in seconds.
+    #[serde(default)]
+    pub connect_timeout_secs: Option<u64>,
+    /// Per-operation timeout in seconds.
+    #[serde(default)]
+    pub operation_timeout_secs: Option<u64>,
+    /// Overrides of the profile's attribute names.
+    #[serde(default)]
+    pub attributes: AttributeOverrides,
+}
+
+impl LdapSection {
+    const KEYS: &'static [&'static str] = &[
+        "url",
+        "starttls",
+        "ca_file",
+        "no_tls_verify",
+        "allow_plaintext_bind",
+        "bind_dn",
+        "bind_password",
+        "profile",
+        "base_dn",
+        "user_base_dn",
+        "group_base_dn",
+        "user_roots",
+        "group_roots",
+        "user_filter",
+        "page_size",
+        "connect_timeout_secs",
+        "operation_timeout_secs",
+        "attributes",
+    ];
+
+    /// A section with the required keys and every other key at its default.
+    pub fn new(
+        url: impl Into<String>,
+        base_dn: impl Into<String>,
+        profile: ProfileName,
+        user_roots: Vec<String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            starttls: false,
+            ca_file: None,
+            no_tls_verify: false,
+            allow_plaintext_bind: false,
+            bind_dn: None,
+            bind_password: None,
+            profile,
+            base_dn: base_dn.into(),
+            user_base_dn: None,
+            group_base_dn: None,
+            user_roots,
+            group_roots: Vec::new(),
+            user_filter: None,
+            page_size: None,
+            connect_timeout_secs: None,
+            operation_timeout_secs: None,
+            attributes: AttributeOverrides::default(),
+        }
+    }
+}
+
+/// Format of a file source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FileFormat {
+    /// By extension (`.ldif` is LDIF, `.csv` is CSV) and, for JSON, by shape (`people` or
+    /// `users`).
+    #[default]
+    Auto,
+    /// The simple people/groups JSON.
+    SimpleJson,
+    /// `teamsync_core::DesiredState` as JSON.
+    StateJson,
+    /// LDIF content records.
+    Ldif,
+    /// A CSV export, one person a row, columns named by the header ([`CsvColumns`]).
+    Csv,
+}
+
+/// `[directory]` with `kind = "file"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FileSection {
+    /// The file (relative to the config file's folder).
+    #[serde(deserialize_with = "required_path")]
+    pub path: PathBuf,
+    /// Its format.
+    #[serde(default)]
+    pub format: FileFormat,
+    /// Root group(s) of user scope: names (simple JSON, LDIF, CSV), DNs (LDIF) or ids (state
+    /// JSON). Empty keeps the file's own roots (CSV files have none: required there).
+    #[serde(default)]
+    pub user_roots: Vec<String>,
+    /// Root group(s) of group sync when `policy.group_sync = "group_roots"`.
+    #[serde(default)]
+    pub group_roots: Vec<String>,
+    /// LDIF: preset entry shapes; guessed from the entries when absent.
+    #[serde(default)]
+    pub profile: Option<ProfileName>,
+    /// LDIF: overrides of the profile's attribute names.
+    #[serde(default)]
+    pub attributes: AttributeOverrides,
+    /// CSV: which header names which field.
+    #[serde(default)]
+    pub columns: CsvColumns,
+}
+
+impl FileSection {
+    const KEYS: &'static [&'static str] = &[
+        "path",
+        "format",
+        "user_roots",
+        "group_roots",
+        "profile",
+        "attributes",
+        "columns",
+    ];
+
+    /// A file source of `format`, with the file's own roots.
+    pub fn new(path: impl Into<PathBuf>, format: FileFormat) -> Self {
+        Self {
+            path: path.into(),
+            format,
+            user_roots: Vec::new(),
+            group_roots: Vec::new(),
+            profile: None,
+            attributes: AttributeOverrides::default(),
+            columns: CsvColumns::default(),
+        }
+    }
+}
+
+/// `[directory.columns]`: the CSV header name of each field. Only `id` and `email` must be
+/// present in the file; a missing optional column reads as empty.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct CsvColumns {
+    /// Immutable id (an employee number), never an email. Default `id`.
+    pub id: String,
+    /// Email address. Default `email`.
+    pub email: String,
+    /// First name. Default `given_name`.
+    pub given_name: String,
+    /// Last name. Default `surname`.
+    pub surname: String,
+    /// `true`/`false` (also `yes`/`no`, `1`/`0`; empty is enabled). Default `enabled`.
+    pub enabled: String,
+    /// Names of the groups the person is a direct member of. Default `groups`.
+    pub groups: String,
+    /// Separator between group names in the groups column. Default `;`.
+    pub group_separator: String,
+}
+
+impl Default for CsvColumns {
+    fn default() -> Self {
+        Self {
+            id: "id".into(),
+            email: "email".into(),
+            given_name: "given_name".into(),
+            surname: "surname".into(),
+            enabled: "enabled".into(),
+            groups: "groups".into(),
+            group_separator: ";".into(),
+        }
+    }
+}
+
+/// `[directory.attributes]`: every field replaces the profile's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AttributeOverrides {
+    /// Attribute holding the immutable id (text ids only; AD's binary objectGUID is the AD
+    /// profile's default).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Email attributes, tried in order.
+    #[serde(default)]
+    pub email: Option<Vec<String>>,
+    /// First-name attributes, tried in order.
+    #[serde(default)]
+    pub given_name: Option<Vec<String>>,
+    /// Last-name attributes, tried in order.
+    #[serde(default)]
+    pub surname: Option<Vec<String>>,
+    /// Group-name attributes, tried in order.
+    #[serde(default)]
+    pub group_name: Option<Vec<String>>,
+    /// Filter selecting user entries.
+    #[serde(default)]
+    pub user_object_filter: Option<String>,
+    /// Filter selecting group entries.
+    #[serde(default)]
+    pub group_object_filter: Option<String>,
+    /// Use `userPrincipalName` as the last email fallback.
+    #[serde(default)]
+    pub upn_as_email: Option<bool>,
+}
+
+/// Dropbox's API base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";
+
+/// `[team]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TeamSection {
+    /// API base URL; Dropbox's by default. The emulator or a proxy for tests.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// A team access token (a secret).
+    #[serde(default)]
+    pub token: Option<SecretSpec>,
+    /// An offline refresh token from `teamsync auth` (a secret).
+    #[serde(default)]
+    pub refresh_token: Option<SecretSpec>,
+    /// The team app's key (needed with `refresh_token` and by `teamsync auth`).
+    #[serde(default)]
+    pub app_key: Option<String>,
+    /// The team app's secret (a secret; absent for PKCE apps).
+    #[serde(default)]
+    pub app_secret: Option<SecretSpec>,
+    /// Extra CA certificate (PEM) to trust for `base_url`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Per-request timeout in seconds.
+    #[serde(default)]
+    pub request_timeout_secs: Option<u64>,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_BASE_URL.to_owned()
+}
+
+impl Default for TeamSection {
+    fn default() -> Self {
+        Self {
+            base_url: default_base_url(),
+            token: None,
+            refresh_token: None,
+            app_key: None,
+            app_secret: None,
+            ca_file: None,
+            request_timeout_secs: None,
+        }
+    }
+}
+
+/// When notification mails are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyWhen {
+    /// Only when a run fails (exit code not 0).
+    #[default]
+    Failure,
+    /// After every run.
+    Always,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// STARTTLS upgrade (port 587), required.
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+    /// No TLS (port 25, a local relay).
+    Plain,
+}
+
+/// `[notify]`: the command's report mails (the library only reads them).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NotifySection {
+    /// SMTP server host.
+    pub smtp_host: String,
+    /// Port; by security: 587 STARTTLS, 465 TLS, 25 plain.
+    #[serde(default)]
+    pub smtp_port: Option<u16>,
+    /// Connection security; by port when absent (465 → tls, 25 → plain, else starttls).
+    #[serde(default)]
+    pub security: Option<SmtpSecurity>,
+    /// SMTP user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// SMTP password (a secret).
+    #[serde(default)]
+    pub password: Option<SecretSpec>,
+    /// PEM CA file to trust for the SMTP server.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Sender address.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// `failure` (default) or `always`.
+    #[serde(default)]
+    pub when: NotifyWhen,
+}
+
+/// A path that must name something: an empty string is a config error (with the key and line,
+/// like every other bad value), not a file teamsync later fails to open.
+fn non_empty_path<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<PathBuf>, D::Error> {
+    let path = PathBuf::deserialize(deserializer)?;
+    if path.as_os_str().is_empty() {
+        return Err(serde::de::Error::custom(
+            "a path may not be empty; remove the key to use the default",
+        ));
+    }
+    Ok(Some(path))
+}
+
+fn required_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+    let path = PathBuf::deserialize(deserializer)?;
+    if path.as_os_str().is_empty() {
+        return Err(serde::de::Error::custom("a path may not be empty"));
+    }
+    Ok(path)
+}

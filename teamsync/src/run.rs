@@ -1,0 +1,446 @@
+//! The run: build the directory and the team from a [`Config`], read the team, then the
+//! directory (with the team's managed ids as `known_ids`, so that a directory without
+//! tombstones still reports deletions), plan, guard and apply.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), teamsync::RunError> {
+//! let runner = teamsync::Runner::new(teamsync::Config::load("teamsync.toml")?)?;
+//! let planned = runner.plan().await?;
+//! println!("{}", planned.plan.render());
+//! let outcome = runner.apply(&planned.plan, teamsync::ApplyOptions::default()).await?;
+//! println!("{} done, {} failed", outcome.done, outcome.failed);
+//! # Ok(()) }
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teamsync_core::{
+    ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
+    DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, Secret, SourceId, StoreError,
+    TeamStore as _,
+};
+use teamsync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam};
+
+use crate::config::{Config, ConfigError, DirectoryConfig};
+use crate::source::FileDirectory;
+
+/// The stage a run failed at; the command maps each to its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RunErrorKind {
+    /// The config is unusable, or a secret unreadable.
+    Config,
+    /// The directory could not be reached, TLS failed, or the bind was refused.
+    DirectoryConnect,
+    /// The directory read did not complete (or a root group is missing, a file unreadable).
+    DirectoryRead,
+    /// No users in scope: nothing planned.
+    NoUsersInScope,
+    /// Dropbox refused the credentials.
+    TeamAuth,
+    /// The team could not be read.
+    TeamRead,
+    /// The deprovision guard refused the plan.
+    GuardRefused,
+    /// A saved plan no longer matches the team.
+    PlanStale,
+    /// Anything else (a bug, an unreadable plan file).
+    Internal,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The config is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The directory could not be read.
+    #[error("{0}")]
+    Directory(DirectoryError),
+    /// Planning refused: no users in scope.
+    #[error("{0}")]
+    NoUsers(PlanError),
+    /// The team refused the credentials.
+    #[error("Dropbox authentication failed: {0}")]
+    TeamAuth(String),
+    /// The team could not be read.
+    #[error("cannot read the Dropbox team: {0}")]
+    TeamRead(String),
+    /// The deprovision guard refused the plan.
+    #[error("{0}")]
+    Guard(ApplyError),
+    /// A saved plan no longer matches the team.
+    #[error(
+        "the saved plan is stale: {count} operation(s) no longer match the team (first: {first}); plan again"
+    )]
+    Stale {
+        /// Stale operations.
+        count: usize,
+        /// The first one, for people.
+        first: String,
+    },
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl RunError {
+    /// The stage it failed at.
+    pub fn kind(&self) -> RunErrorKind {
+        match self {
+            RunError::Config(_) => RunErrorKind::Config,
+            RunError::Directory(e) => match e.kind {
+                DirectoryErrorKind::Config => RunErrorKind::Config,
+                DirectoryErrorKind::Connect | DirectoryErrorKind::Bind => {
+                    RunErrorKind::DirectoryConnect
+                }
+                _ => RunErrorKind::DirectoryRead,
+            },
+            RunError::NoUsers(_) => RunErrorKind::NoUsersInScope,
+            RunError::TeamAuth(_) => RunErrorKind::TeamAuth,
+            RunError::TeamRead(_) => RunErrorKind::TeamRead,
+            RunError::Guard(_) => RunErrorKind::GuardRefused,
+            RunError::Stale { .. } => RunErrorKind::PlanStale,
+            RunError::Internal(_) => RunErrorKind::Internal,
+        }
+    }
+
+    /// A team error from reading: auth failures get their own kind.
+    pub fn from_team(error: StoreError) -> RunError {
+        match error.kind {
+            ErrorKind::Auth => RunError::TeamAuth(error.message),
+            _ => RunError::TeamRead(error.message),
+        }
+    }
+}
+
+/// What a run reports as it goes (the command logs these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunEvent {
+    /// `team/get_info` answered.
+    TeamConnected {
+        /// The team's name.
+        name: String,
+        /// Members provisioned.
+        provisioned: u64,
+    },
+    /// The team was read.
+    TeamRead {
+        /// Members.
+        members: usize,
+        /// Groups.
+        groups: usize,
+    },
+    /// The directory was read.
+    DirectoryRead {
+        /// Users.
+        users: usize,
+        /// Groups.
+        groups: usize,
+    },
+}
+
+/// The team's `team/get_info` answer, as much as a run reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TeamInfo {
+    /// The team's name.
+    pub name: String,
+    /// Members provisioned.
+    pub provisioned: u64,
+    /// Licences.
+    pub licensed: u64,
+}
+
+/// Both sides, read.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Sides {
+    /// The directory's state.
+    pub desired: DesiredState,
+    /// The team's state.
+    pub actual: ActualState,
+}
+
+impl Sides {
+    /// Both sides.
+    pub fn new(desired: DesiredState, actual: ActualState) -> Self {
+        Self { desired, actual }
+    }
+}
+
+/// A plan with the sides it came from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// What was read.
+    pub sides: Sides,
+}
+
+type Observer = Arc<dyn Fn(&RunEvent) + Send + Sync>;
+
+/// One config's run: the team client and the directory it names.
+#[derive(Clone)]
+pub struct Runner {
+    config: Config,
+    team: DropboxTeam,
+    bind_password: Option<Secret>,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("config", &self.config.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runner {
+    /// Reads every secret the run needs (all unreadable ones reported in one error) and
+    /// builds the team client. Nothing is contacted yet.
+    pub fn new(config: Config) -> Result<Runner, RunError> {
+        let team = &config.file().team;
+        let bind = match &config.file().directory {
+            DirectoryConfig::Ldap(ldap) => ldap.bind_password.as_ref(),
+            _ => None,
+        };
+        let mut wanted = Vec::new();
+        if let Some(spec) = bind {
+            wanted.push(("directory.bind_password", spec));
+        }
+        match (&team.token, &team.refresh_token) {
+            (Some(token), _) => wanted.push(("team.token", token)),
+            (None, Some(refresh)) => {
+                wanted.push(("team.refresh_token", refresh));
+                if let Some(app_secret) = &team.app_secret {
+                    wanted.push(("team.app_secret", app_secret));
+                }
+            }
+            (None, None) => {
+                return Err(config
+                    .invalid(
+                        "team.token",
+                        "give team.token or team.refresh_token (run `teamsync auth` to get a refresh token)",
+                    )
+                    .into());
+            }
+        }
+        let mut secrets = config.secrets(wanted)?.into_iter();
+        let bind_password = bind.and_then(|_| secrets.next());
+        let mut secret = || {
+            secrets
+                .next()
+                .ok_or_else(|| RunError::Internal("a secret went missing".into()))
+        };
+        let credentials = match &team.token {
+            Some(_) => Credentials::access_token(secret()?),
+            None => {
+                let refresh = secret()?;
+                let app_secret = team.app_secret.as_ref().map(|_| secret()).transpose()?;
+                Credentials::refresh_token(
+                    refresh,
+                    team.app_key.clone().unwrap_or_default(),
+                    app_secret,
+                )
+            }
+        };
+        let mut client_config = ClientConfig::with_base_url(team.base_url.clone());
+        client_config.ca = team
+            .ca_file
+            .as_deref()
+            .map(|p| CaSource::File(config.resolve(p)));
+        if let Some(secs) = team.request_timeout_secs {
+            client_config.request_timeout = Duration::from_secs(secs);
+        }
+        let client = DropboxClient::new(client_config, credentials)
+            .map_err(|e| RunError::Config(config.invalid("team", e.to_string())))?;
+        Ok(Runner {
+            team: DropboxTeam::new(client),
+            config,
+            bind_password,
+            observer: None,
+        })
+    }
+
+    /// Calls `observer` with each [`RunEvent`].
+    pub fn with_observer(mut self, observer: impl Fn(&RunEvent) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    fn emit(&self, event: RunEvent) {
+        if let Some(observer) = &self.observer {
+            observer(&event);
+        }
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The policy the run plans with.
+    pub fn policy(&self) -> &Policy {
+        &self.config.file().policy
+    }
+
+    /// The team.
+    pub fn team(&self) -> &DropboxTeam {
+        &self.team
+    }
+
+    /// `team/get_info`: the connection test.
+    pub async fn team_info(&self) -> Result<TeamInfo, RunError> {
+        let info = self
+            .team
+            .client()
+            .team_get_info()
+            .await
+            .map_err(|e| RunError::from_team(e.into()))?;
+        let info = TeamInfo {
+            name: info.name,
+            provisioned: info.num_provisioned_users.into(),
+            licensed: info.num_licensed_users.into(),
+        };
+        self.emit(RunEvent::TeamConnected {
+            name: info.name.clone(),
+            provisioned: info.provisioned,
+        });
+        Ok(info)
+    }
+
+    /// Reads the team.
+    pub async fn read_team(&self) -> Result<ActualState, RunError> {
+        let actual = self.team.snapshot().await.map_err(RunError::from_team)?;
+        self.emit(RunEvent::TeamRead {
+            members: actual.members.len(),
+            groups: actual.groups.len(),
+        });
+        Ok(actual)
+    }
+
+    /// The directory the config names; `known_ids` feed deletion detection by lookup
+    /// (OpenLDAP keeps no tombstones).
+    pub fn directory(&self, known_ids: Vec<SourceId>) -> Result<Box<dyn Directory>, RunError> {
+        match &self.config.file().directory {
+            DirectoryConfig::File(file) => Ok(Box::new(FileDirectory::new(
+                self.config.resolve(&file.path),
+                file.clone(),
+            ))),
+            #[cfg(feature = "ldap")]
+            DirectoryConfig::Ldap(ldap) => {
+                let mut settings = self.config.ldap_config(ldap, self.bind_password.clone());
+                settings.known_ids = known_ids;
+                Ok(Box::new(
+                    teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?,
+                ))
+            }
+            #[cfg(not(feature = "ldap"))]
+            DirectoryConfig::Ldap(_) => {
+                let _ = known_ids;
+                Err(self
+                    .config
+                    .invalid(
+                        "directory.kind",
+                        "this build of teamsync has no `ldap` feature",
+                    )
+                    .into())
+            }
+        }
+    }
+
+    /// Reads the directory.
+    pub async fn read_directory(&self, known_ids: Vec<SourceId>) -> Result<DesiredState, RunError> {
+        let desired = self
+            .directory(known_ids)?
+            .snapshot()
+            .await
+            .map_err(RunError::Directory)?;
+        self.emit(RunEvent::DirectoryRead {
+            users: desired.users.len(),
+            groups: desired.groups.len(),
+        });
+        Ok(desired)
+    }
+
+    /// Connects, reads the team, then the directory with the team's managed ids.
+    pub async fn read(&self) -> Result<Sides, RunError> {
+        self.team_info().await?;
+        let actual = self.read_team().await?;
+        let desired = self
+            .read_directory(known_ids(&actual, self.policy()))
+            .await?;
+        Ok(Sides { desired, actual })
+    }
+
+    /// Reads both sides and plans.
+    pub async fn plan(&self) -> Result<Planned, RunError> {
+        let sides = self.read().await?;
+        let plan = plan_sides(&sides, self.policy())?;
+        Ok(Planned { plan, sides })
+    }
+
+    /// Applies a plan (the guard first; see [`ApplyOptions::permission`]). An outcome with
+    /// failed operations is still `Ok`: see [`Outcome::is_success`].
+    pub async fn apply(&self, plan: &Plan, options: ApplyOptions) -> Result<Outcome, RunError> {
+        teamsync_core::apply(plan, &self.team, &options)
+            .await
+            .map_err(RunError::Guard)
+    }
+
+    /// Reads a saved plan (JSON) and refuses it when the team changed since.
+    pub async fn saved_plan(&self, path: &Path) -> Result<Plan, RunError> {
+        let actual = self.read_team().await?;
+        saved_plan(path, &actual)
+    }
+}
+
+/// Plans, mapping a refusal to its [`RunError`].
+pub fn plan_sides(sides: &Sides, policy: &Policy) -> Result<Plan, RunError> {
+    teamsync_core::plan(&sides.desired, &sides.actual, policy).map_err(|e| match e {
+        PlanError::NoUsersInScope { .. } => RunError::NoUsers(e),
+        other => RunError::Internal(format!("policy: {other}")),
+    })
+}
+
+/// Ids of the team's managed members and groups, for directories that detect deletions by
+/// looking known ids up.
+pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<SourceId> {
+    let prefix = policy.external_id_prefix.as_str();
+    let member_ids = actual
+        .members
+        .iter()
+        .filter_map(|m| m.external_id.as_deref());
+    let group_ids = actual
+        .groups
+        .iter()
+        .filter_map(|g| g.external_id.as_deref());
+    member_ids
+        .chain(group_ids)
+        .filter_map(|e| e.strip_prefix(prefix))
+        .filter_map(|id| SourceId::new(id).ok())
+        .collect()
+}
+
+/// Reads a saved plan and refuses it when `actual` changed since.
+pub fn saved_plan(path: &Path, actual: &ActualState) -> Result<Plan, RunError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RunError::Internal(format!("cannot read plan {}: {e}", path.display())))?;
+    let plan = Plan::from_json(&text)
+        .map_err(|e| RunError::Internal(format!("plan {}: {e}", path.display())))?;
+    let stale = plan.stale_operations(actual);
+    if let Some(first) = stale.first() {
+        return Err(RunError::Stale {
+            count: stale.len(),
+            first: format!("#{} {}", first.index, first.target),
+        });
+    }
+    Ok(plan)
+}

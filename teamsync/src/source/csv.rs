@@ -1,0 +1,238 @@
+//! CSV exports (what HR systems produce most): one person a row, the columns named by the
+//! header ([`CsvColumns`]). Groups come from the groups column (names, flat); roots from the
+//! config.
+//!
+//! Bad rows never deprovision anyone: a row with an id but a bad value (an `enabled` that is
+//! not a yes/no, an unknown root, a duplicate id) becomes an issue that holds that id; a row
+//! the parser cannot read, or one without an id, fails the whole read (a person whose id is
+//! lost cannot be held, so nothing is planned).
+
+use std::collections::BTreeMap;
+
+use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
+
+use super::{SourceError, source_id};
+use crate::config::CsvColumns;
+
+/// CSV text to a [`DesiredState`]; `user_roots`/`group_roots` are group names.
+pub(crate) fn desired_from_csv(
+    text: &str,
+    columns: &CsvColumns,
+    user_roots: &[String],
+    group_roots: &[String],
+) -> Result<DesiredState, SourceError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| SourceError::Csv {
+            line: 1,
+            problem: e.to_string(),
+        })?
+        .clone();
+    let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let required = |name: &str, what: &str| {
+        find(name).ok_or_else(|| SourceError::Csv {
+            line: 1,
+            problem: format!(
+                "no {what} column: the header has no {name:?} (name it in [directory.columns])"
+            ),
+        })
+    };
+    let id_col = required(&columns.id, "id")?;
+    let email_col = required(&columns.email, "email")?;
+    let given_col = find(&columns.given_name);
+    let surname_col = find(&columns.surname);
+    let enabled_col = find(&columns.enabled);
+    let groups_col = find(&columns.groups);
+
+    let mut users = Vec::new();
+    let mut issues = Vec::new();
+    // Group name (case-insensitive) -> (name as first written, members).
+    let mut groups: BTreeMap<String, (String, Vec<SourceId>)> = BTreeMap::new();
+    let mut seen = BTreeMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| SourceError::Csv {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            problem: e.to_string(),
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cell = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("");
+        let raw_id = cell(Some(id_col));
+        if raw_id.is_empty() {
+            return Err(SourceError::Csv {
+                line,
+                problem: format!(
+                    "the {:?} cell is empty: a person whose id is lost cannot be held, so nothing is planned",
+                    columns.id
+                ),
+            });
+        }
+        let id = source_id(raw_id, "person id").map_err(|e| SourceError::Csv {
+            line,
+            problem: e.to_string(),
+        })?;
+        let entry = format!("line {line} (id {raw_id})");
+        if let Some(first) = seen.insert(id.clone(), line) {
+            issues.push(SourceIssue {
+                entry,
+                problem: format!("duplicate id (first on line {first})"),
+                id: Some(id),
+            });
+            continue;
+        }
+        let enabled = match cell(enabled_col).to_ascii_lowercase().as_str() {
+            "" | "true" | "yes" | "1" | "y" => true,
+            "false" | "no" | "0" | "n" => false,
+            other => {
+                issues.push(SourceIssue {
+                    entry,
+                    problem: format!(
+                        "{:?} is {other:?}: not one of true/false, yes/no, 1/0",
+                        columns.enabled
+                    ),
+                    id: Some(id),
+                });
+                continue;
+            }
+        };
+        let separator = if columns.group_separator.is_empty() {
+            ";"
+        } else {
+            columns.group_separator.as_str()
+        };
+        for name in cell(groups_col)
+            .split(separator)
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            groups
+                .entry(name.to_lowercase())
+                .or_insert_with(|| (name.to_owned(), Vec::new()))
+                .1
+                .push(id.clone());
+        }
+        let mut user = DirectoryUser::new(
+            id,
+            cell(Some(email_col)),
+            cell(given_col),
+            cell(surname_col),
+        );
+        user.enabled = enabled;
+        user.locator = Some(format!("line {line}"));
+        users.push(user);
+    }
+    let mut directory_groups = Vec::with_capacity(groups.len());
+    for (name, members) in groups.into_values() {
+        directory_groups.push(DirectoryGroup {
+            id: source_id(&name, "group name")?,
+            name,
+            members,
+            locator: None,
+        });
+    }
+    let resolve = |names: &[String]| -> Result<Vec<SourceId>, SourceError> {
+        names
+            .iter()
+            .map(|n| {
+                directory_groups
+                    .iter()
+                    .find(|g| g.name.eq_ignore_ascii_case(n))
+                    .map(|g| g.id.clone())
+                    .ok_or_else(|| SourceError::RootNotFound(n.clone()))
+            })
+            .collect()
+    };
+    Ok(DesiredState {
+        user_roots: resolve(user_roots)?,
+        group_roots: resolve(group_roots)?,
+        users,
+        groups: directory_groups,
+        deleted: Vec::new(),
+        issues,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<DesiredState, SourceError> {
+        desired_from_csv(text, &CsvColumns::default(), &["Staff".into()], &[])
+    }
+
+    #[test]
+    fn rows_become_people_and_groups() {
+        let state = read(
+            "id,email,given_name,surname,enabled,groups\n\
+             1,ann@ex.test,Ann,López,,Staff;Eng\n\
+             2, bob@ex.test ,Bob,Stone,no,staff\n\
+             3,\"cy@ex.test\",\"Cy, Jr\",Moss,yes,\n",
+        )
+        .unwrap();
+        let id = |s: &str| SourceId::new(s).unwrap();
+        assert_eq!(state.users.len(), 3);
+        assert_eq!(state.users[1].email, "bob@ex.test");
+        assert!(!state.users[1].enabled);
+        assert_eq!(state.users[2].given_name, "Cy, Jr");
+        let staff = state.groups.iter().find(|g| g.name == "Staff").unwrap();
+        assert_eq!(staff.members, vec![id("1"), id("2")]);
+        assert_eq!(state.user_roots, vec![id("Staff")]);
+        assert!(state.issues.is_empty());
+    }
+
+    #[test]
+    fn renamed_columns_and_missing_optional_ones() {
+        let columns = CsvColumns {
+            id: "Employee ID".into(),
+            email: "Work Email".into(),
+            groups: "Teams".into(),
+            group_separator: "|".into(),
+            ..CsvColumns::default()
+        };
+        let state = desired_from_csv(
+            "Employee ID,Work Email,Teams\nE1,a@ex.test,All|Ops\n",
+            &columns,
+            &["all".into()],
+            &["ops".into()],
+        )
+        .unwrap();
+        assert_eq!(state.users[0].given_name, "");
+        assert_eq!(state.groups.len(), 2);
+        assert_eq!(state.group_roots, vec![SourceId::new("Ops").unwrap()]);
+    }
+
+    #[test]
+    fn bad_rows_are_held_not_dropped() {
+        let state = read(
+            "id,email,enabled,groups\n1,a@ex.test,maybe,Staff\n2,b@ex.test,,Staff\n2,c@ex.test,,Staff\n",
+        )
+        .unwrap();
+        let held: Vec<_> = state.issues.iter().map(|i| i.id.clone().unwrap()).collect();
+        assert_eq!(
+            held,
+            vec![SourceId::new("1").unwrap(), SourceId::new("2").unwrap()]
+        );
+        assert!(
+            state.issues[0].entry.contains("line 2"),
+            "{:?}",
+            state.issues
+        );
+        assert_eq!(state.users.len(), 1);
+    }
+
+    #[test]
+    fn unreadable_rows_fail_the_read_naming_the_line() {
+        let err = read("id,email,groups\n1,a@ex.test,Staff\n,b@ex.test,Staff\n").unwrap_err();
+        assert!(matches!(err, SourceError::Csv { line: 3, .. }), "{err}");
+        let err = read("id,email,groups\n1,a@ex.test\n").unwrap_err();
+        assert!(matches!(err, SourceError::Csv { line: 2, .. }), "{err}");
+        let err = read("name,email\nx,a@ex.test\n").unwrap_err();
+        assert!(err.to_string().contains("no id column"), "{err}");
+        let err = read("id,email,groups\n1,a@ex.test,Eng\n").unwrap_err();
+        assert_eq!(err, SourceError::RootNotFound("Staff".into()));
+    }
+}
