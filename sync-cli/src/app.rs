@@ -69,6 +69,7 @@ impl CliError {
                 RunErrorKind::TeamRead => Exit::TeamRead,
                 RunErrorKind::GuardRefused => Exit::GuardRefused,
                 RunErrorKind::PlanStale => Exit::PlanStale,
+                RunErrorKind::PlanRefused => Exit::PlanRefused,
                 _ => Exit::Internal,
             },
             CliError::TeamAuth(_) => Exit::TeamAuth,

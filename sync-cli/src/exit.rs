@@ -35,11 +35,15 @@ pub enum Exit {
     LockHeld,
     /// A notification mail could not be sent (`check --notify`, or a run's own report).
     NotifyFailed,
+    /// A saved plan (`apply --plan`) was not applied: the file is unreadable or malformed, made
+    /// for another team, too old, acts on members or groups teamsync does not own, or holds
+    /// operations the planner would not produce now.
+    PlanRefused,
 }
 
 impl Exit {
     /// Every code, in order, for the table in `--help` and the README.
-    pub const ALL: [Exit; 14] = [
+    pub const ALL: [Exit; 15] = [
         Exit::Success,
         Exit::Internal,
         Exit::Usage,
@@ -54,6 +58,7 @@ impl Exit {
         Exit::ApplyFailures,
         Exit::LockHeld,
         Exit::NotifyFailed,
+        Exit::PlanRefused,
     ];
 
     /// The process exit code.
@@ -73,6 +78,7 @@ impl Exit {
             Exit::ApplyFailures => 11,
             Exit::LockHeld => 12,
             Exit::NotifyFailed => 13,
+            Exit::PlanRefused => 14,
         }
     }
 
@@ -97,6 +103,9 @@ impl Exit {
             Exit::ApplyFailures => "apply finished with failed or skipped operations",
             Exit::LockHeld => "another teamsync run holds the lock",
             Exit::NotifyFailed => "a notification mail could not be sent",
+            Exit::PlanRefused => {
+                "saved plan refused: unreadable, another team's, too old, or not what the planner produces now"
+            }
         }
     }
 

@@ -88,6 +88,15 @@ enum Command {
         /// Apply whatever the guard says.
         #[arg(long)]
         force: bool,
+        /// With --plan: do not plan again. The saved operations are still checked against the
+        /// ownership rules and the guard is recomputed, but directory changes since planning
+        /// are not noticed.
+        #[arg(long, requires = "plan")]
+        no_replan: bool,
+        /// With --plan: refuse a plan older than this (e.g. 30m, 12h, 2d; plain numbers are
+        /// seconds).
+        #[arg(long, value_name = "AGE", requires = "plan", value_parser = parse_age)]
+        max_plan_age: Option<std::time::Duration>,
     },
     /// One-time OAuth: print the team app's authorize URL, read the code from stdin, store the
     /// refresh token (mode 0600) in the file team.refresh_token names (or --secrets-file).
@@ -101,6 +110,36 @@ enum Command {
     },
     /// The whole flow on a bundled directory and an in-process emulated team: plan, apply, plan again.
     Demo,
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `--max-plan-age`: `90`, `90s`, `30m`, `12h`, `2d`.
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not an age: use e.g. 90s, 30m, 12h or 2d"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?}; use s, m, h or d")),
+    };
+    n.checked_mul(scale)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is too long"))
 }
 
 fn after_help() -> String {
@@ -250,10 +289,15 @@ async fn run(cli: Cli) -> Exit {
             plan,
             allow_deprovision,
             force,
+            no_replan,
+            max_plan_age,
         } => {
+            let saved = teamsync::SavedPlanOptions::default()
+                .with_replan(!no_replan)
+                .with_max_age(max_plan_age);
             apply(
                 &config,
-                plan.as_deref(),
+                plan.as_deref().map(|path| (path, &saved)),
                 app::permission(allow_deprovision, force),
                 &mut log,
             )
@@ -409,7 +453,8 @@ async fn plan(
     let (runner, events) = app::runner(config.clone())?;
     let planned = runner.plan().await;
     events.log(log);
-    let plan = planned?.plan;
+    let planned = planned?;
+    let mut plan = planned.plan;
     app::log_plan(&plan, log);
     if as_json {
         println!("{}", plan.to_json());
@@ -417,6 +462,8 @@ async fn plan(
         print!("{}", plan.render());
     }
     if let Some(out) = out {
+        // Bound to this team and this moment: `apply --plan` checks both.
+        runner.stamp(&mut plan, &planned.team, unix_now());
         app::write_output(&out.to_owned(), &plan.to_json())?;
         eprintln!("teamsync: plan saved to {}", out.display());
         log.event(
@@ -430,17 +477,14 @@ async fn plan(
 
 async fn apply(
     config: &Config,
-    saved: Option<&Path>,
+    saved: Option<(&Path, &teamsync::SavedPlanOptions)>,
     permission: teamsync_core::Permission,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
     let (runner, events) = app::runner(config.clone())?;
     let plan = match saved {
-        Some(path) => {
-            let connected = runner.team_info().await;
-            events.log(log);
-            connected?;
-            let plan = runner.saved_plan(path).await;
+        Some((path, options)) => {
+            let plan = runner.saved_plan(path, options, unix_now()).await;
             events.log(log);
             let plan = plan?;
             log.event(

@@ -459,6 +459,10 @@ pub struct Plan {
     pub guard: Guard,
     /// Input figures.
     pub stats: Stats,
+    /// Which team and directory a saved plan was made for, and when (set by the runner for
+    /// `plan --out`; absent in plans that are not saved). See [`crate::saved`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::saved::PlanOrigin>,
 }
 
 /// Why a saved plan cannot be read.

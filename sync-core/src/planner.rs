@@ -1572,6 +1572,7 @@ impl<'a> Planner<'a> {
             warnings: self.warnings,
             guard,
             stats: self.stats,
+            origin: None,
         }
     }
 }

@@ -12,7 +12,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +46,10 @@ pub enum RunErrorKind {
     GuardRefused,
     /// A saved plan no longer matches the team.
     PlanStale,
-    /// Anything else (a bug, an unreadable plan file).
+    /// A saved plan is unreadable, or refused: made for another team, too old, acting on what
+    /// teamsync does not own, or no longer what the planner produces.
+    PlanRefused,
+    /// Anything else (a bug).
     Internal,
 }
 
@@ -82,6 +85,14 @@ pub enum RunError {
         /// The first one, for people.
         first: String,
     },
+    /// A saved plan cannot be used (see [`RunErrorKind::PlanRefused`]).
+    #[error("saved plan {path}: {message}")]
+    PlanRefused {
+        /// The plan file.
+        path: PathBuf,
+        /// Why, for people.
+        message: String,
+    },
     /// Anything else.
     #[error("{0}")]
     Internal(String),
@@ -104,6 +115,7 @@ impl RunError {
             RunError::TeamRead(_) => RunErrorKind::TeamRead,
             RunError::Guard(_) => RunErrorKind::GuardRefused,
             RunError::Stale { .. } => RunErrorKind::PlanStale,
+            RunError::PlanRefused { .. } => RunErrorKind::PlanRefused,
             RunError::Internal(_) => RunErrorKind::Internal,
         }
     }
@@ -148,6 +160,8 @@ pub enum RunEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TeamInfo {
+    /// The team's id.
+    pub team_id: String,
     /// The team's name.
     pub name: String,
     /// Members provisioned.
@@ -181,6 +195,8 @@ pub struct Planned {
     pub plan: Plan,
     /// What was read.
     pub sides: Sides,
+    /// The team, as `team/get_info` described it.
+    pub team: TeamInfo,
 }
 
 type Observer = Arc<dyn Fn(&RunEvent) + Send + Sync>;
@@ -305,6 +321,7 @@ impl Runner {
             .await
             .map_err(|e| RunError::from_team(e.into()))?;
         let info = TeamInfo {
+            team_id: info.team_id,
             name: info.name,
             provisioned: info.num_provisioned_users.into(),
             licensed: info.num_licensed_users.into(),
@@ -372,19 +389,23 @@ impl Runner {
 
     /// Connects, reads the team, then the directory with the team's managed ids.
     pub async fn read(&self) -> Result<Sides, RunError> {
-        self.team_info().await?;
+        Ok(self.read_with_team().await?.1)
+    }
+
+    async fn read_with_team(&self) -> Result<(TeamInfo, Sides), RunError> {
+        let team = self.team_info().await?;
         let actual = self.read_team().await?;
         let desired = self
             .read_directory(known_ids(&actual, self.policy()))
             .await?;
-        Ok(Sides { desired, actual })
+        Ok((team, Sides { desired, actual }))
     }
 
     /// Reads both sides and plans.
     pub async fn plan(&self) -> Result<Planned, RunError> {
-        let sides = self.read().await?;
+        let (team, sides) = self.read_with_team().await?;
         let plan = plan_sides(&sides, self.policy())?;
-        Ok(Planned { plan, sides })
+        Ok(Planned { plan, sides, team })
     }
 
     /// Applies a plan (the guard first; see [`ApplyOptions::permission`]). An outcome with
@@ -395,11 +416,146 @@ impl Runner {
             .map_err(RunError::Guard)
     }
 
-    /// Reads a saved plan (JSON) and refuses it when the team changed since.
-    pub async fn saved_plan(&self, path: &Path) -> Result<Plan, RunError> {
+    /// Reads a saved plan and checks it before it is applied; see [`SavedPlanOptions`] and
+    /// `teamsync_core::saved`. The plan returned carries the guard recomputed from its
+    /// operations, so what the file says of itself counts for nothing. `now` is the current
+    /// time in seconds since the Unix epoch.
+    pub async fn saved_plan(
+        &self,
+        path: &Path,
+        options: &SavedPlanOptions,
+        now: u64,
+    ) -> Result<Plan, RunError> {
+        let refuse = |message: String| RunError::PlanRefused {
+            path: path.to_owned(),
+            message,
+        };
+        let mut plan = read_plan_file(path)?;
+        let policy = self.policy();
+        let Some(origin) = plan.origin.clone() else {
+            return Err(refuse(
+                "it does not say which team it was made for (only `teamsync plan --out` writes plans that can be applied); make a new plan".into(),
+            ));
+        };
+        if plan.external_id_prefix != policy.external_id_prefix {
+            return Err(refuse(format!(
+                "it was made with external id prefix {:?}, the config says {:?}; make a new plan",
+                plan.external_id_prefix, policy.external_id_prefix
+            )));
+        }
+        let info = self.team_info().await?;
+        if origin.team_id != info.team_id {
+            return Err(refuse(format!(
+                "it was made for team {:?} ({}), but this config reaches team {:?} ({}); make a new plan for this team",
+                origin.team_name, origin.team_id, info.name, info.team_id
+            )));
+        }
+        let age = now.saturating_sub(origin.created_at);
+        if origin.created_at > now.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(refuse(format!(
+                "it says it was made {}s in the future; make a new plan",
+                origin.created_at - now
+            )));
+        }
+        if let Some(max_age) = options.max_age
+            && age > max_age.as_secs()
+        {
+            return Err(refuse(format!(
+                "it was made {age}s ago, more than the allowed {}s (--max-plan-age); make a new plan",
+                max_age.as_secs()
+            )));
+        }
         let actual = self.read_team().await?;
-        saved_plan(path, &actual)
+        let stale = plan.stale_operations(&actual);
+        if let Some(first) = stale.first() {
+            return Err(RunError::Stale {
+                count: stale.len(),
+                first: format!("#{} {}", first.index, first.target),
+            });
+        }
+        let refusals = teamsync_core::saved::ownership_refusals(&plan, &actual, policy);
+        if !refusals.is_empty() {
+            return Err(refuse(describe_refusals(&refusals)));
+        }
+        if options.replan {
+            let desired = self.read_directory(known_ids(&actual, policy)).await?;
+            let sides = Sides { desired, actual };
+            let fresh = plan_sides(&sides, policy)?;
+            let refusals = teamsync_core::saved::replan_refusals(&plan, &fresh);
+            if !refusals.is_empty() {
+                return Err(refuse(describe_refusals(&refusals)));
+            }
+            plan.guard =
+                teamsync_core::Guard::for_operations(&plan.operations, &sides.actual, policy);
+        } else {
+            plan.guard = teamsync_core::Guard::for_operations(&plan.operations, &actual, policy);
+        }
+        Ok(plan)
     }
+
+    /// Marks a plan as made now for this run's team and directory, so that `apply --plan` can
+    /// check it (see [`Runner::saved_plan`]).
+    pub fn stamp(&self, plan: &mut Plan, team: &TeamInfo, now: u64) {
+        plan.origin = Some(teamsync_core::saved::PlanOrigin::new(
+            team.team_id.clone(),
+            team.name.clone(),
+            self.config.directory_description(),
+            now,
+        ));
+    }
+}
+
+/// A saved plan made up to this far in the future is accepted (clocks differ a little).
+const CLOCK_SKEW_SECS: u64 = 300;
+
+/// How [`Runner::saved_plan`] checks a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SavedPlanOptions {
+    /// Plan again from the directory and team as they are now and refuse every saved operation
+    /// the planner would not produce (default). Off, the plan is still checked against the
+    /// ownership rules and its guard recomputed, but changes in the directory since planning
+    /// are not noticed.
+    pub replan: bool,
+    /// Refuse plans older than this.
+    pub max_age: Option<Duration>,
+}
+
+impl Default for SavedPlanOptions {
+    fn default() -> Self {
+        Self {
+            replan: true,
+            max_age: None,
+        }
+    }
+}
+
+impl SavedPlanOptions {
+    /// Whether to plan again (see [`SavedPlanOptions::replan`]).
+    pub fn with_replan(mut self, replan: bool) -> Self {
+        self.replan = replan;
+        self
+    }
+
+    /// The oldest plan accepted.
+    pub fn with_max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.max_age = max_age;
+        self
+    }
+}
+
+/// The first refusals, one per line, and how many more.
+fn describe_refusals(refusals: &[teamsync_core::saved::Refusal]) -> String {
+    const SHOWN: usize = 5;
+    let mut message = format!("{} operation(s) refused:", refusals.len());
+    for refusal in refusals.iter().take(SHOWN) {
+        message.push_str(&format!("\n  {refusal}"));
+    }
+    if refusals.len() > SHOWN {
+        message.push_str(&format!("\n  … and {} more", refusals.len() - SHOWN));
+    }
+    message.push_str("\nnothing was applied; make a new plan and review it");
+    message
 }
 
 /// Plans, mapping a refusal to its [`RunError`].
@@ -429,18 +585,13 @@ pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<SourceId> {
         .collect()
 }
 
-/// Reads a saved plan and refuses it when `actual` changed since.
-pub fn saved_plan(path: &Path, actual: &ActualState) -> Result<Plan, RunError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| RunError::Internal(format!("cannot read plan {}: {e}", path.display())))?;
-    let plan = Plan::from_json(&text)
-        .map_err(|e| RunError::Internal(format!("plan {}: {e}", path.display())))?;
-    let stale = plan.stale_operations(actual);
-    if let Some(first) = stale.first() {
-        return Err(RunError::Stale {
-            count: stale.len(),
-            first: format!("#{} {}", first.index, first.target),
-        });
-    }
-    Ok(plan)
+/// Reads a plan file; an unreadable or malformed file is refused (exit code of its own), not
+/// an internal error.
+pub fn read_plan_file(path: &Path) -> Result<Plan, RunError> {
+    let refuse = |message: String| RunError::PlanRefused {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    Plan::from_json(&text).map_err(|e| refuse(format!("{e}")))
 }

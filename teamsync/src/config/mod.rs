@@ -147,7 +147,16 @@ impl Config {
         &self.file
     }
 
-    /// Warnings for people (a world-readable file).
+    /// The directory this config reads, for people and for saved plans
+    /// (`ldap ldaps://dc1:636 (dc=corp,dc=example)`, `file /etc/teamsync/people.csv`).
+    pub fn directory_description(&self) -> String {
+        match &self.file.directory {
+            DirectoryConfig::Ldap(ldap) => format!("ldap {} ({})", ldap.url, ldap.base_dn),
+            DirectoryConfig::File(file) => format!("file {}", self.resolve(&file.path).display()),
+        }
+    }
+
+    /// Warnings for people (e.g. a config others can read).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
