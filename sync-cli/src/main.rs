@@ -417,7 +417,7 @@ async fn plan(
         print!("{}", plan.render());
     }
     if let Some(out) = out {
-        app::write_output(&out.to_owned(), &plan.to_json())?;
+        app::write_output(out, &plan.to_json())?;
         eprintln!("teamsync: plan saved to {}", out.display());
         log.event(
             "saved",
