@@ -4,7 +4,8 @@
 # 1. installs what the tests need (scripts/deps/*.sh: Debian and Python packages), idempotently;
 # 2. starts the live fixtures (scripts/fixtures/*.sh start STATE_DIR: a real slapd, a real Samba
 #    AD DC), each writing STATE_DIR/<name>.env with the variables its tests read;
-# 3. runs the Rust tests (cargo nextest) and the Python tests (pytest);
+# 3. runs the gates (rustfmt, clippy -D warnings, rustdoc -D warnings, mypy stubtest), then the
+#    Rust tests (cargo nextest) and the Python tests (pytest);
 # 4. stops the fixtures, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,16 @@ for envfile in "$state"/*.env; do
   [ -e "$envfile" ] || continue
   set -a; . "$envfile"; set +a
 done
+
+echo "== gates: format, lints, docs, Python stubs"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --quiet
+# The hand-written stubs (_native.pyi) against the built extension (installed by
+# scripts/deps/python-binding.sh, which also installs mypy). Reported, not yet a gate: the stubs
+# describe pyo3 getters as properties and the classes lack @final, ~110 mismatches to fix first.
+python3 -m mypy.stubtest teamsync --allowlist bindings-python/stubtest-allowlist.txt >"$state/stubtest.txt" 2>&1 \
+  || echo "stubtest: $(grep -c '^error' "$state/stubtest.txt") mismatches between _native.pyi and the extension (not yet a gate)"
 
 echo "== Rust tests"
 cargo nextest run --workspace --no-fail-fast

@@ -117,6 +117,22 @@ impl From<pythonize::PythonizeError> for BindingError {
     }
 }
 
+/// The runner's errors, by stage, onto the same exceptions as the lower-level calls.
+impl From<teamsync::RunError> for BindingError {
+    fn from(error: teamsync::RunError) -> Self {
+        use teamsync::RunError as R;
+        match error {
+            R::Config(e) => Self::Config(e.to_string()),
+            R::Directory(e) => Self::Directory(e),
+            R::NoUsers(e) => Self::Plan(e),
+            R::TeamAuth(message) => Self::Store(StoreError::new(ErrorKind::Auth, message)),
+            R::TeamRead(message) => Self::Store(StoreError::new(ErrorKind::Transient, message)),
+            R::Guard(e) => Self::Apply(e),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<teamsync_dropbox::DropboxError> for BindingError {
     fn from(error: teamsync_dropbox::DropboxError) -> Self {
         match error {

@@ -9,6 +9,7 @@ mod emulator;
 mod errors;
 mod model;
 mod runtime;
+mod sync;
 mod teams;
 
 use pyo3::prelude::*;
@@ -28,6 +29,9 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<teams::PyDropboxTeam>()?;
     module.add_class::<teams::PyLdapDirectory>()?;
     module.add_class::<emulator::PyEmulator>()?;
+    module.add_class::<sync::PyConfig>()?;
+    module.add_class::<sync::PySyncResult>()?;
+    module.add_function(wrap_pyfunction!(sync::sync, module)?)?;
     module.add_function(wrap_pyfunction!(model::plan, module)?)?;
     module.add_function(wrap_pyfunction!(teams::apply, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

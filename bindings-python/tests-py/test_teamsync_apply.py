@@ -175,59 +175,74 @@ def test_emulator_over_tls_with_its_ca() -> None:
     assert not os.path.exists(ca_file)
 
 
-def emulator_config(emulator: Emulator) -> dict[str, Any]:
+def emulator_config(emulator: Emulator, folder: Path) -> dict[str, Any]:
+    """The command's own config shape, as a dict: a state JSON file against the emulator."""
+    (folder / "people.json").write_text(json.dumps(people()))
     return {
-        "directory": {"state": people()},
-        "team": {"dropbox": {"base_url": emulator.base_url, "token_env": "TEAMSYNC_TEST_TOKEN", "proxy": ""}},
+        "directory": {"kind": "file", "path": str(folder / "people.json"), "format": "state_json"},
+        "team": {"base_url": emulator.base_url, "token": {"env": "TEAMSYNC_TEST_TOKEN"}},
         "policy": {"send_welcome_email": False},
     }
 
 
 def test_sync_dry_run_then_apply(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with Emulator() as emulator:
         monkeypatch.setenv("TEAMSYNC_TEST_TOKEN", emulator.access_token)
-        config = emulator_config(emulator)
+        config = emulator_config(emulator, tmp_path)
         dry = teamsync.sync(config)
         assert not dry.applied and dry.outcome is None and len(dry.plan) == 6
         assert emulator.state()["members"] == []
 
-        path = tmp_path / "sync.json"
-        path.write_text(json.dumps(config))
+        # The same run from the command's TOML file.
+        path = tmp_path / "teamsync.toml"
+        path.write_text(
+            f'[directory]\nkind = "file"\npath = "people.json"\n\n[team]\nbase_url = "{emulator.base_url}"\n'
+            'token = { env = "TEAMSYNC_TEST_TOKEN" }\n\n[policy]\nsend_welcome_email = false\n'
+        )
         done = teamsync.sync(path, dry_run=False)
         assert done.applied and done.outcome is not None and done.outcome.done == 6
         assert len(emulator.state()["members"]) == 3
         assert len(teamsync.sync(str(path)).plan) == 0
+        assert len(teamsync.sync(teamsync.Config.load(path)).plan) == 0
 
 
 def test_sync_config_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TEAMSYNC_TEST_TOKEN", raising=False)
-    config = {"directory": {"state": people()}, "team": {"dropbox": {"token_env": "TEAMSYNC_TEST_TOKEN"}}}
+    monkeypatch.delenv("TEAMSYNC_TEST_OTHER", raising=False)
+    directory = {"kind": "file", "path": "people.json"}
+    config = {"directory": directory, "team": {"token": {"env": "TEAMSYNC_TEST_TOKEN"}}}
     with pytest.raises(teamsync.ConfigError, match="TEAMSYNC_TEST_TOKEN"):
         teamsync.sync(config)
     with pytest.raises(teamsync.ConfigError, match="extra"):
         teamsync.sync({**config, "extra": {}})
-    with pytest.raises(teamsync.ConfigError, match="team"):
-        teamsync.sync({"directory": {"state": people()}})
+    with pytest.raises(teamsync.ConfigError, match="team.token"):
+        teamsync.sync({"directory": directory})
     with pytest.raises(teamsync.ConfigError, match="on_leeve"):
         teamsync.sync({**config, "policy": {"on_leeve": "remove"}})
-    with pytest.raises(teamsync.ConfigError, match="dropbox"):
-        teamsync.sync({"directory": {"state": people()}, "team": {"box": {}}})
     with pytest.raises(teamsync.ConfigError, match="tokn"):
-        teamsync.sync({"directory": {"state": people()}, "team": {"dropbox": {"tokn": "x"}}})
+        teamsync.sync({"directory": directory, "team": {"tokn": "x"}})
+    with pytest.raises(teamsync.ConfigError, match="directory.kind"):
+        teamsync.sync({"directory": {"kind": "ftp"}, "team": config["team"]})
+    # Every unreadable secret in one error.
+    two = {"directory": directory, "team": {"refresh_token": {"env": "TEAMSYNC_TEST_TOKEN"}, "app_key": "k", "app_secret": {"env": "TEAMSYNC_TEST_OTHER"}}}
+    with pytest.raises(teamsync.ConfigError, match="2 secrets cannot be read.*TEAMSYNC_TEST_TOKEN.*TEAMSYNC_TEST_OTHER"):
+        teamsync.sync(two)
     bad = tmp_path / "bad.toml"
     bad.write_text("directory = [")
     with pytest.raises(teamsync.ConfigError, match="bad.toml"):
         teamsync.sync(bad)
-    with pytest.raises(teamsync.ConfigError, match="missing.json"):
-        teamsync.sync(tmp_path / "missing.json")
+    with pytest.raises(teamsync.ConfigError, match="missing.toml"):
+        teamsync.sync(tmp_path / "missing.toml")
+    with pytest.raises(TypeError):
+        teamsync.sync(42)  # type: ignore[arg-type]
 
 
-def test_sync_takes_objects_and_toml(tmp_path: Path) -> None:
-    memory = teamsync.MemoryTeam()
-    result = teamsync.sync({"directory": teamsync.DesiredState.from_dict(people()), "team": memory, "apply": {"force": False}}, dry_run=False)
-    assert result.outcome is not None and result.outcome.done == 6
-    path = tmp_path / "sync.toml"
-    path.write_text('[policy]\non_leave = "remove"\n[directory.state]\nuser_roots = ["root"]\n')
-    # A TOML file is read with the same shape (this one lacks the team section).
-    with pytest.raises(teamsync.ConfigError, match="no 'team' section"):
-        teamsync.sync(path)
+def test_config_load_names_key_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "teamsync.toml"
+    path.write_text('log_file = "t.log"\n[directory]\nkind = "file"\npath = "p.json"\ncolour = "blue"\n')
+    with pytest.raises(teamsync.ConfigError, match=r"line 5: directory.colour: unknown field `colour`"):
+        teamsync.Config.load(path)
+    path.write_text('log_file = "t.log"\nlock_file = "t.lock"\n[directory]\nkind = "file"\npath = "p.json"\n')
+    loaded = teamsync.Config.load(path)
+    assert loaded.directory_kind == "file" and loaded.path == path

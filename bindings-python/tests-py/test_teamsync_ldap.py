@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import teamsync
+from teamsync.testing import Emulator
 
 NEEDED = ("TEAMSYNC_SLAPD_URL", "TEAMSYNC_SLAPD_LDAPS_URL", "TEAMSYNC_SLAPD_CA", "TEAMSYNC_SLAPD_BASE", "TEAMSYNC_SLAPD_BIND_DN", "TEAMSYNC_SLAPD_BIND_PW")
 
@@ -122,15 +123,26 @@ def test_unusable_settings_are_config_errors(slapd: dict[str, str]) -> None:
 
 
 def test_sync_from_an_ldap_config_with_the_password_from_the_environment(slapd: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    ldap = settings(slapd)
-    monkeypatch.setenv("TEAMSYNC_TEST_LDAP_PW", ldap.pop("bind_password"))
-    ldap["bind_password_env"] = "TEAMSYNC_TEST_LDAP_PW"
-    memory = teamsync.MemoryTeam()
-    config = {"directory": {"ldap": ldap}, "team": memory, "policy": {"group_sync": "off"}}
-    dry = teamsync.sync(config)
-    assert dry.outcome is None and dry.plan.counts == {"invite": 6}
-    done = teamsync.sync(config, dry_run=False)
-    assert done.outcome is not None and done.outcome.done == 6
-    assert memory.snapshot().member_count == 6
+    base = slapd["TEAMSYNC_SLAPD_BASE"]
+    monkeypatch.setenv("TEAMSYNC_TEST_LDAP_PW", slapd["TEAMSYNC_SLAPD_BIND_PW"])
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    ldap = {
+        "kind": "ldap",
+        "url": slapd["TEAMSYNC_SLAPD_LDAPS_URL"],
+        "ca_file": slapd["TEAMSYNC_SLAPD_CA"],
+        "profile": "openldap",
+        "base_dn": base,
+        "bind_dn": slapd["TEAMSYNC_SLAPD_BIND_DN"],
+        "bind_password": {"env": "TEAMSYNC_TEST_LDAP_PW"},
+        "user_roots": [f"cn=dropbox,ou=groups,{base}"],
+    }
+    with Emulator() as emulator:
+        monkeypatch.setenv("TEAMSYNC_TEST_TOKEN", emulator.access_token)
+        config = {"directory": ldap, "team": {"base_url": emulator.base_url, "token": {"env": "TEAMSYNC_TEST_TOKEN"}}, "policy": {"group_sync": "off", "send_welcome_email": False}}
+        dry = teamsync.sync(config)
+        assert dry.outcome is None and dry.plan.counts == {"invite": 6}
+        done = teamsync.sync(config, dry_run=False)
+        assert done.outcome is not None and done.outcome.done == 6
+        assert emulator.team().snapshot().member_count == 6
     with pytest.raises(teamsync.ConfigError, match="bind_dnn"):
-        teamsync.sync({**config, "directory": {"ldap": {**ldap, "bind_dnn": "x"}}})
+        teamsync.sync({**config, "directory": {**ldap, "bind_dnn": "x"}})

@@ -34,7 +34,9 @@ def run(data: dict[str, Any]) -> list[str]:
         return verbs + [str(outcome.done), str(len(counts))]
 
 
-result: teamsync.SyncResult = teamsync.sync({"directory": {"state": {}}, "team": teamsync.MemoryTeam()})
+config: teamsync.Config = teamsync.Config.from_dict({"directory": {"kind": "file", "path": "people.json"}})
+result: teamsync.SyncResult = teamsync.sync(config, dry_run=True)
+outcome: teamsync.Outcome | None = result.outcome
 memory = teamsync.MemoryTeam()
 memory.inject_fault("invite", kind="conflict")
 '''

@@ -3,7 +3,7 @@
 //! is the `teamsync` library's [`Runner`](teamsync::Runner).
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 
@@ -270,7 +270,7 @@ pub fn permission(allow_deprovision: Option<usize>, force: bool) -> Permission {
 
 /// Writes an output file atomically (a full disk leaves the previous file as it was), mapping
 /// failure to an internal error.
-pub fn write_output(path: &PathBuf, contents: &str) -> Result<(), CliError> {
+pub fn write_output(path: &Path, contents: &str) -> Result<(), CliError> {
     crate::files::write_atomically(path, contents.as_bytes(), crate::files::Readers::Default)
         .map_err(|e| CliError::Internal(format!("cannot write {}: {e}", path.display())))
 }

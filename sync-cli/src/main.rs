@@ -464,7 +464,7 @@ async fn plan(
     if let Some(out) = out {
         // Bound to this team and this moment: `apply --plan` checks both.
         runner.stamp(&mut plan, &planned.team, unix_now());
-        app::write_output(&out.to_owned(), &plan.to_json())?;
+        app::write_output(out, &plan.to_json())?;
         eprintln!("teamsync: plan saved to {}", out.display());
         log.event(
             "saved",

@@ -10,11 +10,18 @@ Plan from plain Python data or a live directory, review the plan, apply it::
     print(plan.render())
     outcome = teamsync.apply(plan, team)
 
+Or run the `teamsync` command's own config (the same TOML file, or the same shape as a dict)
+through the same library run as `teamsync plan` / `teamsync apply`::
+
+    result = teamsync.sync("/etc/teamsync/teamsync.toml", dry_run=True)
+    print(result.plan.to_json())
+
 The heavy lifting is Rust (``teamsync._native``, private); blocking calls release the GIL.
 """
 
 from teamsync._native import (
     ActualState,
+    Config,
     ConfigError,
     DesiredState,
     DirectoryError,
@@ -30,17 +37,19 @@ from teamsync._native import (
     PlanError,
     Policy,
     RateLimitedError,
+    SyncResult,
     TeamAuthError,
     TeamError,
     TeamsyncError,
     __version__,
     apply,
     plan,
+    sync,
 )
-from teamsync._sync import SyncResult, sync
 
 __all__ = [
     "ActualState",
+    "Config",
     "ConfigError",
     "DesiredState",
     "DirectoryError",

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator, Mapping, Sequence
 from os import PathLike
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, final
 
@@ -306,6 +307,47 @@ def apply(
     concurrency: int | None = None,
 ) -> Outcome:
     """Applies `plan` (GIL released). Raises GuardRefusedError; single failures go in the Outcome."""
+
+# ---- the command's config and run ----
+
+class Config:
+    """A loaded and checked config: the TOML file the `teamsync` command reads."""
+
+    @staticmethod
+    def load(path: str | PathLike[str]) -> Config:
+        """Reads and checks a config file exactly as the command does; raises ConfigError."""
+    @staticmethod
+    def from_dict(data: Mapping[str, Any], base_dir: str | PathLike[str] | None = None) -> Config:
+        """The same shape as a dict; relative paths are relative to `base_dir` (default: cwd)."""
+    @staticmethod
+    def from_toml(text: str, path: str | PathLike[str] | None = None) -> Config:
+        """Config text; `path` names it in errors and anchors relative paths."""
+    @property
+    def path(self) -> Path: ...
+    @property
+    def directory_kind(self) -> str: ...
+    @property
+    def warnings(self) -> list[str]: ...
+
+class SyncResult:
+    """What `sync` did: the plan, and the outcome when it applied (None on a dry run)."""
+
+    @property
+    def plan(self) -> Plan: ...
+    @property
+    def outcome(self) -> Outcome | None: ...
+    @property
+    def applied(self) -> bool: ...
+
+def sync(
+    config: Config | str | PathLike[str] | Mapping[str, Any],
+    dry_run: bool = True,
+    allow_deprovision: int | None = None,
+    force: bool = False,
+) -> SyncResult:
+    """One run from the command's config (GIL released): read the team, then the directory with
+    the team's managed ids, plan, and apply unless `dry_run`. Raises ConfigError, DirectoryError,
+    TeamError / TeamAuthError, PlanError, GuardRefusedError."""
 
 # ---- testing ----
 
