@@ -326,6 +326,7 @@ fn source_issue_holds_the_member_with_that_id() {
         entry: "cn=ann,ou=people".into(),
         problem: "unreadable mail attribute".into(),
         id: Some(sid("ann")),
+        email: None,
     });
     let a = team(
         vec![

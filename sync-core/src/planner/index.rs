@@ -273,11 +273,6 @@ impl<'a> Emails<'a> {
         }
     }
 
-    /// The entry of an address, if either side has it.
-    pub(super) fn find(&self, address: &str) -> Option<u32> {
-        self.index.get(address).copied()
-    }
-
     /// The address of entry `e`.
     pub(super) fn text(&self, e: u32) -> &str {
         &self.text[e as usize]
@@ -372,11 +367,10 @@ impl<'a> TeamIndex<'a> {
                 .as_deref()
                 .and_then(|x| x.strip_prefix(prefix))
             {
-                Some(source) if !is_valid_source(source) => {
-                    if !m.status.is_removed() {
-                        team.malformed.push(mi);
-                    }
+                Some(source) if !is_valid_source(source) && !m.status.is_removed() => {
+                    team.malformed.push(mi)
                 }
+                Some(source) if !is_valid_source(source) => {}
                 Some(source) => {
                     // Two members claiming one id: a live one wins, then the smaller Dropbox id.
                     let entry = dir.entry(source);

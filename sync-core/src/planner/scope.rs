@@ -243,10 +243,7 @@ impl Closure {
         };
         // Tarjan's order: children before parents.
         let mut children: Vec<u32> = Vec::new();
-        for c in 0..sets {
-            if !wanted[c] {
-                continue;
-            }
+        for (c, _) in wanted.iter().enumerate().filter(|(_, w)| **w) {
             children.clear();
             let mut own = 0;
             for &g in &closure.components.groups[c] {

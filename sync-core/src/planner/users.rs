@@ -185,6 +185,14 @@ impl Planner<'_> {
         }
         self.user_plans = plans;
         self.report_collisions(shared);
+        // Entries the source could not read hold the member with their address.
+        for issue in &d.issues {
+            if let Some(Ok(address)) = issue.email.as_deref().map(normalize_email) {
+                let e = self.emails.intern(address);
+                self.emails.entry_mut(e).held = true;
+                self.emails.any_held = true;
+            }
+        }
     }
 
     fn report_collisions(&mut self, mut shared: Vec<(u32, u32)>) {
