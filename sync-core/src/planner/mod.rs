@@ -36,7 +36,6 @@ pub use names::{NAME_PART_MAX, clean_name_part};
 
 /// Why no plan could be made. Either of these stops the run before anything is changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum PlanError {
     /// The policy is unusable.
     #[error("invalid policy: {0}")]
