@@ -2,12 +2,15 @@
 //! run: indexing both sides into hash maps.
 //!
 //! `cargo bench -p teamsync-benches --bench plan`; sizes: 10k users / 500 groups, 100k / 1,000,
-//! 1M / 2,000. Set `TEAMSYNC_BENCH_MAX=100000` to skip the 1M case.
+//! 1M / 2,000. Set `TEAMSYNC_BENCH_MAX=100000` to skip the 1M case. `plan_deep_chain`: one chain
+//! of 100,000 nested groups (issue 11 measured 178 s for it before the closure was memoised).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use teamsync_benches::{baseline, world};
-use teamsync_core::{Policy, plan};
+use teamsync_core::{
+    ActualState, DesiredState, DirectoryGroup, DirectoryUser, Policy, SourceId, plan,
+};
 
 fn sizes() -> Vec<(usize, usize)> {
     let max: usize = std::env::var("TEAMSYNC_BENCH_MAX")
@@ -49,5 +52,51 @@ fn bench_plan(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_plan);
+/// root ⊃ g0 ⊃ g1 ⊃ … ⊃ g(depth-1) ⊃ one user.
+fn deep_chain(depth: usize) -> DesiredState {
+    let id = |s: String| SourceId::new(s).expect("valid id");
+    let mut groups: Vec<DirectoryGroup> = (0..depth)
+        .map(|i| DirectoryGroup {
+            id: id(format!("g{i}")),
+            name: format!("Group {i}"),
+            members: vec![id(if i + 1 < depth {
+                format!("g{}", i + 1)
+            } else {
+                "ann".to_owned()
+            })],
+            locator: None,
+        })
+        .collect();
+    groups.push(DirectoryGroup {
+        id: id("root".into()),
+        name: "Dropbox Users".into(),
+        members: vec![id("g0".into())],
+        locator: None,
+    });
+    DesiredState {
+        user_roots: vec![id("root".into())],
+        users: vec![DirectoryUser::new(
+            id("ann".into()),
+            "ann@x.com",
+            "Ann",
+            "Lee",
+        )],
+        groups,
+        ..Default::default()
+    }
+}
+
+fn bench_deep_chain(c: &mut Criterion) {
+    let policy = Policy::default();
+    let d = deep_chain(100_000);
+    let a = ActualState::default();
+    let mut g = c.benchmark_group("plan_deep_chain");
+    g.sample_size(10);
+    g.bench_function("planner/100000", |b| {
+        b.iter(|| black_box(plan(&d, &a, &policy).expect("plan")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_plan, bench_deep_chain);
 criterion_main!(benches);

@@ -320,11 +320,19 @@ pub struct SourceIssue {
     /// held (left as it is), never deprovisioned because its entry is malformed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<SourceId>,
+    /// The entry's email address, when it had one. A managed member with this address is held
+    /// too: an entry whose id cannot be read may still be that member's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// What a directory returned: the raw material the planner computes scope from.
+///
+/// Read leniently: a user or group whose id is not a valid [`SourceId`] (empty, over 64
+/// characters) does not fail the whole document; it becomes a [`SourceIssue`] naming the entry
+/// (with its address, so that its member is held), and the rest is read as usual.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "RawDesiredState")]
 pub struct DesiredState {
     /// The group(s) whose transitive user members are in user scope.
     #[serde(default)]
@@ -484,6 +492,154 @@ impl fmt::Display for GroupRef {
         match self {
             Self::ExternalId(s) => write!(f, "external_id:{s}"),
             Self::GroupId(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// [`DesiredState`] as written, ids still text: what its lenient reading starts from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesiredState {
+    #[serde(default)]
+    user_roots: Vec<String>,
+    #[serde(default)]
+    group_roots: Vec<String>,
+    #[serde(default)]
+    users: Vec<RawUser>,
+    #[serde(default)]
+    groups: Vec<RawGroup>,
+    #[serde(default)]
+    deleted: Vec<String>,
+    #[serde(default)]
+    issues: Vec<SourceIssue>,
+}
+
+/// [`DirectoryUser`] with its id still text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUser {
+    id: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    surname: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    locator: Option<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+/// [`DirectoryGroup`] with its ids still text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    id: String,
+    name: String,
+    #[serde(default)]
+    members: Vec<String>,
+    #[serde(default)]
+    locator: Option<String>,
+}
+
+/// How an issue names an entry whose id is unusable: its locator, else what it holds, with
+/// the id cut short (it may be very long).
+fn unusable_entry(kind: &str, locator: Option<&str>, label: &str, id: &str) -> String {
+    if let Some(l) = locator {
+        return l.to_owned();
+    }
+    let shown: String = id.chars().take(SourceId::MAX_LEN).collect();
+    let cut = if shown.len() < id.len() { "…" } else { "" };
+    if label.is_empty() {
+        format!("{kind} with id {shown:?}{cut}")
+    } else {
+        format!("{kind} {label} (id {shown:?}{cut})")
+    }
+}
+
+/// An id from text, or the text back with why it is not one.
+fn parse_id(text: String) -> Result<SourceId, (String, SourceIdError)> {
+    if !text.is_empty()
+        && text.trim().len() == text.len()
+        && text.chars().count() <= SourceId::MAX_LEN
+    {
+        return Ok(SourceId(text));
+    }
+    match SourceId::new(&text) {
+        Ok(id) => Ok(id),
+        Err(e) => Err((text, e)),
+    }
+}
+
+impl From<RawDesiredState> for DesiredState {
+    fn from(raw: RawDesiredState) -> Self {
+        let mut issues = raw.issues;
+        // Ids in lists (roots, members, tombstones) that cannot be ids name nothing: dropped.
+        let ids = |list: Vec<String>| {
+            list.into_iter()
+                .filter_map(|s| parse_id(s).ok())
+                .collect::<Vec<_>>()
+        };
+        let mut users = Vec::with_capacity(raw.users.len());
+        for u in raw.users {
+            match parse_id(u.id) {
+                Ok(id) => users.push(DirectoryUser {
+                    id,
+                    email: u.email,
+                    given_name: u.given_name,
+                    surname: u.surname,
+                    enabled: u.enabled,
+                    locator: u.locator,
+                    attributes: u.attributes,
+                }),
+                Err((text, e)) => {
+                    let email = u.email.trim();
+                    let label = if email.is_empty() {
+                        String::new()
+                    } else {
+                        email.to_owned()
+                    };
+                    issues.push(SourceIssue {
+                        entry: unusable_entry("user", u.locator.as_deref(), &label, &text),
+                        problem: format!("{e}; this entry is skipped, and a team member with its email is left as it is"),
+                        id: None,
+                        email: (!email.is_empty()).then(|| email.to_owned()),
+                    });
+                }
+            }
+        }
+        let mut groups = Vec::with_capacity(raw.groups.len());
+        for g in raw.groups {
+            match parse_id(g.id) {
+                Ok(id) => groups.push(DirectoryGroup {
+                    id,
+                    name: g.name,
+                    members: ids(g.members),
+                    locator: g.locator,
+                }),
+                Err((text, e)) => issues.push(SourceIssue {
+                    entry: unusable_entry(
+                        "group",
+                        g.locator.as_deref(),
+                        &format!("{:?}", g.name),
+                        &text,
+                    ),
+                    problem: format!("{e}; this group is skipped"),
+                    id: None,
+                    email: None,
+                }),
+            }
+        }
+        DesiredState {
+            user_roots: ids(raw.user_roots),
+            group_roots: ids(raw.group_roots),
+            users,
+            groups,
+            deleted: ids(raw.deleted),
+            issues,
         }
     }
 }

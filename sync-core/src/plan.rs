@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ActualState, Email, GroupRef, MemberRef, MemberStatus, TeamGroup, TeamMember};
-use crate::store::{NewMember, ProfileChange, RemoveOptions};
+use crate::store::{NewMember, ProfileChange, RemoveMode, RemoveOptions};
 
 /// Version of the JSON plan format. Bumped on any incompatible change.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -331,7 +331,13 @@ impl fmt::Display for Observed {
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Two operations are the same when they do the same thing ([`phase`](Self::phase),
+/// [`action`](Self::action)) to the same [`target`](Self::target): equality, ordering and
+/// hashing look at those three only. `before`, `after` and `reason` describe the step for
+/// people and for the staleness check; they never decide where it goes or whether it is a
+/// duplicate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Operation {
     /// When it runs.
     pub phase: Phase,
@@ -346,6 +352,62 @@ pub struct Operation {
     pub after: Observed,
     /// Why this operation exists. For people only: apply never branches on it.
     pub reason: String,
+}
+
+impl Operation {
+    /// What decides an operation's place and identity.
+    fn effect(&self) -> (Phase, &Action, &str) {
+        (self.phase, &self.action, &self.target)
+    }
+
+    /// What the operation does to its target beyond the verb, for the table: "devices wiped",
+    /// "files to carol@…", "kept as Basic".
+    pub fn consequence(&self) -> Option<String> {
+        match &self.action {
+            Action::Suspend {
+                wipe_data: true, ..
+            } => Some("devices wiped".to_owned()),
+            Action::Remove { options, .. } if self.phase != Phase::Withdraw => {
+                let mut parts = Vec::new();
+                match &options.mode {
+                    RemoveMode::Plain => {}
+                    RemoveMode::Transfer { dest, .. } => parts.push(format!("files to {dest}")),
+                    RemoveMode::KeepAccount => parts.push("kept as Basic".to_owned()),
+                }
+                if options.wipe_data {
+                    parts.push("devices wiped".to_owned());
+                }
+                (!parts.is_empty()).then(|| parts.join(", "))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Operation {
+    fn eq(&self, other: &Self) -> bool {
+        self.effect() == other.effect()
+    }
+}
+
+impl Eq for Operation {}
+
+impl PartialOrd for Operation {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Operation {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.effect().cmp(&other.effect())
+    }
+}
+
+impl std::hash::Hash for Operation {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.effect().hash(state);
+    }
 }
 
 /// Kinds of warnings and conflicts a plan carries.
@@ -408,6 +470,44 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Warning {
+    /// A warning of `kind` about `subject`.
+    pub fn new(kind: WarningKind, subject: impl Into<String>, message: impl Into<String>) -> Self {
+        Warning {
+            kind,
+            subject: subject.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A disabled user in scope whose state causes nothing (already suspended, never invited),
+/// listed so that an admin can see them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IdleUser {
+    /// The address (or the entry, when it has none).
+    pub subject: String,
+    /// The directory entry (a DN, a file line, an id).
+    pub entry: String,
+    /// Why nothing is done.
+    pub state: String,
+}
+
+impl IdleUser {
+    /// An idle user.
+    pub fn new(
+        subject: impl Into<String>,
+        entry: impl Into<String>,
+        state: impl Into<String>,
+    ) -> Self {
+        IdleUser {
+            subject: subject.into(),
+            entry: entry.into(),
+            state: state.into(),
+        }
+    }
+}
+
 /// The safety limits measured on a plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guard {
@@ -455,6 +555,9 @@ pub struct Plan {
     pub operations: Vec<Operation>,
     /// Warnings and conflicts, sorted.
     pub warnings: Vec<Warning>,
+    /// Disabled users in scope that cause nothing, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub idle: Vec<IdleUser>,
     /// Deprovision and group-removal counts against their limits.
     pub guard: Guard,
     /// Input figures.
@@ -576,14 +679,28 @@ impl Plan {
             }
             let _ = writeln!(out, "\n{} ({})", phase.title(), ops.len());
             for op in ops {
+                let consequence = op
+                    .consequence()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "  {} {:<17} {}",
+                    "  {} {:<17} {}{consequence}",
                     op.action.sign(),
                     op.action.verb(),
                     op.target
                 );
                 let _ = writeln!(out, "      {}", op.reason);
+            }
+        }
+        if !self.idle.is_empty() {
+            let _ = writeln!(
+                out,
+                "\ndisabled in the directory, nothing to do ({})",
+                self.idle.len()
+            );
+            for idle in &self.idle {
+                let _ = writeln!(out, "    {} ({}): {}", idle.subject, idle.entry, idle.state);
             }
         }
         if !self.warnings.is_empty() {

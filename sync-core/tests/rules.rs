@@ -326,6 +326,7 @@ fn source_issue_holds_the_member_with_that_id() {
         entry: "cn=ann,ou=people".into(),
         problem: "unreadable mail attribute".into(),
         id: Some(sid("ann")),
+        email: None,
     });
     let a = team(
         vec![
@@ -955,7 +956,7 @@ group member additions (1)
       member of the directory group (directly or through nested groups)
 
 suspend and remove (1)
-  - suspend           old@x.com
+  - suspend           old@x.com (devices wiped)
       left the directory's user scope
 
 Plan: 4 operations (1 add to group, 1 create group, 1 invite, 1 suspend).

@@ -574,6 +574,7 @@ pub fn assemble_records(
         entry: dn.to_owned(),
         problem: format!("duplicate id {id}, already used by {first}; this entry is ignored"),
         id: Some(id.clone()),
+        email: None,
     };
     let mut owner_of: FxHashMap<&str, Owner> = FxHashMap::default();
     owner_of.reserve(group_records.len() + user_records.len());
@@ -590,6 +591,7 @@ pub fn assemble_records(
                     entry: record.dn.clone(),
                     problem: problem.clone(),
                     id: None,
+                    email: None,
                 });
             }
             Ok(id) => match owner_of.entry(id.as_str()) {
@@ -617,6 +619,7 @@ pub fn assemble_records(
                     entry: record.dn.clone(),
                     problem: problem.clone(),
                     id: None,
+                    email: None,
                 });
             }
             Ok(mapped) => match owner_of.entry(mapped.user.id.as_str()) {
@@ -762,6 +765,7 @@ pub fn assemble_records(
                 entry: record.dn,
                 problem,
                 id: Some(mapped.user.id.clone()),
+                email: None,
             });
         }
         out_users.push(mapped.user);

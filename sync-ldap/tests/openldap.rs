@@ -226,11 +226,13 @@ async fn expected_population() -> DesiredState {
             entry: p("dave"),
             problem: "no email address".into(),
             id: Some(x.id(&p("dave"))),
+            email: None,
         },
         SourceIssue {
             entry: p("gina"),
             problem: gina_problem(),
             id: Some(x.id(&p("gina"))),
+            email: None,
         },
     ];
     issues.sort();
@@ -489,6 +491,7 @@ async fn missing_and_duplicate_ids_are_issues() {
             entry: people("dave"),
             problem: "no description (the id attribute)".into(),
             id: None,
+            email: None,
         },
         SourceIssue {
             entry: people("frank"),
@@ -497,11 +500,13 @@ async fn missing_and_duplicate_ids_are_issues() {
                 people("erin")
             ),
             id: Some(id("id-dup")),
+            email: None,
         },
         SourceIssue {
             entry: people("gina"),
             problem: gina_problem(),
             id: Some(id("id-gina")),
+            email: None,
         },
     ];
     expected_issues.sort();

@@ -80,6 +80,7 @@ pub(crate) fn desired_from_csv(
                 entry,
                 problem: format!("duplicate id (first on line {first})"),
                 id: Some(id),
+                email: None,
             });
             continue;
         }
@@ -94,6 +95,7 @@ pub(crate) fn desired_from_csv(
                         columns.enabled
                     ),
                     id: Some(id),
+                    email: None,
                 });
                 continue;
             }

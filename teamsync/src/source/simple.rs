@@ -107,6 +107,7 @@ pub(crate) fn desired_from_simple(
                     entry: format!("group {:?}", group.name),
                     problem: format!("member of unknown group {parent:?}"),
                     id: Some(id.clone()),
+                    email: None,
                 }),
             }
         }
@@ -120,6 +121,7 @@ pub(crate) fn desired_from_simple(
                 entry: format!("person {:?}", person.id),
                 problem: "duplicate id".into(),
                 id: Some(id),
+                email: None,
             });
             continue;
         }
@@ -130,6 +132,7 @@ pub(crate) fn desired_from_simple(
                     entry: format!("person {:?}", person.id),
                     problem: format!("member of unknown group {group:?}"),
                     id: Some(id.clone()),
+                    email: None,
                 }),
             }
         }
