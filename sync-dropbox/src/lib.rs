@@ -38,10 +38,15 @@
 mod auth;
 mod client;
 mod error;
-pub mod map;
-
+pub(crate) mod map;
+#[cfg(test)]
+mod sdk_crosscheck;
 mod store;
-pub mod wire;
+pub(crate) mod wire;
+
+// The shared test helpers name this crate as users do.
+#[cfg(test)]
+extern crate self as teamsync_dropbox;
 
 pub use auth::Credentials;
 pub use client::{
@@ -54,3 +59,15 @@ pub use store::{
     JobPolling, TeamOptions,
 };
 pub use teamsync_core::Secret;
+/// Dropbox's wire shapes that [`DropboxClient`]'s route methods take and return (the Stone
+/// spec's names; only the fields teamsync uses).
+pub use wire::{
+    EmptyJobStatus, GroupAccessType, GroupCreateArg, GroupFullInfo, GroupManagementType,
+    GroupMemberInfo, GroupMembersAddArg, GroupMembersChangeResult, GroupMembersRemoveArg,
+    GroupSelector, GroupSummary, GroupUpdateArgs, GroupsListArg, GroupsListResult,
+    GroupsMembersListArg, GroupsMembersListResult, MemberAccess, MemberAddV2Arg, MemberAddV2Result,
+    MemberProfile, MembersAddStatus, MembersAddV2Arg, MembersDeactivateArg, MembersGetInfoItemV2,
+    MembersGetInfoV2Arg, MembersGetInfoV2Result, MembersListArg, MembersListV2Result,
+    MembersRemoveArg, MembersSetProfileArg, Name, TeamGetInfoResult, TeamMemberInfoV2,
+    TeamMemberInfoV2Result, TeamMemberRole, TeamMemberStatus, UserSelectorArg,
+};
