@@ -289,7 +289,7 @@ pub fn apply(
         ..ApplyOptions::default()
     };
     if let Some(retries) = max_retries {
-        options.max_retries = retries;
+        options.retry.max_retries = retries;
     }
     let applied = Arc::clone(&plan);
     let outcome = runtime::wait(py, async move {

@@ -1,8 +1,10 @@
 //! `apply(plan, store, options)`: runs a plan against a [`TeamStore`], phase by phase.
 //!
 //! The only async code in the core. It batches to the store's limits, runs batches with bounded
-//! concurrency, retries what is safe to retry (transient and rate-limited errors, honouring the
-//! delay the store reports), never lets one failure stop the rest, and skips the operations that
+//! concurrency, retries what is safe to retry (transient and rate-limited errors, through the
+//! one [`RetryPolicy`] mechanism, honouring the delay the store reports up to its cap), confirms
+//! with the store a retried write whose first reply was lost (see [`TeamStore::confirm`]),
+//! never lets one failure stop the rest, and skips the operations that
 //! depend on a failed one (adding a failed invite to a group). It knows nothing of HTTP: errors
 //! arrive classified as [`ErrorKind`].
 
@@ -18,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{GroupRef, ManagementType, MemberRef};
 use crate::plan::{Action, Phase, Plan};
-use crate::store::{ErrorKind, GroupChange, StoreError, TeamStore};
+use crate::retry::{GiveUp, RetryDecision, RetryPolicy};
+use crate::store::{ErrorKind, GroupChange, StoreError, TeamStore, WantedState};
 
 /// Waits. Injected so that tests run without real delays and the core needs no runtime.
 pub trait Sleeper: Send + Sync {
@@ -65,12 +68,10 @@ pub struct Progress {
 pub struct ApplyOptions {
     /// Permission for plans over the guard's limits.
     pub permission: Permission,
-    /// Retries of a retryable error before the operation counts as failed.
-    pub max_retries: u32,
-    /// First backoff delay; doubles per attempt, with jitter.
-    pub backoff_base: Duration,
-    /// Longest backoff delay, and longest wait honoured from a rate limit.
-    pub backoff_max: Duration,
+    /// How retryable errors are retried ([`RetryPolicy::writes`] by default): the same
+    /// mechanism the adapters use for their reads. A rate limit asking for a longer wait than
+    /// the policy's `max_server_wait` fails the operation at once, naming the wait.
+    pub retry: RetryPolicy,
     /// Calls in flight at once; `None` uses the store's limit.
     pub concurrency: Option<usize>,
     /// How to wait.
@@ -83,9 +84,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
             permission: Permission::WithinLimits,
-            max_retries: 6,
-            backoff_base: Duration::from_millis(250),
-            backoff_max: Duration::from_secs(60),
+            retry: RetryPolicy::writes(),
             concurrency: None,
             sleeper: Arc::new(TimerSleeper),
             on_progress: None,
@@ -97,9 +96,7 @@ impl fmt::Debug for ApplyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApplyOptions")
             .field("permission", &self.permission)
-            .field("max_retries", &self.max_retries)
-            .field("backoff_base", &self.backoff_base)
-            .field("backoff_max", &self.backoff_max)
+            .field("retry", &self.retry)
             .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
     }
@@ -418,9 +415,14 @@ async fn run_work(
 ) -> Vec<(usize, OpStatus)> {
     match work {
         Work::Single(i) => {
-            let (result, attempts) = retrying(options, i as u64, || {
-                run_single(&plan.operations[i].action, store)
-            })
+            let action = &plan.operations[i].action;
+            let (result, attempts) = retrying(
+                store,
+                options,
+                i as u64,
+                || wanted_state(action),
+                || run_single(action, store),
+            )
             .await;
             vec![(i, status_of(result, attempts))]
         }
@@ -439,6 +441,51 @@ fn status_of(result: Result<(), StoreError>, attempts: u32) -> OpStatus {
         Ok(()) => OpStatus::Done,
         Err(error) => OpStatus::Failed { error, attempts },
     }
+}
+
+/// The team state `action` brings about, for [`TeamStore::confirm`].
+fn wanted_state(action: &Action) -> Option<WantedState> {
+    Some(match action {
+        Action::CreateGroup { name, external_id } => WantedState::GroupExists {
+            name: name.clone(),
+            external_id: external_id.clone(),
+        },
+        Action::RenameGroup { group, name } => WantedState::GroupUpdated(
+            group.clone(),
+            GroupChange {
+                name: Some(name.clone()),
+                ..GroupChange::default()
+            },
+        ),
+        Action::AdoptGroup {
+            group,
+            external_id,
+            rename,
+        } => WantedState::GroupUpdated(
+            group.clone(),
+            GroupChange {
+                name: rename.clone(),
+                external_id: Some(external_id.clone()),
+                management_type: Some(ManagementType::CompanyManaged),
+            },
+        ),
+        Action::Recover { member, .. } | Action::Unsuspend { member, .. } => {
+            WantedState::OnTeam(member.clone())
+        }
+        Action::UpdateProfile { member, change } | Action::AdoptMember { member, change } => {
+            WantedState::Profile(member.clone(), change.clone())
+        }
+        Action::Suspend { member, .. } => WantedState::Suspended(member.clone()),
+        Action::Remove { member, .. } => WantedState::Removed(member.clone()),
+        Action::DeleteGroup { group } => WantedState::GroupDeleted(group.clone()),
+        Action::Invite { member } => WantedState::Invited(member.clone()),
+        Action::AddGroupMember { group, member } => {
+            WantedState::InGroup(group.clone(), vec![member.clone()])
+        }
+        Action::RemoveGroupMember { group, member } => {
+            WantedState::NotInGroup(group.clone(), vec![member.clone()])
+        }
+    })
 }
 
 async fn run_single(action: &Action, store: &dyn TeamStore) -> Result<(), StoreError> {
@@ -498,6 +545,73 @@ async fn run_single(action: &Action, store: &dyn TeamStore) -> Result<(), StoreE
     }
 }
 
+/// Whether a failed call may still have taken effect: its reply was lost (a dropped connection,
+/// a timeout) or the server failed after it may have acted (5xx). A rate limit refused the call
+/// before it ran, and other errors are the server's considered answer.
+fn outcome_unknown(error: &StoreError) -> bool {
+    error.kind == ErrorKind::Transient
+}
+
+/// Whether a refusal may only say that an earlier attempt already did the work.
+fn may_mean_done(error: &StoreError) -> bool {
+    matches!(error.kind, ErrorKind::Conflict | ErrorKind::NotFound)
+}
+
+/// After a refusal that followed an attempt of unknown outcome: asks the store whether the
+/// wanted state holds. A failed confirmation leaves the refusal standing.
+async fn confirmed(store: &dyn TeamStore, wanted: Option<WantedState>) -> bool {
+    match wanted {
+        Some(wanted) => store.confirm(&wanted).await.unwrap_or(false),
+        None => false,
+    }
+}
+
+/// The error an operation ends with when retries stop: the store's, plus why retrying stopped
+/// when that is news (a server wait past the cap).
+fn given_up(mut error: StoreError, reason: GiveUp) -> StoreError {
+    if let GiveUp::WaitTooLong { .. } = reason {
+        error.message = format!("{}; not retried: {reason}", error.message);
+    }
+    error
+}
+
+/// Calls `f` until it succeeds, fails for good, or the policy says stop. Returns the last result
+/// and the number of calls. A refusal after an attempt of unknown outcome is checked with
+/// [`TeamStore::confirm`] and counts as success when the team already is as wanted.
+async fn retrying<W, F, Fut>(
+    store: &dyn TeamStore,
+    options: &ApplyOptions,
+    seed: u64,
+    wanted: W,
+    mut f: F,
+) -> (Result<(), StoreError>, u32)
+where
+    W: Fn() -> Option<WantedState>,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut calls = 0u32;
+    let mut unknown = false;
+    loop {
+        calls += 1;
+        let error = match f().await {
+            Ok(()) => return (Ok(()), calls),
+            Err(error) => error,
+        };
+        if unknown && may_mean_done(&error) {
+            let done = confirmed(store, wanted()).await;
+            return (if done { Ok(()) } else { Err(error) }, calls);
+        }
+        match options.retry.decide(error.kind, calls - 1, seed) {
+            RetryDecision::Retry { after } => {
+                unknown |= outcome_unknown(&error);
+                options.sleeper.sleep(after).await;
+            }
+            RetryDecision::GiveUp(reason) => return (Err(given_up(error, reason)), calls),
+        }
+    }
+}
+
 /// Invites in one call; items that fail with a retryable error are retried together.
 async fn run_invites(
     plan: &Plan,
@@ -505,18 +619,17 @@ async fn run_invites(
     options: &ApplyOptions,
     indices: Vec<usize>,
 ) -> Vec<(usize, OpStatus)> {
+    let member_of = |i: usize| match &plan.operations[i].action {
+        Action::Invite { member } => Some(member.clone()),
+        _ => None,
+    };
     let mut out = Vec::with_capacity(indices.len());
-    let mut pending = indices;
-    let mut attempt = 0u32;
+    // Each pending invitation, and whether an earlier attempt of it may have gone through.
+    let mut pending: Vec<(usize, bool)> = indices.into_iter().map(|i| (i, false)).collect();
+    let mut calls = 0u32;
     while !pending.is_empty() {
-        attempt += 1;
-        let members: Vec<_> = pending
-            .iter()
-            .filter_map(|&i| match &plan.operations[i].action {
-                Action::Invite { member } => Some(member.clone()),
-                _ => None,
-            })
-            .collect();
+        calls += 1;
+        let members: Vec<_> = pending.iter().filter_map(|&(i, _)| member_of(i)).collect();
         let mut results = store.invite(&members).await;
         results.resize_with(pending.len(), || {
             Err(StoreError::permanent(
@@ -525,19 +638,39 @@ async fn run_invites(
         });
         let mut retry = Vec::new();
         let mut delay: Option<Duration> = None;
-        for (&i, result) in pending.iter().zip(results) {
-            match result {
-                Ok(()) => out.push((i, OpStatus::Done)),
-                Err(e) if e.kind.is_retryable() && attempt <= options.max_retries => {
-                    let d = wait_for(options, &e, attempt, i as u64);
-                    delay = Some(delay.map_or(d, |old| old.max(d)));
-                    retry.push(i);
+        for (&(i, unknown), result) in pending.iter().zip(results) {
+            let error = match result {
+                Ok(()) => {
+                    out.push((i, OpStatus::Done));
+                    continue;
                 }
-                Err(error) => out.push((
+                Err(error) => error,
+            };
+            if unknown && may_mean_done(&error) {
+                let done = confirmed(store, member_of(i).map(WantedState::Invited)).await;
+                out.push((
+                    i,
+                    if done {
+                        OpStatus::Done
+                    } else {
+                        OpStatus::Failed {
+                            error,
+                            attempts: calls,
+                        }
+                    },
+                ));
+                continue;
+            }
+            match options.retry.decide(error.kind, calls - 1, i as u64) {
+                RetryDecision::Retry { after } => {
+                    delay = Some(delay.map_or(after, |old| old.max(after)));
+                    retry.push((i, unknown || outcome_unknown(&error)));
+                }
+                RetryDecision::GiveUp(reason) => out.push((
                     i,
                     OpStatus::Failed {
-                        error,
-                        attempts: attempt,
+                        error: given_up(error, reason),
+                        attempts: calls,
                     },
                 )),
             }
@@ -565,6 +698,14 @@ async fn run_group_batch(
             .filter_map(|&i| plan.operations[i].action.member().cloned())
             .collect()
     };
+    let wanted_of = |idx: &[usize]| {
+        let members = members_of(idx);
+        Some(if add {
+            WantedState::InGroup(group.clone(), members)
+        } else {
+            WantedState::NotInGroup(group.clone(), members)
+        })
+    };
     let call = |members: Vec<MemberRef>| async move {
         if add {
             store.add_group_members(group, &members).await
@@ -573,7 +714,14 @@ async fn run_group_batch(
         }
     };
     let seed = indices.first().copied().unwrap_or(0) as u64;
-    let (result, attempts) = retrying(options, seed, || call(members_of(&indices))).await;
+    let (result, attempts) = retrying(
+        store,
+        options,
+        seed,
+        || wanted_of(&indices),
+        || call(members_of(&indices)),
+    )
+    .await;
     match result {
         Ok(()) => indices.into_iter().map(|i| (i, OpStatus::Done)).collect(),
         Err(error) if indices.len() == 1 => {
@@ -582,57 +730,17 @@ async fn run_group_batch(
         Err(_) => {
             let mut out = Vec::with_capacity(indices.len());
             for i in indices {
-                let (result, attempts) =
-                    retrying(options, i as u64, || call(members_of(&[i]))).await;
+                let (result, attempts) = retrying(
+                    store,
+                    options,
+                    i as u64,
+                    || wanted_of(&[i]),
+                    || call(members_of(&[i])),
+                )
+                .await;
                 out.push((i, status_of(result, attempts)));
             }
             out
         }
     }
-}
-
-/// Calls `f` until it succeeds, fails for good, or retries run out. Returns the last result and
-/// the number of calls.
-async fn retrying<F, Fut>(
-    options: &ApplyOptions,
-    seed: u64,
-    mut f: F,
-) -> (Result<(), StoreError>, u32)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
-{
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        match f().await {
-            Err(e) if e.kind.is_retryable() && attempt <= options.max_retries => {
-                options
-                    .sleeper
-                    .sleep(wait_for(options, &e, attempt, seed))
-                    .await;
-            }
-            result => return (result, attempt),
-        }
-    }
-}
-
-/// The wait before retry `attempt`: the server's delay for a rate limit when it gave one,
-/// otherwise exponential backoff with deterministic jitter (50–100% of the step).
-fn wait_for(options: &ApplyOptions, error: &StoreError, attempt: u32, seed: u64) -> Duration {
-    if let ErrorKind::RateLimited {
-        retry_after_ms: Some(ms),
-    } = error.kind
-    {
-        return Duration::from_millis(ms).min(options.backoff_max);
-    }
-    let step = options
-        .backoff_base
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-        .min(options.backoff_max);
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ u64::from(attempt).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x ^= x >> 31;
-    let fraction = 0.5 + (x % 1000) as f64 / 2000.0;
-    step.mul_f64(fraction)
 }

@@ -56,8 +56,10 @@ pub use planner::{NAME_PART_MAX, PlanError, clean_name_part, plan};
 mod apply;
 #[cfg(feature = "memory")]
 pub mod memory;
+pub mod retry;
 
 pub use apply::{
     ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, Sleeper,
     TimerSleeper, apply,
 };
+pub use retry::{Backoff, GiveUp, RetryDecision, RetryPolicy};

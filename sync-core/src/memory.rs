@@ -367,6 +367,13 @@ impl Team {
                 StoreError::permanent("no new data specified").with_code("no_new_data_specified")
             );
         }
+        // MembersSetProfileError: selecting by external id while changing it is refused.
+        if matches!(r, MemberRef::ExternalId(_)) && change.external_id.is_some() {
+            return Err(StoreError::permanent(
+                "it is unsafe to use both external_id and new_external_id",
+            )
+            .with_code("external_id_and_new_external_id_unsafe"));
+        }
         if self.member(i).status.is_removed() {
             return Err(StoreError::conflict(
                 "set_profile_disallowed",
@@ -730,7 +737,8 @@ impl TeamStore for MemoryTeam {
             .as_mut()
             .unwrap_or_else(|| unreachable!("resolved"));
         if ids.iter().any(|id| !g.members.contains(id)) {
-            return Err(StoreError::conflict(
+            // Not found, as the Dropbox adapter classifies it: the membership named does not exist.
+            return Err(StoreError::not_found(
                 "member_not_in_group",
                 "a member is not in the group",
             ));

@@ -250,6 +250,50 @@ pub trait TeamStore: Send + Sync {
         group: &GroupRef,
         members: &[MemberRef],
     ) -> Result<(), StoreError>;
+
+    /// Whether the team already is in the `wanted` state (a read; changes nothing).
+    ///
+    /// The executor asks after a retried write was refused with a conflict or "not found"
+    /// when an earlier attempt's outcome is unknown (a reply lost to a dropped connection or a
+    /// 5xx): the first attempt may have done the work, and the refusal only says so
+    /// (`user_already_on_team` after an invitation that went through). `Ok(true)` counts the
+    /// operation as done. The default knows nothing and answers `Ok(false)`, so the refusal
+    /// stands.
+    async fn confirm(&self, wanted: &WantedState) -> Result<bool, StoreError> {
+        let _ = wanted;
+        Ok(false)
+    }
+}
+
+/// A state of the team an operation brings about, for [`TeamStore::confirm`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WantedState {
+    /// A member (invited or active) with this email and external id.
+    Invited(NewMember),
+    /// The member is suspended.
+    Suspended(MemberRef),
+    /// The member is on the team and neither suspended nor removed (unsuspend, recover).
+    OnTeam(MemberRef),
+    /// The member is removed (or gone).
+    Removed(MemberRef),
+    /// The member's profile already has these values.
+    Profile(MemberRef, ProfileChange),
+    /// A group with this external id and name exists.
+    GroupExists {
+        /// The group's name.
+        name: String,
+        /// Its external id.
+        external_id: String,
+    },
+    /// The group has these changes already (rename, adoption).
+    GroupUpdated(GroupRef, GroupChange),
+    /// The group is gone.
+    GroupDeleted(GroupRef),
+    /// Every one of these members is in the group.
+    InGroup(GroupRef, Vec<MemberRef>),
+    /// None of these members is in the group.
+    NotInGroup(GroupRef, Vec<MemberRef>),
 }
 
 /// Changes to a group; `None` leaves a field as it is.

@@ -33,6 +33,7 @@ mock! {
         async fn delete_group(&self, group: &GroupRef) -> Result<(), StoreError>;
         async fn add_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError>;
         async fn remove_group_members(&self, group: &GroupRef, members: &[MemberRef]) -> Result<(), StoreError>;
+        async fn confirm(&self, wanted: &WantedState) -> Result<bool, StoreError>;
     }
 }
 
@@ -167,10 +168,8 @@ fn retries_stop_after_the_limit_and_count_as_failed() {
         .returning(|m| m.iter().map(|_| Ok(())).collect());
     // The group add depends on the failed group creation: skipped, never called.
     store.expect_add_group_members().never();
-    let opts = ApplyOptions {
-        max_retries: 2,
-        ..options(Arc::default())
-    };
+    let mut opts = options(Arc::default());
+    opts.retry.max_retries = 2;
     let outcome = block_on(apply(&plan, &store, &opts)).unwrap();
     assert_eq!((outcome.done, outcome.failed, outcome.skipped), (1, 1, 1));
     let failure = outcome
@@ -422,4 +421,105 @@ fn interrupted_runs_converge_without_duplicates() {
     );
     assert!(plan_ok(&d, &store.state(), &Policy::default()).is_empty());
     assert_eq!(store.state().members.len(), 4);
+}
+
+#[test]
+fn a_server_wait_past_the_cap_fails_the_write_at_once_naming_the_wait() {
+    let plan = new_users_plan(1);
+    let mut store = MockStore::new();
+    store.expect_limits().return_const(limits(20, 100));
+    store
+        .expect_create_group()
+        .times(1)
+        .returning(|_, _| Err(StoreError::rate_limited(Some(Duration::from_secs(86_400)))));
+    store
+        .expect_invite()
+        .times(1)
+        .returning(|m| m.iter().map(|_| Ok(())).collect());
+    store.expect_add_group_members().never();
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let outcome = block_on(apply(&plan, &store, &options(sleeper.clone()))).unwrap();
+    assert_eq!((outcome.done, outcome.failed, outcome.skipped), (1, 1, 1));
+    let (_, error) = outcome.failures().next().unwrap();
+    assert!(
+        error.message.contains("86400s"),
+        "names the wait asked for: {error}"
+    );
+    assert!(
+        sleeper.0.lock().unwrap().is_empty(),
+        "never slept on the server's word"
+    );
+}
+
+/// The first `add_v2` went through but its reply was lost (a transient error); the retry is
+/// refused with `user_already_on_team`. The executor asks the store to confirm, and counts the
+/// invitation done when the member is there as wanted; without a confirmation it fails.
+#[test]
+fn a_refused_retry_after_a_lost_reply_is_confirmed_with_the_store() {
+    for confirmed in [true, false] {
+        let plan = new_users_plan(2);
+        let mut store = MockStore::new();
+        store.expect_limits().return_const(limits(20, 100));
+        store
+            .expect_create_group()
+            .returning(|_, _| Ok("g:1".into()));
+        let mut first = true;
+        store.expect_invite().times(2).returning(move |m| {
+            let out = if first {
+                m.iter()
+                    .map(|_| Err(StoreError::transient("connection reset")))
+                    .collect()
+            } else {
+                m.iter()
+                    .map(|_| {
+                        Err(StoreError::conflict(
+                            "user_already_on_team",
+                            "already on the team",
+                        ))
+                    })
+                    .collect()
+            };
+            first = false;
+            out
+        });
+        store
+            .expect_confirm()
+            .times(2)
+            .withf(|w| matches!(w, WantedState::Invited(m) if m.external_id.starts_with("teamsync:u00")))
+            .returning(move |_| Ok(confirmed));
+        store.expect_add_group_members().returning(|_, _| Ok(()));
+        let outcome = block_on(apply(&plan, &store, &options(Arc::default()))).unwrap();
+        if confirmed {
+            assert!(
+                outcome.is_success(),
+                "{:?}",
+                outcome.failures().collect::<Vec<_>>()
+            );
+        } else {
+            assert_eq!(outcome.failed, 2);
+        }
+    }
+}
+
+/// A refusal that follows a clean refusal (no lost reply) is the server's word: no confirmation.
+#[test]
+fn a_refusal_without_a_lost_reply_is_not_second_guessed() {
+    let plan = new_users_plan(1);
+    let mut store = MockStore::new();
+    store.expect_limits().return_const(limits(20, 100));
+    let mut calls = 0;
+    store.expect_create_group().times(2).returning(move |_, _| {
+        calls += 1;
+        if calls == 1 {
+            Err(StoreError::rate_limited(Some(Duration::from_millis(5))))
+        } else {
+            Err(StoreError::conflict("group_name_already_used", "taken"))
+        }
+    });
+    store.expect_confirm().never();
+    store
+        .expect_invite()
+        .returning(|m| m.iter().map(|_| Ok(())).collect());
+    let outcome = block_on(apply(&plan, &store, &options(Arc::default()))).unwrap();
+    assert_eq!(outcome.failed, 1);
 }

@@ -73,6 +73,8 @@ pub(crate) struct TokenSource {
     cache: Mutex<CachedToken>,
     /// Longest margin before expiry at which a token is replaced (Python's SDK uses 300 s).
     refresh_margin: Duration,
+    /// Largest token-endpoint answer read.
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -84,7 +86,11 @@ impl std::fmt::Debug for TokenSource {
 }
 
 impl TokenSource {
-    pub(crate) fn new(credentials: Credentials, refresh_margin: Duration) -> Self {
+    pub(crate) fn new(
+        credentials: Credentials,
+        refresh_margin: Duration,
+        max_response_bytes: usize,
+    ) -> Self {
         let token = match &credentials {
             Credentials::AccessToken(token) => Some(token.clone()),
             Credentials::RefreshToken { access_token, .. } => access_token.clone(),
@@ -96,6 +102,7 @@ impl TokenSource {
                 refresh_at: None,
             }),
             refresh_margin,
+            max_response_bytes: max_response_bytes.max(1),
         }
     }
 
@@ -169,10 +176,7 @@ impl TokenSource {
         let status = response.status().as_u16();
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         let retry_after = header(&response, reqwest::header::RETRY_AFTER);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| crate::client::transport_error(ROUTE, &e))?;
+        let body = crate::client::read_limited(ROUTE, response, self.max_response_bytes).await?;
         if status != 200 {
             return Err(classify_response(
                 ROUTE,
@@ -188,11 +192,14 @@ impl TokenSource {
                 message: e.to_string(),
             })?;
         let token = Secret::new(answer.access_token);
-        cache.refresh_at = answer.expires_in.map(|secs| {
+        // Replace the token a margin before it expires: the configured margin, but never more
+        // than half its life, so short-lived tokens are still used. A lifetime too long for
+        // the clock (`expires_in: 18446744073709551615`) is no expiry at all: the token is used
+        // until Dropbox answers `expired_access_token`, then refreshed.
+        cache.refresh_at = answer.expires_in.and_then(|secs| {
             let lifetime = Duration::from_secs(secs);
-            // Replace the token a margin before it expires: the configured margin, but never
-            // more than half its life, so short-lived tokens are still used.
-            Instant::now() + lifetime - self.refresh_margin.min(lifetime / 2)
+            let early = lifetime.saturating_sub(self.refresh_margin.min(lifetime / 2));
+            Instant::now().checked_add(early)
         });
         cache.token = Some(token.clone());
         tracing::debug!(

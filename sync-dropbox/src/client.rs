@@ -1,9 +1,16 @@
 //! A typed client for the Dropbox team routes teamsync uses.
 //!
-//! One method per route, taking and returning the [`crate::wire`] shapes. The client never
-//! retries a route call: errors come back classified ([`DropboxError::kind`]) and the core's
-//! executor decides. The one exception is authentication: on 401 `expired_access_token` it
-//! refreshes the token (when it has a refresh token) and repeats the call once.
+//! One method per route, taking and returning the [`crate::wire`] shapes. Writes are never
+//! retried here: errors come back classified ([`DropboxError::kind`]) and the core's executor
+//! decides. Reads (`team/get_info`, lists, `get_info`, job polls) change nothing, so the client
+//! repeats them under [`ClientConfig::read_retry`], the core's one retry mechanism
+//! ([`teamsync_core::retry`]). On 401 `expired_access_token` it refreshes the token (when it
+//! has a refresh token) and repeats the call once.
+//!
+//! Nothing a server sends is trusted to be small: bodies are read streamed up to
+//! [`ClientConfig::max_response_bytes`], each read ends by [`ClientConfig::read_deadline`],
+//! server-requested waits are honoured only up to the policy's `max_server_wait`; past any of
+//! these the read fails as incomplete ([`DropboxError::Incomplete`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +23,7 @@ use crate::auth::{Credentials, TokenSource, header};
 use crate::error::DropboxError;
 use crate::map::classify_response;
 use crate::wire::*;
-use teamsync_core::Secret;
+use teamsync_core::{GiveUp, RetryDecision, RetryPolicy, Secret};
 
 /// Dropbox's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";
@@ -75,6 +82,19 @@ pub struct ClientConfig {
     pub token_refresh_margin: Duration,
     /// `User-Agent` header.
     pub user_agent: String,
+    /// How reads are repeated on retryable errors, and the longest server-requested wait a
+    /// read honours (`max_server_wait`, 2 minutes by default; past it the read fails as
+    /// incomplete, naming the wait asked for).
+    pub read_retry: RetryPolicy,
+    /// The longest one read may take, its retries and waits included (10 minutes by default):
+    /// a server sending one byte a second cannot hold a run for hours.
+    pub read_deadline: Duration,
+    /// The largest response body accepted (64 MiB by default; a page of 1,000 members is
+    /// about 1 MB). A longer body is not read further and the call fails as incomplete.
+    pub max_response_bytes: usize,
+    /// Accept a plain `http://` base URL for a host that is not loopback. Off by default: the
+    /// bearer token would travel in clear.
+    pub allow_insecure_http: bool,
 }
 
 impl Default for ClientConfig {
@@ -88,6 +108,10 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_secs(60),
             token_refresh_margin: Duration::from_secs(300),
             user_agent: concat!("teamsync/", env!("CARGO_PKG_VERSION")).to_owned(),
+            read_retry: RetryPolicy::reads(),
+            read_deadline: Duration::from_secs(600),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_insecure_http: false,
         }
     }
 }
@@ -102,6 +126,27 @@ impl ClientConfig {
     }
 }
 
+/// The default of [`ClientConfig::max_response_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Whether `base_url` (already checked to start with `http://` or `https://`) names a loopback
+/// host: `localhost`, 127.0.0.0/8 or `::1`.
+fn is_loopback(base_url: &str) -> bool {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A client of the Dropbox team API. Cheap to clone; clones share the connection pool and the
 /// token cache.
 #[derive(Clone)]
@@ -110,6 +155,9 @@ pub struct DropboxClient {
     base_url: Arc<str>,
     token_url: Arc<str>,
     tokens: Arc<TokenSource>,
+    read_retry: RetryPolicy,
+    read_deadline: Duration,
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for DropboxClient {
@@ -144,12 +192,19 @@ pub(crate) fn transport_error(route: &str, error: &reqwest::Error) -> DropboxErr
 }
 
 impl DropboxClient {
-    /// Builds a client. Fails only on unusable settings (bad CA file, bad base URL).
+    /// Builds a client. Fails only on unusable settings (bad CA file, bad base URL, plain
+    /// `http://` to a host that is not loopback without `allow_insecure_http`).
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self, DropboxError> {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(DropboxError::Config(format!(
                 "base URL {base_url:?} must start with http:// or https://"
+            )));
+        }
+        if base_url.starts_with("http://") && !is_loopback(&base_url) && !config.allow_insecure_http
+        {
+            return Err(DropboxError::Config(format!(
+                "base URL {base_url:?} is plain http:// to a host that is not loopback: the access token would travel in clear; use https://, or allow it explicitly (allow_insecure_http)"
             )));
         }
         let mut builder = reqwest::Client::builder()
@@ -196,7 +251,14 @@ impl DropboxClient {
             http,
             token_url: format!("{base_url}/oauth2/token").into(),
             base_url: base_url.into(),
-            tokens: Arc::new(TokenSource::new(credentials, config.token_refresh_margin)),
+            tokens: Arc::new(TokenSource::new(
+                credentials,
+                config.token_refresh_margin,
+                config.max_response_bytes,
+            )),
+            read_retry: config.read_retry,
+            read_deadline: config.read_deadline,
+            max_response_bytes: config.max_response_bytes.max(1),
         })
     }
 
@@ -205,7 +267,56 @@ impl DropboxClient {
         &self.base_url
     }
 
-    /// Calls an RPC route: `POST {base}/2/{route}` with a JSON argument, JSON result.
+    /// Calls a read route (one that changes nothing) like [`DropboxClient::call`], repeating
+    /// it on retryable errors under [`ClientConfig::read_retry`], all within
+    /// [`ClientConfig::read_deadline`]. A server wait past the policy's cap, or the deadline,
+    /// fails the read as [`DropboxError::Incomplete`].
+    pub async fn read<A: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        route: &str,
+        arg: &A,
+    ) -> Result<R, DropboxError> {
+        let attempts = async {
+            let mut retries = 0u32;
+            loop {
+                let error = match self.call(route, arg).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) => error,
+                };
+                // The jitter seed: the route, so concurrent reads of different routes spread.
+                let seed = route
+                    .bytes()
+                    .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b));
+                match self.read_retry.decide(error.kind(), retries, seed) {
+                    RetryDecision::Retry { after } => {
+                        tracing::debug!(%error, retries, ?after, "repeating a read");
+                        tokio::time::sleep(after).await;
+                        retries += 1;
+                    }
+                    RetryDecision::GiveUp(reason @ GiveUp::WaitTooLong { .. }) => {
+                        return Err(DropboxError::Incomplete {
+                            route: route.to_owned(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                    RetryDecision::GiveUp(_) => return Err(error),
+                }
+            }
+        };
+        match tokio::time::timeout(self.read_deadline, attempts).await {
+            Ok(result) => result,
+            Err(_) => Err(DropboxError::Incomplete {
+                route: route.to_owned(),
+                reason: format!(
+                    "no complete answer within the read deadline of {:?} (read_deadline)",
+                    self.read_deadline
+                ),
+            }),
+        }
+    }
+
+    /// Calls an RPC route: `POST {base}/2/{route}` with a JSON argument, JSON result. Never
+    /// repeated (but for one token refresh): the caller decides.
     pub async fn call<A: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         route: &str,
@@ -258,10 +369,7 @@ impl DropboxClient {
         let status = response.status().as_u16();
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         let retry_after = header(&response, reqwest::header::RETRY_AFTER);
-        let answer = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(route, &e))?;
+        let answer = read_limited(route, response, self.max_response_bytes).await?;
         tracing::debug!(
             route,
             status,
@@ -269,7 +377,7 @@ impl DropboxClient {
             "dropbox call"
         );
         if status == 200 {
-            Ok(answer.to_vec())
+            Ok(answer)
         } else {
             Err(classify_response(
                 route,
@@ -285,7 +393,7 @@ impl DropboxClient {
 
     /// `team/get_info`: the connection test.
     pub async fn team_get_info(&self) -> Result<TeamGetInfoResult, DropboxError> {
-        self.call("team/get_info", &()).await
+        self.read("team/get_info", &()).await
     }
 
     // ───────────────────────────── members ─────────────────────────────
@@ -295,7 +403,7 @@ impl DropboxClient {
         &self,
         arg: &MembersListArg,
     ) -> Result<MembersListV2Result, DropboxError> {
-        self.call("team/members/list_v2", arg).await
+        self.read("team/members/list_v2", arg).await
     }
 
     /// `team/members/list/continue_v2`.
@@ -303,7 +411,7 @@ impl DropboxClient {
         &self,
         cursor: &str,
     ) -> Result<MembersListV2Result, DropboxError> {
-        self.call(
+        self.read(
             "team/members/list/continue_v2",
             &CursorArg {
                 cursor: cursor.to_owned(),
@@ -317,7 +425,7 @@ impl DropboxClient {
         &self,
         arg: &MembersGetInfoV2Arg,
     ) -> Result<MembersGetInfoV2Result, DropboxError> {
-        self.call("team/members/get_info_v2", arg).await
+        self.read("team/members/get_info_v2", arg).await
     }
 
     /// `team/members/add_v2` (at most 20 members).
@@ -333,7 +441,7 @@ impl DropboxClient {
         &self,
         async_job_id: &str,
     ) -> Result<MembersAddStatus, DropboxError> {
-        self.call(
+        self.read(
             "team/members/add/job_status/get_v2",
             &PollArg {
                 async_job_id: async_job_id.to_owned(),
@@ -374,7 +482,7 @@ impl DropboxClient {
         &self,
         async_job_id: &str,
     ) -> Result<EmptyJobStatus, DropboxError> {
-        self.call(
+        self.read(
             "team/members/remove/job_status/get",
             &PollArg {
                 async_job_id: async_job_id.to_owned(),
@@ -393,7 +501,7 @@ impl DropboxClient {
 
     /// `team/groups/list`.
     pub async fn groups_list(&self, arg: &GroupsListArg) -> Result<GroupsListResult, DropboxError> {
-        self.call("team/groups/list", arg).await
+        self.read("team/groups/list", arg).await
     }
 
     /// `team/groups/list/continue`.
@@ -401,7 +509,7 @@ impl DropboxClient {
         &self,
         cursor: &str,
     ) -> Result<GroupsListResult, DropboxError> {
-        self.call(
+        self.read(
             "team/groups/list/continue",
             &CursorArg {
                 cursor: cursor.to_owned(),
@@ -436,7 +544,7 @@ impl DropboxClient {
         &self,
         async_job_id: &str,
     ) -> Result<EmptyJobStatus, DropboxError> {
-        self.call(
+        self.read(
             "team/groups/job_status/get",
             &PollArg {
                 async_job_id: async_job_id.to_owned(),
@@ -466,7 +574,7 @@ impl DropboxClient {
         &self,
         arg: &GroupsMembersListArg,
     ) -> Result<GroupsMembersListResult, DropboxError> {
-        self.call("team/groups/members/list", arg).await
+        self.read("team/groups/members/list", arg).await
     }
 
     /// `team/groups/members/list/continue`.
@@ -474,12 +582,73 @@ impl DropboxClient {
         &self,
         cursor: &str,
     ) -> Result<GroupsMembersListResult, DropboxError> {
-        self.call(
+        self.read(
             "team/groups/members/list/continue",
             &CursorArg {
                 cursor: cursor.to_owned(),
             },
         )
         .await
+    }
+}
+
+/// Reads a response body streamed, up to `limit` bytes. A longer body (announced or sent) is
+/// not read further: the call fails as [`DropboxError::Incomplete`].
+pub(crate) async fn read_limited(
+    route: &str,
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, DropboxError> {
+    let too_large = || DropboxError::Incomplete {
+        route: route.to_owned(),
+        reason: format!(
+            "the response body is larger than the {limit} bytes allowed (max_response_bytes)"
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|announced| announced > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(route, &e))?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:1/x",
+            "http://[::1]:80",
+            "http://user:pw@127.0.0.1:9",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://127.0.0.1.example.com",
+            "http://[::2]",
+            "http://localhost.evil.test",
+            "http://127.0.0.1@evil.test",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
     }
 }

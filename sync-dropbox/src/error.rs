@@ -110,6 +110,17 @@ pub enum DropboxError {
         /// How long the client polled.
         waited: Duration,
     },
+    /// A read that could not be completed within the client's bounds: a body larger than
+    /// `max_response_bytes`, the `read_deadline` passed, a server-requested wait past the
+    /// retry policy's cap, a list that repeats a cursor or goes on past what a team can hold.
+    /// Nothing read is used: the team read fails (the command exits 8) and nothing is written.
+    #[error("{route}: incomplete read: {reason}")]
+    Incomplete {
+        /// The route called.
+        route: String,
+        /// Which bound was passed, with the value the server asked for or sent.
+        reason: String,
+    },
     /// The client's settings are unusable (bad base URL, unreadable CA file).
     #[error("configuration: {0}")]
     Config(String),
@@ -131,6 +142,7 @@ impl DropboxError {
             | Self::Decode { .. }
             | Self::JobFailed { .. }
             | Self::JobTimedOut { .. }
+            | Self::Incomplete { .. }
             | Self::Config(_) => ErrorKind::Permanent,
         }
     }
@@ -141,6 +153,7 @@ impl DropboxError {
             Self::Route { tag, .. } | Self::Auth { tag, .. } => Some(tag),
             Self::RateLimited { .. } => Some("too_many_requests"),
             Self::JobTimedOut { .. } => Some("async_job_timed_out"),
+            Self::Incomplete { .. } => Some("incomplete_read"),
             _ => None,
         }
     }

@@ -7,10 +7,15 @@
 //!
 //! ## What this crate does not do
 //!
-//! * **No retries of route calls.** Errors come back classified
+//! * **No retries of writes.** Errors come back classified
 //!   ([`teamsync_core::ErrorKind`]); the core's executor decides. The exceptions: one token refresh
-//!   and repeat on 401 `expired_access_token`, and repeated *reads* (list pages, job polls),
-//!   which change nothing.
+//!   and repeat on 401 `expired_access_token`, and repeated *reads* (`team/get_info`, list pages,
+//!   job polls), which change nothing, under the core's one retry mechanism
+//!   ([`teamsync_core::RetryPolicy`], [`ClientConfig::read_retry`]).
+//! * **No trust in the server's numbers and sizes.** Bodies are read streamed up to a limit,
+//!   every read has a deadline, server-requested waits are capped, listings stop at a repeated
+//!   cursor or past what a team can hold; each ends the read as [`DropboxError::Incomplete`],
+//!   never a panic or an endless wait. See the crate's README for each hostile mode.
 //! * **No secrets in output.** Tokens and app secrets live in [`Secret`], whose `Debug` and
 //!   `Display` print `[redacted]`; no error carries a header.
 //! * **No planning.** It reads the team and carries out operations; `sync-core` decides which.
@@ -33,17 +38,36 @@
 mod auth;
 mod client;
 mod error;
-pub mod map;
-
+pub(crate) mod map;
+#[cfg(test)]
+mod sdk_crosscheck;
 mod store;
-pub mod wire;
+pub(crate) mod wire;
+
+// The shared test helpers name this crate as users do.
+#[cfg(test)]
+extern crate self as teamsync_dropbox;
 
 pub use auth::Credentials;
 pub use client::{
-    CaSource, ClientConfig, DEFAULT_BASE_URL, DropboxClient, HttpVersion, ProxySetting,
+    CaSource, ClientConfig, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DropboxClient,
+    HttpVersion, ProxySetting,
 };
 pub use error::DropboxError;
 pub use store::{
-    DEFAULT_GROUP_MEMBERS_PER_CALL, DropboxTeam, INVITES_PER_CALL, JobPolling, TeamOptions,
+    DEFAULT_GROUP_MEMBERS_PER_CALL, DEFAULT_MAX_TEAM_MEMBERS, DropboxTeam, INVITES_PER_CALL,
+    JobPolling, TeamOptions,
 };
 pub use teamsync_core::Secret;
+/// Dropbox's wire shapes that [`DropboxClient`]'s route methods take and return (the Stone
+/// spec's names; only the fields teamsync uses).
+pub use wire::{
+    EmptyJobStatus, GroupAccessType, GroupCreateArg, GroupFullInfo, GroupManagementType,
+    GroupMemberInfo, GroupMembersAddArg, GroupMembersChangeResult, GroupMembersRemoveArg,
+    GroupSelector, GroupSummary, GroupUpdateArgs, GroupsListArg, GroupsListResult,
+    GroupsMembersListArg, GroupsMembersListResult, MemberAccess, MemberAddV2Arg, MemberAddV2Result,
+    MemberProfile, MembersAddStatus, MembersAddV2Arg, MembersDeactivateArg, MembersGetInfoItemV2,
+    MembersGetInfoV2Arg, MembersGetInfoV2Result, MembersListArg, MembersListV2Result,
+    MembersRemoveArg, MembersSetProfileArg, Name, TeamGetInfoResult, TeamMemberInfoV2,
+    TeamMemberInfoV2Result, TeamMemberRole, TeamMemberStatus, UserSelectorArg,
+};

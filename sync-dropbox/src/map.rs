@@ -390,10 +390,13 @@ pub fn retry_after(
             retry.as_f64()
         });
     let from_header = || header.and_then(|h| h.trim().parse::<f64>().ok());
+    // Any number may arrive (`1e30`, `-1`, `NaN`): negative and non-numbers are ignored, and
+    // a wait too long for a `Duration` is the longest one (the retry policy refuses to sleep
+    // it and names it).
     from_body
         .or_else(from_header)
-        .filter(|secs| secs.is_finite() && *secs >= 0.0)
-        .map(Duration::from_secs_f64)
+        .filter(|secs| *secs >= 0.0)
+        .map(|secs| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// Classifies a non-200 answer from `route`.

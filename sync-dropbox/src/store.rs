@@ -1,13 +1,14 @@
 //! [`DropboxTeam`]: the core's [`TeamStore`] over the Dropbox team API.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use teamsync_core::{
-    ActualState, GroupChange, GroupRef, MemberRef, NewMember, ProfileChange, RemoveOptions,
-    StoreError, StoreLimits, TeamGroup, TeamMember, TeamStore,
+    ActualState, Backoff, GroupChange, GroupRef, MemberRef, MemberStatus, NewMember, ProfileChange,
+    RemoveOptions, StoreError, StoreLimits, TeamGroup, TeamMember, TeamStore, WantedState,
 };
 
 use crate::client::DropboxClient;
@@ -26,7 +27,8 @@ pub const INVITES_PER_CALL: usize = 20;
 pub const DEFAULT_GROUP_MEMBERS_PER_CALL: usize = 100;
 
 /// How async jobs (`members/add`, `members/remove`, `groups/delete`) are polled: delays double
-/// from `first_delay` up to `max_delay`, for at most `max_wait` in all.
+/// from `first_delay` up to `max_delay` (the core's [`Backoff`], without jitter), for at most
+/// `max_wait` in all. Each poll is a read, repeated on retryable errors like every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JobPolling {
     /// Delay before the first poll.
@@ -68,6 +70,12 @@ impl EmptyJob {
 /// How many times `snapshot` starts over after a list cursor expired.
 const MAX_SNAPSHOT_RESTARTS: u32 = 3;
 
+/// The default of [`TeamOptions::max_team_members`]: more members (removed ones included) than
+/// any Dropbox team holds. Dropbox publishes no hard maximum; its largest plans are sold for
+/// tens of thousands of seats, so half a million leaves a wide margin while still stopping a
+/// server that pages forever after about a minute instead of filling memory.
+pub const DEFAULT_MAX_TEAM_MEMBERS: usize = 500_000;
+
 /// Settings of [`DropboxTeam`] beyond the client's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamOptions {
@@ -80,10 +88,22 @@ pub struct TeamOptions {
     pub max_concurrency: usize,
     /// Polling of async jobs.
     pub job_polling: JobPolling,
-    /// How many times `snapshot` and job polls try a read that failed with a retryable error
-    /// (rate limit, 5xx, transport). Reads change nothing, so repeating them is always safe,
-    /// and a snapshot has no executor above it to retry one page of thousands.
-    pub read_attempts: u32,
+    /// The most entries one listing may return: members (removed ones included), groups, or
+    /// the members of one group. It bounds every list a hostile or broken server could make
+    /// endless (`has_more` true forever): past it, or past the pages it takes
+    /// ([`TeamOptions::max_pages`]), the read fails as incomplete.
+    pub max_team_members: usize,
+}
+
+impl TeamOptions {
+    /// The most pages one listing may take: full pages for `max_team_members` entries, twice
+    /// over (Dropbox may answer with short pages), plus a few.
+    pub fn max_pages(&self) -> usize {
+        let full = self
+            .max_team_members
+            .div_ceil(self.page_size.max(1) as usize);
+        full.saturating_mul(2).saturating_add(8)
+    }
 }
 
 impl Default for TeamOptions {
@@ -93,7 +113,7 @@ impl Default for TeamOptions {
             group_members_per_call: DEFAULT_GROUP_MEMBERS_PER_CALL,
             max_concurrency: 4,
             job_polling: JobPolling::default(),
-            read_attempts: 6,
+            max_team_members: DEFAULT_MAX_TEAM_MEMBERS,
         }
     }
 }
@@ -117,7 +137,7 @@ impl DropboxTeam {
         options.page_size = options.page_size.clamp(1, 1000);
         options.group_members_per_call = options.group_members_per_call.max(1);
         options.max_concurrency = options.max_concurrency.max(1);
-        options.read_attempts = options.read_attempts.max(1);
+        options.max_team_members = options.max_team_members.max(1);
         Self { client, options }
     }
 
@@ -126,33 +146,15 @@ impl DropboxTeam {
         &self.client
     }
 
-    /// Runs a read, repeating it on retryable errors (honouring the server's delay), up to
-    /// `read_attempts` times.
-    async fn read<T, F, Fut>(&self, mut call: F) -> Result<T, DropboxError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, DropboxError>>,
-    {
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(error)
-                    if error.kind().is_retryable() && attempt < self.options.read_attempts =>
-                {
-                    let backoff = Duration::from_millis(200u64 << attempt.min(5));
-                    let delay = match &error {
-                        DropboxError::RateLimited {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => backoff,
-                    };
-                    tracing::debug!(%error, attempt, ?delay, "repeating a read");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                other => return other,
-            }
+    /// A guard for one listing of `route`.
+    fn pager(&self, route: &'static str) -> Pager {
+        Pager {
+            route,
+            cursors: HashSet::new(),
+            pages: 1,
+            entries: 0,
+            max_pages: self.options.max_pages(),
+            max_entries: self.options.max_team_members,
         }
     }
 
@@ -161,19 +163,19 @@ impl DropboxTeam {
             limit: self.options.page_size,
             include_removed: true,
         };
-        let mut page = self.read(|| self.client.members_list_v2(&arg)).await?;
+        let mut pager = self.pager("team/members/list/continue_v2");
+        let mut page = self.client.members_list_v2(&arg).await?;
         let mut members = Vec::with_capacity(page.members.len());
         loop {
+            pager.entries(page.members.len())?;
             for info in &page.members {
                 members.push(map::team_member(info)?);
             }
             if !page.has_more {
                 return Ok(members);
             }
-            let cursor = page.cursor;
-            page = self
-                .read(|| self.client.members_list_continue_v2(&cursor))
-                .await?;
+            pager.next(&page.cursor)?;
+            page = self.client.members_list_continue_v2(&page.cursor).await?;
         }
     }
 
@@ -181,13 +183,14 @@ impl DropboxTeam {
         let arg = GroupsListArg {
             limit: self.options.page_size,
         };
-        let mut page = self.read(|| self.client.groups_list(&arg)).await?;
+        let mut pager = self.pager("team/groups/list/continue");
+        let mut page = self.client.groups_list(&arg).await?;
+        pager.entries(page.groups.len())?;
         let mut groups = std::mem::take(&mut page.groups);
         while page.has_more {
-            let cursor = page.cursor;
-            page = self
-                .read(|| self.client.groups_list_continue(&cursor))
-                .await?;
+            pager.next(&page.cursor)?;
+            page = self.client.groups_list_continue(&page.cursor).await?;
+            pager.entries(page.groups.len())?;
             groups.append(&mut page.groups);
         }
         Ok(groups)
@@ -200,9 +203,11 @@ impl DropboxTeam {
             },
             limit: self.options.page_size,
         };
-        let mut page = self.read(|| self.client.groups_members_list(&arg)).await?;
+        let mut pager = self.pager("team/groups/members/list/continue");
+        let mut page = self.client.groups_members_list(&arg).await?;
         let mut ids: Vec<String> = Vec::with_capacity(page.members.len());
         loop {
+            pager.entries(page.members.len())?;
             ids.extend(
                 page.members
                     .iter()
@@ -211,9 +216,10 @@ impl DropboxTeam {
             if !page.has_more {
                 return Ok(ids);
             }
-            let cursor = page.cursor;
+            pager.next(&page.cursor)?;
             page = self
-                .read(|| self.client.groups_members_list_continue(&cursor))
+                .client
+                .groups_members_list_continue(&page.cursor)
                 .await?;
         }
     }
@@ -226,21 +232,21 @@ impl DropboxTeam {
         Fut: Future<Output = Result<Option<T>, DropboxError>>,
     {
         let polling = self.options.job_polling;
+        let schedule = Backoff::new(polling.first_delay, polling.max_delay).without_jitter();
         let started = Instant::now();
-        let mut delay = polling.first_delay;
-        loop {
-            tokio::time::sleep(delay).await;
-            if let Some(done) = self.read(&mut poll).await? {
+        for step in 1u32.. {
+            tokio::time::sleep(schedule.delay(step, 0)).await;
+            if let Some(done) = poll().await? {
                 return Ok(done);
             }
             if started.elapsed() >= polling.max_wait {
-                return Err(DropboxError::JobTimedOut {
-                    route: route.to_owned(),
-                    waited: started.elapsed(),
-                });
+                break;
             }
-            delay = (delay * 2).min(polling.max_delay);
         }
+        Err(DropboxError::JobTimedOut {
+            route: route.to_owned(),
+            waited: started.elapsed(),
+        })
     }
 
     async fn wait_for_empty_job(
@@ -331,8 +337,196 @@ impl DropboxTeam {
     }
 }
 
+/// Bounds one listing: a cursor seen before, more entries than a team can hold, or more pages
+/// than those entries take, ends it as an incomplete read (a server whose `has_more` never
+/// turns false cannot fill memory or hold the run).
+struct Pager {
+    route: &'static str,
+    cursors: HashSet<String>,
+    pages: usize,
+    entries: usize,
+    max_pages: usize,
+    max_entries: usize,
+}
+
+impl Pager {
+    fn incomplete(&self, reason: String) -> DropboxError {
+        DropboxError::Incomplete {
+            route: self.route.to_owned(),
+            reason,
+        }
+    }
+
+    /// Counts a page's entries.
+    fn entries(&mut self, count: usize) -> Result<(), DropboxError> {
+        self.entries = self.entries.saturating_add(count);
+        if self.entries > self.max_entries {
+            return Err(self.incomplete(format!(
+                "the listing goes on past {} entries, more than a team holds (max_team_members)",
+                self.max_entries
+            )));
+        }
+        Ok(())
+    }
+
+    /// Before asking for the page after `cursor`.
+    fn next(&mut self, cursor: &str) -> Result<(), DropboxError> {
+        self.pages += 1;
+        if self.pages > self.max_pages {
+            return Err(self.incomplete(format!(
+                "the listing goes on past {} pages, more than a team holds takes ({} entries at most: max_team_members)",
+                self.max_pages, self.max_entries
+            )));
+        }
+        if !self.cursors.insert(cursor.to_owned()) {
+            return Err(self.incomplete(format!(
+                "the server answered with a cursor it had already given (page {}): the listing would never end",
+                self.pages - 1
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl DropboxTeam {
+    /// The member one of `refs` names (the first that matches), read with `members/get_info_v2`.
+    async fn find_member(&self, refs: &[MemberRef]) -> Result<Option<TeamMember>, StoreError> {
+        let arg = MembersGetInfoV2Arg {
+            members: refs.iter().map(map::user_selector).collect(),
+        };
+        let answer = self.client.members_get_info_v2(&arg).await?;
+        for item in &answer.members_info {
+            if let MembersGetInfoItemV2::MemberInfo(info) = item {
+                return Ok(Some(map::team_member(info)?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The group `group` names, from the group list (confirmations are rare: one per lost
+    /// reply).
+    async fn find_group(&self, group: &GroupRef) -> Result<Option<GroupSummary>, StoreError> {
+        let groups = self.list_groups().await?;
+        Ok(groups.into_iter().find(|g| match group {
+            GroupRef::GroupId(id) => &g.group_id == id,
+            GroupRef::ExternalId(id) => g.group_external_id.as_deref() == Some(id.as_str()),
+        }))
+    }
+
+    /// Whether every (or no) member of `members` is in `group`.
+    async fn group_holds(
+        &self,
+        group: &GroupRef,
+        members: &[MemberRef],
+        wanted_in: bool,
+    ) -> Result<bool, StoreError> {
+        let Some(summary) = self.find_group(group).await? else {
+            return Ok(false);
+        };
+        let in_group: HashSet<String> = self
+            .group_member_ids(&summary.group_id)
+            .await?
+            .into_iter()
+            .collect();
+        for member in members {
+            let found = self.find_member(std::slice::from_ref(member)).await?;
+            let is_in = found.is_some_and(|m| in_group.contains(&m.team_member_id));
+            if is_in != wanted_in {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn confirm_state(&self, wanted: &WantedState) -> Result<bool, StoreError> {
+        let on_team =
+            |m: &TeamMember| matches!(m.status, MemberStatus::Active | MemberStatus::Invited);
+        Ok(match wanted {
+            WantedState::Invited(new) => {
+                let refs = [
+                    MemberRef::ExternalId(new.external_id.clone()),
+                    MemberRef::Email(new.email.clone()),
+                ];
+                self.find_member(&refs).await?.is_some_and(|m| {
+                    on_team(&m)
+                        && m.email == new.email
+                        && m.external_id.as_deref() == Some(new.external_id.as_str())
+                })
+            }
+            WantedState::Suspended(member) => self
+                .find_member(std::slice::from_ref(member))
+                .await?
+                .is_some_and(|m| m.status == MemberStatus::Suspended),
+            WantedState::OnTeam(member) => self
+                .find_member(std::slice::from_ref(member))
+                .await?
+                .is_some_and(|m| on_team(&m)),
+            WantedState::Removed(member) => self
+                .find_member(std::slice::from_ref(member))
+                .await?
+                .is_none_or(|m| matches!(m.status, MemberStatus::Removed { .. })),
+            WantedState::Profile(member, change) => {
+                let mut refs = vec![member.clone()];
+                refs.extend(change.external_id.clone().map(MemberRef::ExternalId));
+                refs.extend(change.email.clone().map(MemberRef::Email));
+                self.find_member(&refs).await?.is_some_and(|m| {
+                    change.email.as_ref().is_none_or(|e| &m.email == e)
+                        && change
+                            .given_name
+                            .as_ref()
+                            .is_none_or(|g| &m.given_name == g)
+                        && change.surname.as_ref().is_none_or(|s| &m.surname == s)
+                        && change
+                            .external_id
+                            .as_ref()
+                            .is_none_or(|x| m.external_id.as_ref() == Some(x))
+                })
+            }
+            WantedState::GroupExists { name, external_id } => self
+                .find_group(&GroupRef::ExternalId(external_id.clone()))
+                .await?
+                .is_some_and(|g| &g.group_name == name),
+            WantedState::GroupUpdated(group, change) => {
+                let found = match self.find_group(group).await? {
+                    Some(g) => Some(g),
+                    None => match &change.external_id {
+                        Some(x) => self.find_group(&GroupRef::ExternalId(x.clone())).await?,
+                        None => None,
+                    },
+                };
+                found.is_some_and(|g| {
+                    change.name.as_ref().is_none_or(|n| &g.group_name == n)
+                        && change
+                            .external_id
+                            .as_ref()
+                            .is_none_or(|x| g.group_external_id.as_ref() == Some(x))
+                        && change
+                            .management_type
+                            .is_none_or(|t| map::management_type(&g.group_management_type) == t)
+                })
+            }
+            WantedState::GroupDeleted(group) => self.find_group(group).await?.is_none(),
+            WantedState::InGroup(group, members) => self.group_holds(group, members, true).await?,
+            WantedState::NotInGroup(group, members) => {
+                self.group_holds(group, members, false).await?
+            }
+            _ => false,
+        })
+    }
+}
+
 #[async_trait]
 impl TeamStore for DropboxTeam {
+    async fn confirm(&self, wanted: &WantedState) -> Result<bool, StoreError> {
+        let confirmed = self.confirm_state(wanted).await;
+        tracing::debug!(
+            ?wanted,
+            ?confirmed,
+            "confirming a refused retry after a lost reply"
+        );
+        confirmed
+    }
+
     fn limits(&self) -> StoreLimits {
         StoreLimits {
             invites_per_call: INVITES_PER_CALL,

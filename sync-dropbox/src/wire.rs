@@ -241,6 +241,7 @@ pub enum MemberAddV2Result {
 }
 
 /// The failure tags of `team.MemberAddResultBase` (team.stone), all carrying the email.
+#[cfg(test)]
 pub const MEMBER_ADD_FAILURE_TAGS: &[&str] = &[
     "team_license_limit",
     "free_team_member_limit_reached",

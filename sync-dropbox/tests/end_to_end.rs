@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use teamsync_core::{ApplyOptions, DesiredState, Outcome, Policy, TeamStore};
+use teamsync_core::{ApplyOptions, Backoff, DesiredState, Outcome, Policy, RetryPolicy, TeamStore};
 use teamsync_dropbox::DropboxTeam;
 use teamsync_dropbox_emulator::{Emulator, Faults, MemberStatus, RateLimit};
 
@@ -105,9 +105,11 @@ async fn converges_through_a_rate_limit_storm() {
         ..Faults::default()
     });
     let options = ApplyOptions {
-        max_retries: 30,
-        backoff_base: Duration::from_millis(20),
-        backoff_max: Duration::from_secs(2),
+        retry: RetryPolicy::new(
+            30,
+            Backoff::new(Duration::from_millis(20), Duration::from_secs(2)),
+            Duration::from_secs(60),
+        ),
         ..ApplyOptions::default()
     };
     let (planned, outcome) = run(&store, &desired, &options).await;

@@ -17,8 +17,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::*;
-use teamsync_core::{ApplyOptions, DesiredState, OpStatus, Policy, TeamStore};
-use teamsync_dropbox::TeamOptions;
+use teamsync_core::{
+    ApplyOptions, Backoff, DesiredState, OpStatus, Policy, RetryPolicy, TeamStore,
+};
+use teamsync_dropbox::DropboxTeam;
 use teamsync_dropbox_emulator::{
     Emulator, EmulatorConfig, Faults, MemberStatus, RateLimit, SeedMember, TeamSeed,
 };
@@ -192,17 +194,16 @@ struct Tally {
 
 /// Runs snapshot → plan → apply with the faults on until a plan is empty; returns the tally.
 async fn converge(emu: &Emulator, desired: &DesiredState, max_runs: usize) -> Tally {
-    let store = store_with(
-        emu,
-        TeamOptions {
-            read_attempts: 10,
-            ..test_options()
-        },
+    let store = DropboxTeam::with_options(
+        client_with(emu, |c| c.read_retry.max_retries = 9),
+        test_options(),
     );
     let options = ApplyOptions {
-        max_retries: 8,
-        backoff_base: Duration::from_millis(10),
-        backoff_max: Duration::from_millis(500),
+        retry: RetryPolicy::new(
+            8,
+            Backoff::new(Duration::from_millis(10), Duration::from_millis(500)),
+            Duration::from_secs(60),
+        ),
         ..ApplyOptions::default()
     };
     let mut tally = Tally::default();
@@ -300,4 +301,55 @@ async fn two_thousand_users_converge_through_faults() {
 #[ignore = "full size (10,000 users): run with --run-ignored only"]
 async fn ten_thousand_users_converge_through_faults() {
     scenario(10_000, 100).await;
+}
+
+/// Issue 11: a run whose only faults are lost replies (the call took effect, the connection
+/// dropped before its answer arrived) fails no operation. Reads are repeated; a write repeated
+/// after a lost reply that the server refuses because it is already done
+/// (`user_already_on_team`, `group_name_already_used`, `duplicate_user`, …) is confirmed with a
+/// read and counted as done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_replies_alone_fail_no_operation() {
+    let desired = directory(300, 12, Some(5));
+    let emu = emulator_with(EmulatorConfig {
+        seed: 0x0105_7e91,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    emu.try_seed(&seed(&desired)).unwrap();
+    emu.set_faults(Faults {
+        drop_connection_rate: 0.15,
+        ..Faults::default()
+    });
+    let store = DropboxTeam::with_options(
+        client_with(&emu, |c| c.read_retry.max_retries = 12),
+        test_options(),
+    );
+    let options = ApplyOptions {
+        retry: RetryPolicy::new(
+            12,
+            Backoff::new(Duration::from_millis(5), Duration::from_millis(50)),
+            Duration::from_secs(5),
+        ),
+        ..ApplyOptions::default()
+    };
+    let actual = store.snapshot().await.expect("reads are repeated");
+    let plan = teamsync_core::plan(&desired, &actual, &Policy::default()).unwrap();
+    let outcome = teamsync_core::apply(&plan, &store, &options).await.unwrap();
+    let failures: Vec<String> = outcome
+        .failures()
+        .map(|(i, e)| format!("{}: {e}", plan.operations[i].target))
+        .collect();
+    assert_eq!(outcome.failed, 0, "{failures:#?}");
+    assert_eq!(outcome.skipped, 0);
+    assert_eq!(outcome.done, plan.operations.len());
+    let dropped_writes = emu.call_counts()["team/members/add_v2"];
+    assert!(
+        dropped_writes > (300 - 30usize).div_ceil(20) as u64,
+        "{dropped_writes} add_v2 calls: no reply was lost"
+    );
+    assert_invariants(&emu, &desired, 1);
+    emu.set_faults(Faults::default());
+    assert_converged(&emu, &desired);
+    emu.shutdown().await;
 }

@@ -10,7 +10,7 @@ use teamsync_core::{
     RemoveMode, RemoveOptions, TeamStore,
 };
 use teamsync_dropbox::TeamOptions;
-use teamsync_dropbox::wire::{MembersGetInfoItemV2, MembersGetInfoV2Arg, UserSelectorArg};
+use teamsync_dropbox::{MembersGetInfoItemV2, MembersGetInfoV2Arg, UserSelectorArg};
 use teamsync_dropbox_emulator::{EmulatorConfig, TeamSeed};
 use teamsync_dropbox_emulator::{
     ManagementType as EmuManagement, MemberStatus as SeedStatus, SeedGroup, SeedMember,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
 use teamsync_core::{
-    DesiredState, DirectoryGroup, DirectoryUser, Email, MemberRef, NewMember, SourceId,
+    Backoff, DesiredState, DirectoryGroup, DirectoryUser, Email, MemberRef, NewMember, SourceId,
 };
 use teamsync_dropbox::{
     ClientConfig, Credentials, DropboxClient, DropboxTeam, JobPolling, TeamOptions,
@@ -35,8 +35,22 @@ pub fn test_options() -> TeamOptions {
     }
 }
 
+/// The client settings of the tests: the production defaults with fast read retries (5 retries,
+/// 10 ms doubling to 100 ms), so that repeated reads do not slow the suite.
+pub fn test_client_config(base_url: String) -> ClientConfig {
+    let mut config = ClientConfig::with_base_url(base_url);
+    config.read_retry.backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(100));
+    config
+}
+
 pub fn client(emu: &Emulator) -> DropboxClient {
-    let config = ClientConfig::with_base_url(emu.base_url());
+    client_with(emu, |_| {})
+}
+
+/// A client of `emu` with the test settings changed by `change`.
+pub fn client_with(emu: &Emulator, change: impl FnOnce(&mut ClientConfig)) -> DropboxClient {
+    let mut config = test_client_config(emu.base_url());
+    change(&mut config);
     DropboxClient::new(config, Credentials::access_token(emu.access_token())).unwrap()
 }
 

@@ -2,10 +2,16 @@
 //! every request body we send must decode as the SDK's argument type, re-encode to the same
 //! JSON, and every response we decode (taken from the emulator) must decode as the SDK's result
 //! type too, with the same values.
+//!
+//! A unit-test module (not an integration test) because it checks the crate-private mapping
+//! (`map`) directly; it shares the integration tests' helpers.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../tests/common/mod.rs"]
 mod common;
 
+use crate::map;
+use crate::wire::*;
 use common::*;
 use dropbox_sdk::team as sdk;
 use serde::Serialize;
@@ -14,8 +20,6 @@ use serde_json::{Value, json};
 use teamsync_core::{
     GroupChange, GroupRef, ManagementType, MemberRef, ProfileChange, RemoveMode, RemoveOptions,
 };
-use teamsync_dropbox::map;
-use teamsync_dropbox::wire::*;
 use teamsync_dropbox_emulator::{MemberStatus, SeedGroup, SeedMember, TeamSeed};
 
 /// Our request body decodes as the SDK's type and the SDK writes it back identically.
