@@ -25,11 +25,13 @@ fn store(dbx: &Dropbox) -> DropboxTeam {
         Credentials::access_token(dbx.access_token()),
     )
     .unwrap();
-    let mut options = TeamOptions::default();
-    options.job_polling = JobPolling {
-        first_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(50),
-        max_wait: Duration::from_secs(30),
+    let options = TeamOptions {
+        job_polling: JobPolling {
+            first_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(50),
+            max_wait: Duration::from_secs(30),
+        },
+        ..TeamOptions::default()
     };
     DropboxTeam::with_options(client, options)
 }

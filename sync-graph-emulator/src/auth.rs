@@ -87,7 +87,7 @@ impl Auth {
         Auth {
             apps: HashMap::new(),
             tokens: HashMap::new(),
-            rng: Rng::new(seed ^ 0x7015_e4),
+            rng: Rng::new(seed ^ 0x0070_15e4),
             ttl,
             issued: 0,
         }

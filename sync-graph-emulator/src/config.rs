@@ -30,7 +30,7 @@ impl Default for EmulatorConfig {
             access_token_ttl: Duration::from_secs(3599),
             max_page_size: 999,
             faults: Faults::default(),
-            seed: 0x6_72a9_4e11,
+            seed: 0x0006_72a9_4e11,
             tls: false,
             bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         }

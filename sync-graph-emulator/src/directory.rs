@@ -514,6 +514,6 @@ mod tests {
             members: vec!["ghost".into()],
             ..SeedGroup::default()
         });
-        assert!(Tenant::from_seed(&seed).unwrap_err().contains("ghost"));
+        assert!(Tenant::from_seed(&seed).err().unwrap().contains("ghost"));
     }
 }
