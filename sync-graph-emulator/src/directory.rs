@@ -292,7 +292,7 @@ impl Tenant {
                     .iter()
                     .skip(offset)
                     .take(size)
-                    .map(|u| render(u, select, DEFAULT_USER_PROPERTIES, USER_PROPERTIES, None))
+                    .map(|u| render(u, select, DELETED_USER_DEFAULTS, USER_PROPERTIES, None))
                     .collect(),
                 self.deleted_users.len(),
             ),
@@ -408,6 +408,22 @@ impl Tenant {
         ))
     }
 }
+
+/// Deleted items carry their deletion time besides the user defaults.
+const DELETED_USER_DEFAULTS: &[&str] = &[
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+    "deletedDateTime",
+];
 
 const ASSIGNMENT_PROPERTIES: &[&str] = &[
     "id",

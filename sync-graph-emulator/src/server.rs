@@ -526,7 +526,12 @@ async fn graph_call(
             Some(Listing::AppRoleAssignedTo),
             (*id).to_owned(),
         ),
-        ["directory", "deletedItems", "microsoft.graph.user"] => (
+        // `graph.` is the namespace's alias; Microsoft's SDKs send the short form.
+        [
+            "directory",
+            "deletedItems",
+            "microsoft.graph.user" | "graph.user",
+        ] => (
             "directory/deletedItems/microsoft.graph.user",
             Some(Listing::DeletedUsers),
             String::new(),
