@@ -21,7 +21,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
-from graph_emulator_support import CLIENT_ID, SECRET, SEED, TENANT  # noqa: E402
+from graph_emulator_support import SEED  # noqa: E402
 
 
 def _build_binary():
@@ -87,31 +87,3 @@ def emulator():
     except subprocess.TimeoutExpired:
         proc.kill()
     tmp.cleanup()
-
-
-def make_client(emulator, secret=SECRET):
-    """A GraphServiceClient on the emulator, authenticated by ClientSecretCredential."""
-    import ssl
-
-    import httpx
-    from azure.identity.aio import ClientSecretCredential
-    from kiota_authentication_azure.azure_identity_authentication_provider import (
-        AzureIdentityAuthenticationProvider,
-    )
-    from msgraph import GraphRequestAdapter, GraphServiceClient
-    from msgraph_core import GraphClientFactory
-
-    credential = ClientSecretCredential(
-        TENANT, CLIENT_ID, secret,
-        authority=emulator.base_url,
-        disable_instance_discovery=True,
-        connection_verify=emulator.ca_file,
-    )
-    auth = AzureIdentityAuthenticationProvider(
-        credential, scopes=[emulator.base_url + "/.default"], allowed_hosts=[emulator.host],
-    )
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=emulator.ca_file), trust_env=False))
-    adapter = GraphRequestAdapter(auth, client=http)
-    adapter.base_url = emulator.base_url + "/v1.0"
-    return GraphServiceClient(request_adapter=adapter), credential

@@ -1,5 +1,7 @@
-"""The tenant the fidelity suite seeds: users (one disabled, one guest, one without mail, one
-synced from AD), nested groups, an enterprise app with assignments, a soft-deleted user."""
+"""The tenant the fidelity suite seeds (users: one disabled, one guest, one without mail, one
+synced from AD; nested groups; an enterprise app with assignments; a soft-deleted user), and
+the SDK client pointed at the emulator. (Not in conftest.py: another suite has a conftest
+module too, and `from conftest import` could pick the wrong one.)"""
 
 TENANT = "7e1ea5e0-0000-4000-8000-00000000c0de"
 CLIENT_ID = "a99c11e0-0000-4000-8000-000000000001"
@@ -50,3 +52,31 @@ SEED = {
     "service_principals": [{"id": oid(200), "displayName": "Dropbox", "assigned": [oid(1), oid(101)]}],
     "deleted_users": [dict(_user(9, "hal"), deletedDateTime="2026-11-30T10:00:00Z")],
 }
+
+
+def make_client(emulator, secret=SECRET):
+    """A GraphServiceClient on the emulator, authenticated by ClientSecretCredential."""
+    import ssl
+
+    import httpx
+    from azure.identity.aio import ClientSecretCredential
+    from kiota_authentication_azure.azure_identity_authentication_provider import (
+        AzureIdentityAuthenticationProvider,
+    )
+    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph_core import GraphClientFactory
+
+    credential = ClientSecretCredential(
+        TENANT, CLIENT_ID, secret,
+        authority=emulator.base_url,
+        disable_instance_discovery=True,
+        connection_verify=emulator.ca_file,
+    )
+    auth = AzureIdentityAuthenticationProvider(
+        credential, scopes=[emulator.base_url + "/.default"], allowed_hosts=[emulator.host],
+    )
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=emulator.ca_file), trust_env=False))
+    adapter = GraphRequestAdapter(auth, client=http)
+    adapter.base_url = emulator.base_url + "/v1.0"
+    return GraphServiceClient(request_adapter=adapter), credential

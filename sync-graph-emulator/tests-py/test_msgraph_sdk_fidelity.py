@@ -5,8 +5,7 @@ import asyncio
 
 import pytest
 
-from conftest import make_client
-from graph_emulator_support import SEED, USERS, oid
+from graph_emulator_support import SEED, USERS, make_client, oid
 
 
 def run(coro):
