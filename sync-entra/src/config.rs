@@ -1,40 +1,12 @@
 //! Settings of an [`EntraDirectory`](crate::EntraDirectory): tenant, app credentials, cloud,
 //! scope, identity and email rules, and the limits that keep a hostile server from stalling us.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use teamsync_core::SourceId;
 
-/// A value that must never be printed (a client secret, a private key, an access token).
-/// `Debug` and `Display` print `[redacted]`; [`Secret::expose`] reads it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself; call it only to put the value on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use teamsync_core::Secret;
 
 /// How the app proves who it is at the token endpoint.
 #[derive(Clone, Debug)]

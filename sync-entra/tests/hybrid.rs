@@ -27,7 +27,7 @@ use teamsync_dropbox::{
 };
 use teamsync_entra::IdSource;
 use teamsync_graph_emulator::{SeedGroup, TenantSeed};
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
 
 fn fixture_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -114,7 +114,7 @@ async fn moving_the_source_from_ad_to_entra_reprovisions_nobody() {
         return;
     };
     let mut ldap = LdapConfig::new(url, base.clone(), Profile::active_directory())
-        .with_bind(bind_dn, BindPassword::new(bind_pw));
+        .with_bind(bind_dn, Secret::new(bind_pw));
     ldap.allow_plaintext_bind = true;
     ldap.user_root_dns = vec![format!("CN=ts-root,OU=Groups,OU=Teamsync,{base}")];
     let ad_dir = LdapDirectory::new(ldap).unwrap();
