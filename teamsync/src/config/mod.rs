@@ -149,11 +149,17 @@ impl Config {
     }
 
     /// The directory this config reads, for people and for saved plans
-    /// (`ldap ldaps://dc1:636 (dc=corp,dc=example)`, `file /etc/teamsync/people.csv`).
+    /// (`ldap ldaps://dc1:636 (dc=corp,dc=example)`, `file /etc/teamsync/people.csv`,
+    /// `entra graph (tenant contoso.onmicrosoft.com)`).
     pub fn directory_description(&self) -> String {
         match &self.file.directory {
             DirectoryConfig::Ldap(ldap) => format!("ldap {} ({})", ldap.url, ldap.base_dn),
             DirectoryConfig::File(file) => format!("file {}", self.resolve(&file.path).display()),
+            DirectoryConfig::Entra(entra) => format!(
+                "entra {} (tenant {})",
+                entra.graph_url.as_deref().unwrap_or("graph"),
+                entra.tenant_id
+            ),
         }
     }
 
