@@ -36,5 +36,7 @@ pub use teamsync_core as core;
 pub use teamsync_core::{ApplyOptions, Outcome, Permission, Plan, Policy, Secret};
 #[cfg(feature = "dropbox")]
 pub use teamsync_dropbox as dropbox;
+#[cfg(feature = "entra")]
+pub use teamsync_entra as entra;
 #[cfg(feature = "ldap")]
 pub use teamsync_ldap as ldap;

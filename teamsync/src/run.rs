@@ -223,13 +223,22 @@ impl Runner {
     /// builds the team client. Nothing is contacted yet.
     pub fn new(config: Config) -> Result<Runner, RunError> {
         let team = &config.file().team;
+        // The directory's one secret: LDAP's bind password, or Entra's client secret or certificate.
         let bind = match &config.file().directory {
-            DirectoryConfig::Ldap(ldap) => ldap.bind_password.as_ref(),
-            _ => None,
+            DirectoryConfig::Ldap(ldap) => ldap
+                .bind_password
+                .as_ref()
+                .map(|s| ("directory.bind_password", s)),
+            DirectoryConfig::Entra(e) => match (&e.client_secret, &e.certificate) {
+                (Some(s), _) => Some(("directory.client_secret", s)),
+                (None, Some(c)) => Some(("directory.certificate", c)),
+                (None, None) => None,
+            },
+            DirectoryConfig::File(_) => None,
         };
         let mut wanted = Vec::new();
-        if let Some(spec) = bind {
-            wanted.push(("directory.bind_password", spec));
+        if let Some((key, spec)) = bind {
+            wanted.push((key, spec));
         }
         match (&team.token, &team.refresh_token) {
             (Some(token), _) => wanted.push(("team.token", token)),
@@ -358,6 +367,28 @@ impl Runner {
                 Ok(Box::new(
                     teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?,
                 ))
+            }
+            #[cfg(feature = "entra")]
+            DirectoryConfig::Entra(entra) => {
+                let secret = self.bind_password.clone().ok_or_else(|| {
+                    RunError::Internal("the Entra credential went missing".into())
+                })?;
+                let mut settings = entra_config(&self.config, entra, secret);
+                settings.known_ids = known_ids;
+                Ok(Box::new(
+                    teamsync_entra::EntraDirectory::new(settings).map_err(RunError::Directory)?,
+                ))
+            }
+            #[cfg(not(feature = "entra"))]
+            DirectoryConfig::Entra(_) => {
+                let _ = known_ids;
+                Err(self
+                    .config
+                    .invalid(
+                        "directory.kind",
+                        "this build of teamsync has no `entra` feature",
+                    )
+                    .into())
             }
             #[cfg(not(feature = "ldap"))]
             DirectoryConfig::Ldap(_) => {
@@ -594,4 +625,49 @@ pub fn read_plan_file(path: &Path) -> Result<Plan, RunError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
     Plan::from_json(&text).map_err(|e| refuse(format!("{e}")))
+}
+
+/// `[directory] kind = "entra"` as teamsync-entra's settings.
+#[cfg(feature = "entra")]
+fn entra_config(
+    config: &Config,
+    section: &crate::config::EntraSection,
+    secret: teamsync_core::Secret,
+) -> teamsync_entra::EntraConfig {
+    use crate::config::{EntraCloud, EntraId};
+    use teamsync_entra::{Cloud, Credential, IdSource};
+    let credential = if section.client_secret.is_some() {
+        Credential::client_secret(secret.expose())
+    } else {
+        Credential::certificate_pem(secret.expose())
+    };
+    let mut c = teamsync_entra::EntraConfig::new(
+        section.tenant_id.clone(),
+        section.client_id.clone(),
+        credential,
+    );
+    c.cloud = match (&section.authority_url, &section.graph_url) {
+        (Some(authority), Some(graph)) => Cloud::Custom {
+            authority: authority.clone(),
+            graph: graph.clone(),
+        },
+        _ => match section.cloud {
+            EntraCloud::UsGov => Cloud::UsGov,
+            EntraCloud::UsGovDod => Cloud::UsGovDod,
+            EntraCloud::China => Cloud::China,
+            _ => Cloud::Global,
+        },
+    };
+    c.root_groups = section.root_groups.clone();
+    c.app_id = section.app_id.clone();
+    c.id = match section.id {
+        EntraId::OnPremisesImmutableId => IdSource::OnPremisesImmutableId,
+        _ => IdSource::ObjectId,
+    };
+    c.email.fallback_to_upn = section.email.fallback_to_upn;
+    c.email.allow_external_upn = section.email.allow_external_upn;
+    c.email.allow_onmicrosoft_upn = section.email.allow_onmicrosoft_upn;
+    c.include_guests = section.include_guests;
+    c.ca_file = section.ca_file.as_deref().map(|p| config.resolve(p));
+    c
 }

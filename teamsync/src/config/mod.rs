@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use teamsync_core::Secret;
 
 pub use schema::{
-    AttributeOverrides, ConfigFile, CsvColumns, DEFAULT_BASE_URL, DirectoryConfig, FileFormat,
-    FileSection, LdapSection, NotifySection, NotifyWhen, ProfileName, SmtpSecurity, TeamSection,
+    AttributeOverrides, ConfigFile, CsvColumns, DEFAULT_BASE_URL, DirectoryConfig, EntraCloud,
+    EntraEmail, EntraId, EntraSection, FileFormat, FileSection, LdapSection, NotifySection,
+    NotifyWhen, ProfileName, SmtpSecurity, TeamSection,
 };
 pub use secret::{SecretSource, SecretSpec};
 use spans::Spans;
@@ -148,11 +149,17 @@ impl Config {
     }
 
     /// The directory this config reads, for people and for saved plans
-    /// (`ldap ldaps://dc1:636 (dc=corp,dc=example)`, `file /etc/teamsync/people.csv`).
+    /// (`ldap ldaps://dc1:636 (dc=corp,dc=example)`, `file /etc/teamsync/people.csv`,
+    /// `entra graph (tenant contoso.onmicrosoft.com)`).
     pub fn directory_description(&self) -> String {
         match &self.file.directory {
             DirectoryConfig::Ldap(ldap) => format!("ldap {} ({})", ldap.url, ldap.base_dn),
             DirectoryConfig::File(file) => format!("file {}", self.resolve(&file.path).display()),
+            DirectoryConfig::Entra(entra) => format!(
+                "entra {} (tenant {})",
+                entra.graph_url.as_deref().unwrap_or("graph"),
+                entra.tenant_id
+            ),
         }
     }
 
@@ -268,10 +275,16 @@ impl Config {
         let f = &self.file;
         let bind = match &f.directory {
             DirectoryConfig::Ldap(ldap) => ldap.bind_password.as_ref(),
-            DirectoryConfig::File(_) => None,
+            DirectoryConfig::File(_) | DirectoryConfig::Entra(_) => None,
+        };
+        let (client_secret, certificate) = match &f.directory {
+            DirectoryConfig::Entra(e) => (e.client_secret.as_ref(), e.certificate.as_ref()),
+            _ => (None, None),
         };
         vec![
             ("directory.bind_password", bind),
+            ("directory.client_secret", client_secret),
+            ("directory.certificate", certificate),
             ("team.token", f.team.token.as_ref()),
             ("team.refresh_token", f.team.refresh_token.as_ref()),
             ("team.app_secret", f.team.app_secret.as_ref()),
@@ -333,6 +346,26 @@ impl Config {
                     && !(1..=1000).contains(&size)
                 {
                     return Err(self.invalid("directory.page_size", "must be between 1 and 1000"));
+                }
+            }
+            DirectoryConfig::Entra(e) => {
+                if e.client_secret.is_some() == e.certificate.is_some() {
+                    return Err(self.invalid(
+                        "directory.client_secret",
+                        "give exactly one of client_secret = { env = \"VAR\" } and certificate = { file = \"app.pem\" }",
+                    ));
+                }
+                if e.root_groups.is_empty() && e.app_id.is_none() {
+                    return Err(self.invalid(
+                        "directory.root_groups",
+                        "name at least one root group (object id or display name), or app_id",
+                    ));
+                }
+                if e.authority_url.is_some() != e.graph_url.is_some() {
+                    return Err(self.invalid(
+                        "directory.graph_url",
+                        "authority_url and graph_url go together",
+                    ));
                 }
             }
         }

@@ -46,6 +46,8 @@ pub enum DirectoryConfig {
     Ldap(LdapSection),
     /// `kind = "file"`: a JSON, LDIF or CSV file, read at every run.
     File(FileSection),
+    /// `kind = "entra"`: Microsoft Entra ID (Azure AD) through Microsoft Graph.
+    Entra(EntraSection),
 }
 
 impl DirectoryConfig {
@@ -54,12 +56,17 @@ impl DirectoryConfig {
         match self {
             DirectoryConfig::Ldap(_) => "ldap",
             DirectoryConfig::File(_) => "file",
+            DirectoryConfig::Entra(_) => "entra",
         }
     }
 
     /// Keys of every kind, to tell "wrong kind" from "unknown key" in errors.
     pub(crate) fn kind_keys() -> &'static [(&'static str, &'static [&'static str])] {
-        &[("ldap", LdapSection::KEYS), ("file", FileSection::KEYS)]
+        &[
+            ("ldap", LdapSection::KEYS),
+            ("file", FileSection::KEYS),
+            ("entra", EntraSection::KEYS),
+        ]
     }
 }
 
@@ -455,4 +462,120 @@ fn required_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pa
         return Err(serde::de::Error::custom("a path may not be empty"));
     }
     Ok(path)
+}
+
+/// `[directory]` with `kind = "entra"`: an app registration reading Entra ID through Graph
+/// (application permissions `User.Read.All`, `GroupMember.Read.All`; `Application.Read.All`
+/// with `app_id`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EntraSection {
+    /// Tenant id (GUID) or a verified domain.
+    pub tenant_id: String,
+    /// The app registration's application (client) id.
+    pub client_id: String,
+    /// The client secret's value (a secret: `{ env }` or `{ file }`).
+    #[serde(default)]
+    pub client_secret: Option<SecretSpec>,
+    /// A PEM file with the app's certificate and RSA private key (`{ file }` or `{ env }`).
+    #[serde(default)]
+    pub certificate: Option<SecretSpec>,
+    /// Root groups by object id or display name (an ambiguous name is refused).
+    #[serde(default)]
+    pub root_groups: Vec<String>,
+    /// Object id of an enterprise application's service principal: its assigned users and
+    /// groups are in scope too.
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// `"object_id"` (default) or `"on_premises_immutable_id"` (keep the AD objectGUID ids).
+    #[serde(default)]
+    pub id: EntraId,
+    /// Where emails come from.
+    #[serde(default)]
+    pub email: EntraEmail,
+    /// Include guests (`userType = Guest`).
+    #[serde(default)]
+    pub include_guests: bool,
+    /// `"global"` (default), `"us_gov"`, `"us_gov_dod"` or `"china"`.
+    #[serde(default)]
+    pub cloud: EntraCloud,
+    /// Another authority base URL (with `graph_url`: a proxy, an emulator).
+    #[serde(default)]
+    pub authority_url: Option<String>,
+    /// Another Graph base URL (with `authority_url`).
+    #[serde(default)]
+    pub graph_url: Option<String>,
+    /// Extra CA certificates (PEM) to trust.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl EntraSection {
+    const KEYS: &'static [&'static str] = &[
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "certificate",
+        "root_groups",
+        "app_id",
+        "id",
+        "email",
+        "include_guests",
+        "cloud",
+        "authority_url",
+        "graph_url",
+        "ca_file",
+    ];
+}
+
+/// Which value is an Entra user's id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EntraId {
+    /// The object id.
+    #[default]
+    ObjectId,
+    /// The AD objectGUID `onPremisesImmutableId` encodes (cloud-only users: the object id).
+    OnPremisesImmutableId,
+}
+
+/// `email = { fallback_to_upn, allow_external_upn, allow_onmicrosoft_upn }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EntraEmail {
+    /// Use `userPrincipalName` when `mail` is empty (default true).
+    pub fallback_to_upn: bool,
+    /// ... even a guest's `#EXT#` UPN (default false).
+    pub allow_external_upn: bool,
+    /// ... even a `*.onmicrosoft.com` UPN (default false).
+    pub allow_onmicrosoft_upn: bool,
+}
+
+impl Default for EntraEmail {
+    fn default() -> Self {
+        Self {
+            fallback_to_upn: true,
+            allow_external_upn: false,
+            allow_onmicrosoft_upn: false,
+        }
+    }
+}
+
+/// The Microsoft cloud.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EntraCloud {
+    /// login.microsoftonline.com, graph.microsoft.com.
+    #[default]
+    Global,
+    /// US Government L4.
+    UsGov,
+    /// US Government L5 (DOD).
+    UsGovDod,
+    /// China (21Vianet).
+    China,
 }
