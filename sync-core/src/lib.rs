@@ -39,6 +39,7 @@
 
 pub mod model;
 pub mod policy;
+pub mod rules;
 pub mod saved;
 mod secret;
 pub mod store;

@@ -20,7 +20,10 @@ use crate::plan::{
 use crate::policy::{
     GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Policy, PolicyError, RemovalTransfer,
 };
+use crate::rules::prepare::{RuleEffects, prepare};
 use crate::store::{NewMember, ProfileChange, RemoveMode, RemoveOptions};
+
+mod rule_hooks;
 
 /// Why no plan could be made. Either of these stops the run before anything is changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,8 +93,24 @@ pub fn plan(
     policy: &Policy,
 ) -> Result<Plan, PlanError> {
     policy.validate()?;
-    let mut planner = Planner::new(desired, actual, policy);
+    match policy.rules.compiled() {
+        None => plan_with(desired, actual, policy, None),
+        Some(rules) => {
+            let prepared = prepare(desired, actual, policy, rules);
+            plan_with(&prepared.desired, actual, policy, Some(&prepared.effects))
+        }
+    }
+}
+
+fn plan_with(
+    desired: &DesiredState,
+    actual: &ActualState,
+    policy: &Policy,
+    rules: Option<&RuleEffects>,
+) -> Result<Plan, PlanError> {
+    let mut planner = Planner::new(desired, actual, policy, rules);
     planner.index_directory();
+    planner.hold_rule_groups();
     planner.compute_user_scope();
     if planner.stats.users_in_scope == 0 {
         return Err(PlanError::NoUsersInScope {
@@ -160,6 +179,8 @@ struct Planner<'a> {
     d: &'a DesiredState,
     a: &'a ActualState,
     p: &'a Policy,
+    /// What the policy's rules did to the snapshot, when it has rules.
+    rules: Option<&'a RuleEffects>,
 
     user_index: FxHashMap<&'a str, u32>,
     group_index: FxHashMap<&'a str, u32>,
@@ -203,11 +224,17 @@ fn is_valid_source(s: &str) -> bool {
 }
 
 impl<'a> Planner<'a> {
-    fn new(d: &'a DesiredState, a: &'a ActualState, p: &'a Policy) -> Self {
+    fn new(
+        d: &'a DesiredState,
+        a: &'a ActualState,
+        p: &'a Policy,
+        rules: Option<&'a RuleEffects>,
+    ) -> Self {
         Planner {
             d,
             a,
             p,
+            rules,
             user_index: FxHashMap::default(),
             group_index: FxHashMap::default(),
             group_nodes: Vec::new(),
@@ -624,7 +651,8 @@ impl<'a> Planner<'a> {
                 DirectoryStanding::Enabled(ui) => self.plan_enabled_member(ui, mi),
                 DirectoryStanding::Disabled(ui) => self.plan_disabled_member(ui, mi),
                 DirectoryStanding::OutOfScope => {
-                    self.plan_leaver(mi, self.p.on_leave, "left the directory's user scope")
+                    let why = self.leave_reason(mi);
+                    self.plan_leaver(mi, self.p.on_leave, &why);
                 }
                 DirectoryStanding::Deleted => {
                     self.plan_leaver(mi, self.p.on_delete, "deleted in the directory")
@@ -890,7 +918,10 @@ impl<'a> Planner<'a> {
     ) -> ProfileChange {
         let mut change = ProfileChange::default();
         // An address several directory users claim is taken by none of them (reported once).
-        if m.email.as_str() != email && !self.colliding_emails.contains(email) {
+        if m.email.as_str() != email
+            && !self.colliding_emails.contains(email)
+            && !self.created_only(0)
+        {
             let taken_by = self
                 .live_by_email
                 .get(email)
@@ -910,10 +941,10 @@ impl<'a> Planner<'a> {
                 _ => change.email = Email::parse(email).ok(),
             }
         }
-        if !given_name.is_empty() && m.given_name != given_name {
+        if !given_name.is_empty() && m.given_name != given_name && !self.created_only(1) {
             change.given_name = Some(given_name.to_owned());
         }
-        if !surname.is_empty() && m.surname != surname {
+        if !surname.is_empty() && m.surname != surname && !self.created_only(2) {
             change.surname = Some(surname.to_owned());
         }
         change
@@ -933,7 +964,11 @@ impl<'a> Planner<'a> {
         }
         let before = Observed::of_member(m);
         let after = apply_change(&before, &change);
-        let reason = format!("{why}: {}", describe_change(m, &change));
+        let reason = format!(
+            "{why}: {}{}",
+            describe_change(m, &change),
+            self.mapping_note(&change)
+        );
         self.push(
             Phase::Profiles,
             Action::UpdateProfile {
@@ -968,12 +1003,16 @@ impl<'a> Planner<'a> {
             let (email, given_name, surname) = (email.clone(), given_name.clone(), surname.clone());
             let u = &d.users[ui];
             let external_id = self.external_id(u.id.as_str());
-            if let Some(&oi) = self
+            if self.has_match_rules() {
+                if self.match_by_rules(ui, &external_id, &email, &given_name, &surname) {
+                    continue;
+                }
+            } else if let Some(&oi) = self
                 .live_by_email
                 .get(email.as_ref())
                 .filter(|_| !self.released_emails.contains(email.as_ref()))
             {
-                self.adopt_or_report(ui, oi, external_id, &email, &given_name, &surname);
+                self.adopt_or_report(ui, oi, external_id, &email, &given_name, &surname, None);
                 continue;
             }
             if let Some(&ri) = self.reserved_by_removed.get(email.as_ref()) {
@@ -1022,6 +1061,9 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Adopts the member holding the user's email when the policy allows it; `rule` is the match
+    /// rule that found it.
+    #[allow(clippy::too_many_arguments)]
     fn adopt_or_report(
         &mut self,
         ui: usize,
@@ -1030,6 +1072,7 @@ impl<'a> Planner<'a> {
         email: &str,
         given_name: &str,
         surname: &str,
+        rule: Option<&str>,
     ) {
         let o = self.member(oi);
         let prefix = self.p.external_id_prefix.as_str();
@@ -1064,6 +1107,32 @@ impl<'a> Planner<'a> {
         if !allowed {
             return;
         }
+        let how = format!(
+            "by email{}; teamsync takes it over ({})",
+            rule.map(|r| format!(" (match rule {r:?})"))
+                .unwrap_or_default(),
+            if o.external_id.is_some() {
+                "adopt_foreign"
+            } else {
+                "manage_existing_users"
+            }
+        );
+        self.adopt(ui, oi, external_id, email, given_name, surname, &how);
+    }
+
+    /// Takes over member `oi` for user `ui`: unsuspends it, sets its external id and profile.
+    #[allow(clippy::too_many_arguments)]
+    fn adopt(
+        &mut self,
+        ui: usize,
+        oi: u32,
+        external_id: String,
+        email: &str,
+        given_name: &str,
+        surname: &str,
+        how: &str,
+    ) {
+        let o = self.member(oi);
         let u = &self.d.users[ui];
         let by_id = MemberRef::TeamMemberId(o.team_member_id.clone());
         let target = o.email.to_string();
@@ -1095,15 +1164,11 @@ impl<'a> Planner<'a> {
         let after = apply_change(&before, &change);
         let profile = describe_change(o, &change);
         let reason = format!(
-            "matches directory user {} by email; teamsync takes it over ({}){}{}",
+            "matches directory user {} {how}{}{}{}",
             locator(u),
-            if o.external_id.is_some() {
-                "adopt_foreign"
-            } else {
-                "manage_existing_users"
-            },
             if profile.is_empty() { "" } else { ": " },
-            profile
+            profile,
+            self.mapping_note(&change)
         );
         self.push(
             Phase::Profiles,
@@ -1166,6 +1231,7 @@ impl<'a> Planner<'a> {
             .into_iter()
             .filter(|g| !root_set.contains(g))
             .collect();
+        self.drop_rule_excluded_groups(&mut synced);
         synced.sort_unstable_by(|&x, &y| d.groups[x as usize].id.cmp(&d.groups[y as usize].id));
 
         // Team group lookups; members resolved to indices once.
@@ -1271,11 +1337,12 @@ impl<'a> Planner<'a> {
                                 Observed::Absent,
                                 after,
                                 format!(
-                                    "a synced directory group ({})",
+                                    "a synced directory group ({}){}",
                                     group
                                         .locator
                                         .as_deref()
-                                        .map_or_else(|| format!("id {source}"), str::to_owned)
+                                        .map_or_else(|| format!("id {source}"), str::to_owned),
+                                    self.group_name_note()
                                 ),
                             );
                             None
@@ -1348,7 +1415,11 @@ impl<'a> Planner<'a> {
                             name.to_owned(),
                             before,
                             after,
-                            format!("renamed in the directory (was {:?})", team_group.name),
+                            format!(
+                                "renamed in the directory (was {:?}){}",
+                                team_group.name,
+                                self.group_name_note()
+                            ),
                         );
                     }
                 }
@@ -1370,6 +1441,8 @@ impl<'a> Planner<'a> {
             let g = &a.groups[gi];
             let why = if self.deleted.contains(source) {
                 "deleted in the directory"
+            } else if let Some(rule) = self.group_exclusion(source) {
+                rule
             } else if self.p.group_sync == GroupSync::Off {
                 "group sync is off"
             } else {
