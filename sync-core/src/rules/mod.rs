@@ -308,3 +308,9 @@ impl TryFrom<RulesConfig> for Rules {
         Rules::compile(config)
     }
 }
+
+// Policies cross threads (the Python binding shares one behind an `Arc`).
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Rules>();
+};
