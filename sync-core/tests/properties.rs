@@ -531,11 +531,19 @@ fn filter_by_hand(d: &DesiredState) -> DesiredState {
         users
     };
     let reachable = group_of("root").map(users_under).unwrap_or_default();
-    let in_group_2: BTreeSet<String> = d.groups.iter().filter(|g| g.name == "Group 2").flat_map(users_under).collect();
+    let in_group_2: BTreeSet<String> = d
+        .groups
+        .iter()
+        .filter(|g| g.name == "Group 2")
+        .flat_map(users_under)
+        .collect();
     let mut out = d.clone();
     out.users.retain(|u| {
         let id = u.id.as_str();
-        let out_of_rules = u.given_name == "x" || id.ends_with('1') || id.ends_with('3') || in_group_2.contains(id);
+        let out_of_rules = u.given_name == "x"
+            || id.ends_with('1')
+            || id.ends_with('3')
+            || in_group_2.contains(id);
         !(reachable.contains(id) && out_of_rules)
     });
     out
@@ -543,21 +551,42 @@ fn filter_by_hand(d: &DesiredState) -> DesiredState {
 
 /// A plan without the reason texts, and its warnings without the rule names they quote: the
 /// only parts rules may change.
-fn without_reasons(p: Result<Plan, PlanError>) -> Result<(Vec<Operation>, Vec<Warning>, Guard, Stats), PlanError> {
-    const RULE_NAMES: [&str; 3] = [r#": excluded by scope rule "odd""#, r#": excluded by scope rule "group-2""#, r#": not included by any scope rule ("named")"#];
+fn without_reasons(
+    p: Result<Plan, PlanError>,
+) -> Result<(Vec<Operation>, Vec<Warning>, Guard, Stats), PlanError> {
+    const RULE_NAMES: [&str; 3] = [
+        r#": excluded by scope rule "odd""#,
+        r#": excluded by scope rule "group-2""#,
+        r#": not included by any scope rule ("named")"#,
+    ];
     p.map(|p| {
-        let ops = p.operations.into_iter().map(|op| Operation { reason: String::new(), ..op }).collect();
+        let ops = p
+            .operations
+            .into_iter()
+            .map(|op| Operation {
+                reason: String::new(),
+                ..op
+            })
+            .collect();
         let warnings = p
             .warnings
             .into_iter()
-            .map(|w| Warning { message: RULE_NAMES.iter().fold(w.message, |m, name| m.replace(name, "")), ..w })
+            .map(|w| Warning {
+                message: RULE_NAMES
+                    .iter()
+                    .fold(w.message, |m, name| m.replace(name, "")),
+                ..w
+            })
             .collect();
         (ops, warnings, p.guard, p.stats)
     })
 }
 
 fn rules_policy(p: Policy, rules: &str) -> Policy {
-    Policy { rules: teamsync_core::rules::Rules::compile(toml::from_str(rules).unwrap()).unwrap(), ..p }
+    Policy {
+        rules: teamsync_core::rules::Rules::compile(toml::from_str(rules).unwrap()).unwrap(),
+        ..p
+    }
 }
 
 proptest! {

@@ -7,11 +7,23 @@ use std::sync::Arc;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::{Context, Env, Program, Value};
 
-use super::values::{GroupVal, UserVal, GROUP_FIELDS, USER_FIELDS};
+use super::values::{GROUP_FIELDS, GroupVal, USER_FIELDS, UserVal};
 use super::{MappingWhen, MatchBy, RuleError, RulesConfig, ScopeRuleConfig};
 
 /// Names CEL gives to types, usable as values (`type(x) == string`).
-const TYPE_NAMES: [&str; 11] = ["bool", "bytes", "double", "dyn", "int", "list", "map", "null_type", "string", "type", "uint"];
+const TYPE_NAMES: [&str; 11] = [
+    "bool",
+    "bytes",
+    "double",
+    "dyn",
+    "int",
+    "list",
+    "map",
+    "null_type",
+    "string",
+    "type",
+    "uint",
+];
 
 /// An include or exclude rule, compiled.
 pub(crate) struct Predicate {
@@ -85,11 +97,12 @@ impl Compiled {
     pub(crate) fn new(config: &RulesConfig) -> Result<Self, RuleError> {
         let mut env = Env::stdlib();
         // Pure string functions (lowerAscii, trim, split, replace, join …).
-        env.add_extension(cel::extensions::strings).map_err(|e| RuleError {
-            rule: "rules".to_owned(),
-            position: None,
-            message: format!("the expression environment could not be built: {e}"),
-        })?;
+        env.add_extension(cel::extensions::strings)
+            .map_err(|e| RuleError {
+                rule: "rules".to_owned(),
+                position: None,
+                message: format!("the expression environment could not be built: {e}"),
+            })?;
         let mut c = Compiled {
             env: Arc::new(env),
             scope: Vec::new(),
@@ -119,8 +132,16 @@ impl Compiled {
             (Field::Surname, &config.mapping.surname),
         ] {
             if let Some(m) = mapping {
-                let program = c.expression(&format!("mapping {:?}", field.key()), &m.expr, Subject::User)?;
-                c.mappings.push(Mapping { field, when: m.when, program });
+                let program = c.expression(
+                    &format!("mapping {:?}", field.key()),
+                    &m.expr,
+                    Subject::User,
+                )?;
+                c.mappings.push(Mapping {
+                    field,
+                    when: m.when,
+                    program,
+                });
             }
         }
         let mut names = BTreeSet::new();
@@ -130,9 +151,14 @@ impl Compiled {
             let external_id = match (rule.by, &rule.expr) {
                 (MatchBy::Email, None) => None,
                 (MatchBy::Email, Some(_)) => {
-                    return Err(plain(&label, "by = \"email\" takes no expr; remove it, or use by = \"external_id\""));
+                    return Err(plain(
+                        &label,
+                        "by = \"email\" takes no expr; remove it, or use by = \"external_id\"",
+                    ));
                 }
-                (MatchBy::ExternalId, Some(src)) => Some(c.expression(&label, src, Subject::User)?),
+                (MatchBy::ExternalId, Some(src)) => {
+                    Some(c.expression(&label, src, Subject::User)?)
+                }
                 (MatchBy::ExternalId, None) => {
                     return Err(plain(
                         &label,
@@ -140,7 +166,10 @@ impl Compiled {
                     ));
                 }
             };
-            c.matching.push(Matcher { name: rule.name.clone(), external_id });
+            c.matching.push(Matcher {
+                name: rule.name.clone(),
+                external_id,
+            });
         }
         Ok(c)
     }
@@ -160,11 +189,20 @@ impl Compiled {
             _ => return Err(plain(&label, "give exactly one of include and exclude")),
         };
         let program = self.expression(&label, src, subject)?;
-        Ok(Predicate { name: rule.name.clone(), exclude, program })
+        Ok(Predicate {
+            name: rule.name.clone(),
+            exclude,
+            program,
+        })
     }
 
     /// Parses one expression and checks the names it uses.
-    fn expression(&mut self, label: &str, src: &str, subject: Subject) -> Result<Program, RuleError> {
+    fn expression(
+        &mut self,
+        label: &str,
+        src: &str,
+        subject: Subject,
+    ) -> Result<Program, RuleError> {
         if src.trim().is_empty() {
             return Err(plain(label, "the expression is empty"));
         }
@@ -180,11 +218,23 @@ impl Compiled {
                 message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
             }
         })?;
-        let mut check = NameCheck { subject, bound: Vec::new(), found: Vec::new(), error: None };
+        let mut check = NameCheck {
+            subject,
+            bound: Vec::new(),
+            found: Vec::new(),
+            error: None,
+        };
         check.walk(program.expression());
         if let Some((id, message)) = check.error {
-            let position = program.source_info().offset_for(id).map(|(start, _)| line_column(src, start as usize));
-            return Err(RuleError { rule: label.to_owned(), position, message });
+            let position = program
+                .source_info()
+                .offset_for(id)
+                .map(|(start, _)| line_column(src, start as usize));
+            return Err(RuleError {
+                rule: label.to_owned(),
+                position,
+                message,
+            });
         }
         if subject == Subject::User {
             for field in check.found {
@@ -206,7 +256,11 @@ impl Compiled {
     }
 
     /// Evaluates `program` with `group` bound.
-    pub(crate) fn eval_group(&self, program: &Program, group: GroupVal<'_>) -> Result<Value, String> {
+    pub(crate) fn eval_group(
+        &self,
+        program: &Program,
+        group: GroupVal<'_>,
+    ) -> Result<Value, String> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.add_variable_as_val("group", Box::new(group));
         program.execute(&ctx).map_err(|e| e.to_string())
@@ -214,18 +268,28 @@ impl Compiled {
 }
 
 fn plain(label: &str, message: &str) -> RuleError {
-    RuleError { rule: label.to_owned(), position: None, message: message.to_owned() }
+    RuleError {
+        rule: label.to_owned(),
+        position: None,
+        message: message.to_owned(),
+    }
 }
 
 fn check_name(label: &str, name: &str, names: &mut BTreeSet<String>) -> Result<(), RuleError> {
     if name.trim().is_empty() {
-        return Err(plain(label, "every rule needs a name (it is shown in each operation the rule causes)"));
+        return Err(plain(
+            label,
+            "every rule needs a name (it is shown in each operation the rule causes)",
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err(plain(label, "a rule name may not hold control characters"));
     }
     if !names.insert(name.to_owned()) {
-        return Err(plain(label, "two rules of this kind have this name; names must be unique"));
+        return Err(plain(
+            label,
+            "two rules of this kind have this name; names must be unique",
+        ));
     }
     Ok(())
 }
@@ -269,8 +333,10 @@ impl NameCheck {
         match &e.expr {
             Expr::Unspecified | Expr::Literal(_) => {}
             Expr::Ident(name) => {
-                let known =
-                    name == var || name.starts_with('@') || self.bound.iter().any(|b| b == name) || TYPE_NAMES.contains(&name.as_str());
+                let known = name == var
+                    || name.starts_with('@')
+                    || self.bound.iter().any(|b| b == name)
+                    || TYPE_NAMES.contains(&name.as_str());
                 if !known {
                     let other = match self.subject {
                         Subject::User => "group",
@@ -287,10 +353,16 @@ impl NameCheck {
             Expr::Select(select) => {
                 if let Expr::Ident(name) = &select.operand.expr {
                     if name == var && !self.bound.iter().any(|b| b == name) {
-                        if self.subject == Subject::Group && !GROUP_FIELDS.contains(&select.field.as_str()) {
+                        if self.subject == Subject::Group
+                            && !GROUP_FIELDS.contains(&select.field.as_str())
+                        {
                             self.fail(
                                 e.id,
-                                format!("a group has only {}; `group.{}` is not one of them", GROUP_FIELDS.join(" and "), select.field),
+                                format!(
+                                    "a group has only {}; `group.{}` is not one of them",
+                                    GROUP_FIELDS.join(" and "),
+                                    select.field
+                                ),
                             );
                             return;
                         }

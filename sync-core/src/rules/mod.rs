@@ -86,7 +86,11 @@ pub struct RulesConfig {
 impl RulesConfig {
     /// No rules at all.
     pub fn is_empty(&self) -> bool {
-        self.scope.is_empty() && self.groups.is_empty() && self.group_name.is_none() && self.mapping.is_empty() && self.matching.is_empty()
+        self.scope.is_empty()
+            && self.groups.is_empty()
+            && self.group_name.is_none()
+            && self.mapping.is_empty()
+            && self.matching.is_empty()
     }
 }
 
@@ -109,12 +113,20 @@ pub struct ScopeRuleConfig {
 impl ScopeRuleConfig {
     /// An include rule.
     pub fn include(name: impl Into<String>, expr: impl Into<String>) -> Self {
-        Self { name: name.into(), include: Some(expr.into()), exclude: None }
+        Self {
+            name: name.into(),
+            include: Some(expr.into()),
+            exclude: None,
+        }
     }
 
     /// An exclude rule.
     pub fn exclude(name: impl Into<String>, expr: impl Into<String>) -> Self {
-        Self { name: name.into(), include: None, exclude: Some(expr.into()) }
+        Self {
+            name: name.into(),
+            include: None,
+            exclude: Some(expr.into()),
+        }
     }
 }
 
@@ -156,12 +168,18 @@ pub struct MappingRuleConfig {
 impl MappingRuleConfig {
     /// Applied on invite and on every profile update.
     pub fn always(expr: impl Into<String>) -> Self {
-        Self { expr: expr.into(), when: MappingWhen::Always }
+        Self {
+            expr: expr.into(),
+            when: MappingWhen::Always,
+        }
     }
 
     /// Applied only when the member is invited (Entra's "only during object creation").
     pub fn on_create(expr: impl Into<String>) -> Self {
-        Self { expr: expr.into(), when: MappingWhen::OnCreate }
+        Self {
+            expr: expr.into(),
+            when: MappingWhen::OnCreate,
+        }
     }
 }
 
@@ -196,13 +214,21 @@ impl MatchRuleConfig {
     /// Match by email (what teamsync does without rules): `manage_existing_users` and
     /// `adopt_foreign` decide whether the member is taken over.
     pub fn email(name: impl Into<String>) -> Self {
-        Self { name: name.into(), by: MatchBy::Email, expr: None }
+        Self {
+            name: name.into(),
+            by: MatchBy::Email,
+            expr: None,
+        }
     }
 
     /// Match a member whose external id is the expression's value. Such a member is taken over
     /// whatever `adopt_foreign` says: the rule names exactly which members to take.
     pub fn external_id(name: impl Into<String>, expr: impl Into<String>) -> Self {
-        Self { name: name.into(), by: MatchBy::ExternalId, expr: Some(expr.into()) }
+        Self {
+            name: name.into(),
+            by: MatchBy::ExternalId,
+            expr: Some(expr.into()),
+        }
     }
 }
 
@@ -232,7 +258,11 @@ pub struct RuleError {
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some((line, column)) => write!(f, "{}, line {line} column {column}: {}", self.rule, self.message),
+            Some((line, column)) => write!(
+                f,
+                "{}, line {line} column {column}: {}",
+                self.rule, self.message
+            ),
             None => write!(f, "{}: {}", self.rule, self.message),
         }
     }
@@ -250,10 +280,16 @@ impl Rules {
     /// Compiles every expression once. Fails on the first unusable rule.
     pub fn compile(config: RulesConfig) -> Result<Self, RuleError> {
         if config.is_empty() {
-            return Ok(Self { config, compiled: None });
+            return Ok(Self {
+                config,
+                compiled: None,
+            });
         }
         let compiled = Compiled::new(&config)?;
-        Ok(Self { config, compiled: Some(Arc::new(compiled)) })
+        Ok(Self {
+            config,
+            compiled: Some(Arc::new(compiled)),
+        })
     }
 
     /// The rules as written.
@@ -269,7 +305,10 @@ impl Rules {
     /// The user attributes the rules read (`user.department` gives `department`), fields such
     /// as `email` excluded: what a directory config's `attributes` list must hold.
     pub fn user_attributes(&self) -> BTreeSet<String> {
-        self.compiled.as_ref().map(|c| c.user_attributes.clone()).unwrap_or_default()
+        self.compiled
+            .as_ref()
+            .map(|c| c.user_attributes.clone())
+            .unwrap_or_default()
     }
 
     pub(crate) fn compiled(&self) -> Option<&Compiled> {

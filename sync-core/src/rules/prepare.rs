@@ -11,10 +11,12 @@
 use cel::Value;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::MappingWhen;
 use super::compile::{Compiled, Field, Predicate};
 use super::values::{GroupVal, UserVal};
-use super::MappingWhen;
-use crate::model::{ActualState, DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
+use crate::model::{
+    ActualState, DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue,
+};
 use crate::policy::{GroupSync, Policy};
 
 /// What the planner needs from the rules besides the snapshot.
@@ -77,7 +79,11 @@ enum Verdict {
     Failed(String),
 }
 
-fn verdict(rules: &[Predicate], kind: &str, mut eval: impl FnMut(&Predicate) -> Result<Value, String>) -> Verdict {
+fn verdict(
+    rules: &[Predicate],
+    kind: &str,
+    mut eval: impl FnMut(&Predicate) -> Result<Value, String>,
+) -> Verdict {
     let includes: Vec<&Predicate> = rules.iter().filter(|p| !p.exclude).collect();
     if !includes.is_empty() {
         let mut included = false;
@@ -89,7 +95,11 @@ fn verdict(rules: &[Predicate], kind: &str, mut eval: impl FnMut(&Predicate) -> 
                 }
                 Ok(Value::Bool(false)) => {}
                 Ok(other) => {
-                    return Verdict::Failed(format!("{kind} {:?} gave {}, not true or false", p.name, kind_of(&other)));
+                    return Verdict::Failed(format!(
+                        "{kind} {:?} gave {}, not true or false",
+                        p.name,
+                        kind_of(&other)
+                    ));
                 }
                 Err(e) => return Verdict::Failed(format!("{kind} {:?} failed: {e}", p.name)),
             }
@@ -106,7 +116,11 @@ fn verdict(rules: &[Predicate], kind: &str, mut eval: impl FnMut(&Predicate) -> 
             }
             Ok(Value::Bool(false)) => {}
             Ok(other) => {
-                return Verdict::Failed(format!("{kind} {:?} gave {}, not true or false", p.name, kind_of(&other)));
+                return Verdict::Failed(format!(
+                    "{kind} {:?} gave {}, not true or false",
+                    p.name,
+                    kind_of(&other)
+                ));
             }
             Err(e) => return Verdict::Failed(format!("{kind} {:?} failed: {e}", p.name)),
         }
@@ -168,13 +182,19 @@ impl<'a> Graph<'a> {
         for (i, u) in d.users.iter().enumerate() {
             user_index.entry(u.id.as_str()).or_insert(i);
         }
-        Graph { group_index, user_index }
+        Graph {
+            group_index,
+            user_index,
+        }
     }
 
     /// Groups reachable from `roots`, roots included, as a mark per group.
     fn reachable(&self, d: &DesiredState, roots: &[SourceId]) -> Vec<bool> {
         let mut seen = vec![false; d.groups.len()];
-        let mut stack: Vec<usize> = roots.iter().filter_map(|r| self.group_index.get(r.as_str()).copied()).collect();
+        let mut stack: Vec<usize> = roots
+            .iter()
+            .filter_map(|r| self.group_index.get(r.as_str()).copied())
+            .collect();
         for &g in &stack {
             seen[g] = true;
         }
@@ -217,7 +237,11 @@ fn user_groups<'a>(d: &'a DesiredState, graph: &Graph<'a>, wanted: &[bool]) -> V
             continue;
         }
         // Later duplicates of an id share the first record's memberships.
-        let first = graph.user_index.get(d.users[ui].id.as_str()).copied().unwrap_or(ui);
+        let first = graph
+            .user_index
+            .get(d.users[ui].id.as_str())
+            .copied()
+            .unwrap_or(ui);
         stamp += 1;
         let mut names: Vec<&'a str> = Vec::new();
         stack.clear();
@@ -244,7 +268,12 @@ fn user_groups<'a>(d: &'a DesiredState, graph: &Graph<'a>, wanted: &[bool]) -> V
 }
 
 /// Applies `rules` to the snapshot. Pure: the same inputs give the same output.
-pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, rules: &Compiled) -> Prepared {
+pub(crate) fn prepare(
+    d: &DesiredState,
+    actual: &ActualState,
+    policy: &Policy,
+    rules: &Compiled,
+) -> Prepared {
     let graph = Graph::new(d);
     let mut effects = RuleEffects::default();
     for m in &rules.mappings {
@@ -266,10 +295,18 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
             }
         }
     }
-    let groups_of = if rules.needs_user_groups { user_groups(d, &graph, &reachable_user) } else { vec![Vec::new(); d.users.len()] };
+    let groups_of = if rules.needs_user_groups {
+        user_groups(d, &graph, &reachable_user)
+    } else {
+        vec![Vec::new(); d.users.len()]
+    };
     // Entries the planner holds anyway (a source issue, a duplicated id) pass through as read:
     // dropping one record of a duplicated id would end the hold on the other.
-    let mut already_held: FxHashSet<&str> = d.issues.iter().filter_map(|i| i.id.as_ref().map(SourceId::as_str)).collect();
+    let mut already_held: FxHashSet<&str> = d
+        .issues
+        .iter()
+        .filter_map(|i| i.id.as_ref().map(SourceId::as_str))
+        .collect();
     for (ui, u) in d.users.iter().enumerate() {
         if graph.user_index.get(u.id.as_str()) != Some(&ui) {
             already_held.insert(u.id.as_str());
@@ -277,7 +314,11 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
     }
     let prefix = policy.external_id_prefix.as_str();
     let owned: FxHashSet<&str> = if rules.matching.iter().any(|m| m.external_id.is_some()) {
-        actual.members.iter().filter_map(|m| m.external_id.as_deref()?.strip_prefix(prefix)).collect()
+        actual
+            .members
+            .iter()
+            .filter_map(|m| m.external_id.as_deref()?.strip_prefix(prefix))
+            .collect()
     } else {
         FxHashSet::default()
     };
@@ -291,7 +332,10 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
                 continue;
             }
             // Two members with one external id: the smaller Dropbox id, so the plan is stable.
-            let entry = effects.members_by_external.entry(x.to_owned()).or_insert(mi as u32);
+            let entry = effects
+                .members_by_external
+                .entry(x.to_owned())
+                .or_insert(mi as u32);
             if actual.members[*entry as usize].team_member_id > m.team_member_id {
                 *entry = mi as u32;
             }
@@ -299,7 +343,11 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
     }
     let mut users: Vec<DirectoryUser> = Vec::with_capacity(d.users.len());
     let mut issues: Vec<SourceIssue> = d.issues.clone();
-    let mut match_values: Vec<Vec<Option<String>>> = rules.matching.iter().map(|_| Vec::with_capacity(d.users.len())).collect();
+    let mut match_values: Vec<Vec<Option<String>>> = rules
+        .matching
+        .iter()
+        .map(|_| Vec::with_capacity(d.users.len()))
+        .collect();
     for (ui, u) in d.users.iter().enumerate() {
         if !reachable_user[ui] || already_held.contains(u.id.as_str()) {
             users.push(slim(u));
@@ -308,16 +356,23 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
             }
             continue;
         }
-        let subject = UserVal { user: u, groups: &groups_of[ui] };
+        let subject = UserVal {
+            user: u,
+            groups: &groups_of[ui],
+        };
         let outcome = evaluate_user(rules, subject, owned.contains(u.id.as_str()));
         match outcome {
             UserOutcome::Out(reason) => {
-                effects.excluded_users.insert(u.id.as_str().to_owned(), reason);
+                effects
+                    .excluded_users
+                    .insert(u.id.as_str().to_owned(), reason);
             }
             UserOutcome::Failed(problem) => {
                 issues.push(SourceIssue {
                     entry: locator(u),
-                    problem: format!("{problem}; this user is left as it is until the rule or the entry is fixed"),
+                    problem: format!(
+                        "{problem}; this user is left as it is until the rule or the entry is fixed"
+                    ),
                     id: Some(u.id.clone()),
                 });
                 users.push(slim(u));
@@ -341,8 +396,12 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
             }
         }
     }
-    effects.matchers =
-        rules.matching.iter().zip(match_values).map(|(m, values)| (m.name.clone(), m.external_id.as_ref().map(|_| values))).collect();
+    effects.matchers = rules
+        .matching
+        .iter()
+        .zip(match_values)
+        .map(|(m, values)| (m.name.clone(), m.external_id.as_ref().map(|_| values)))
+        .collect();
 
     // Groups: the rules see the groups group sync would reach, roots excluded.
     let sync_roots: &[SourceId] = match policy.group_sync {
@@ -350,19 +409,30 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
         GroupSync::UserRoots => &d.user_roots,
         GroupSync::GroupRoots => &d.group_roots,
     };
-    let synced =
-        if rules.groups.is_empty() && rules.group_name.is_none() { vec![false; d.groups.len()] } else { graph.reachable(d, sync_roots) };
+    let synced = if rules.groups.is_empty() && rules.group_name.is_none() {
+        vec![false; d.groups.len()]
+    } else {
+        graph.reachable(d, sync_roots)
+    };
     let roots: FxHashSet<&str> = sync_roots.iter().map(SourceId::as_str).collect();
     let mut groups: Vec<DirectoryGroup> = Vec::with_capacity(d.groups.len());
     for (gi, g) in d.groups.iter().enumerate() {
         let mut out = g.clone();
         if synced[gi] && !roots.contains(g.id.as_str()) {
             let subject = GroupVal { group: g };
-            let label = g.locator.clone().unwrap_or_else(|| format!("group {:?}", g.name));
-            match verdict(&rules.groups, "group rule", |p| rules.eval_group(&p.program, subject)) {
+            let label = g
+                .locator
+                .clone()
+                .unwrap_or_else(|| format!("group {:?}", g.name));
+            match verdict(&rules.groups, "group rule", |p| {
+                rules.eval_group(&p.program, subject)
+            }) {
                 Verdict::In => {
                     if let Some(program) = &rules.group_name {
-                        match string_result("the group_name rule", rules.eval_group(program, subject)) {
+                        match string_result(
+                            "the group_name rule",
+                            rules.eval_group(program, subject),
+                        ) {
                             Ok(name) => out.name = name,
                             Err(problem) => {
                                 issues.push(SourceIssue {
@@ -376,10 +446,16 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
                     }
                 }
                 Verdict::Out(reason) => {
-                    effects.excluded_groups.insert(g.id.as_str().to_owned(), reason);
+                    effects
+                        .excluded_groups
+                        .insert(g.id.as_str().to_owned(), reason);
                 }
                 Verdict::Failed(problem) => {
-                    issues.push(SourceIssue { entry: label, problem: format!("{problem}; this group is left as it is"), id: None });
+                    issues.push(SourceIssue {
+                        entry: label,
+                        problem: format!("{problem}; this group is left as it is"),
+                        id: None,
+                    });
                     effects.held_groups.push(g.id.as_str().to_owned());
                 }
             }
@@ -399,20 +475,28 @@ pub(crate) fn prepare(d: &DesiredState, actual: &ActualState, policy: &Policy, r
 }
 
 enum UserOutcome {
-    In { mapped: Vec<(Field, String)>, match_ids: Vec<Option<String>> },
+    In {
+        mapped: Vec<(Field, String)>,
+        match_ids: Vec<Option<String>>,
+    },
     Out(String),
     Failed(String),
 }
 
 fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOutcome {
-    match verdict(&rules.scope, "scope rule", |p| rules.eval_user(&p.program, subject)) {
+    match verdict(&rules.scope, "scope rule", |p| {
+        rules.eval_user(&p.program, subject)
+    }) {
         Verdict::In => {}
         Verdict::Out(reason) => return UserOutcome::Out(reason),
         Verdict::Failed(problem) => return UserOutcome::Failed(problem),
     }
     let mut mapped = Vec::with_capacity(rules.mappings.len());
     for m in &rules.mappings {
-        match string_result(&format!("mapping {:?}", m.field.key()), rules.eval_user(&m.program, subject)) {
+        match string_result(
+            &format!("mapping {:?}", m.field.key()),
+            rules.eval_user(&m.program, subject),
+        ) {
             Ok(value) => mapped.push((m.field, value)),
             Err(problem) => return UserOutcome::Failed(problem),
         }
@@ -420,7 +504,10 @@ fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOut
     let mut match_ids = Vec::with_capacity(rules.matching.len());
     for m in &rules.matching {
         match (&m.external_id, owned) {
-            (Some(program), false) => match string_result(&format!("match rule {:?}", m.name), rules.eval_user(program, subject)) {
+            (Some(program), false) => match string_result(
+                &format!("match rule {:?}", m.name),
+                rules.eval_user(program, subject),
+            ) {
                 Ok(id) => match_ids.push(Some(id)),
                 Err(problem) => return UserOutcome::Failed(problem),
             },

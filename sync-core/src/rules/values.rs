@@ -4,16 +4,17 @@
 //! rule costs no copy of a user. Neither value can be iterated (`user.map(k, k)` is an error
 //! for every user): CEL maps iterate in no particular order, and a plan must not depend on one.
 
+use cel::ExecutionError;
 use cel::common::traits::Indexer;
 use cel::common::types::{CelBool, CelList, CelString, Type};
 use cel::common::value::{CowVal, Val};
-use cel::ExecutionError;
 
 use crate::model::{DirectoryGroup, DirectoryUser};
 
 /// The fields every `user` has, whatever the source read. An attribute of the same name is
 /// hidden by the field.
-pub(crate) const USER_FIELDS: [&str; 6] = ["id", "email", "given_name", "surname", "enabled", "groups"];
+pub(crate) const USER_FIELDS: [&str; 6] =
+    ["id", "email", "given_name", "surname", "enabled", "groups"];
 /// The fields of `group`.
 pub(crate) const GROUP_FIELDS: [&str; 2] = ["id", "name"];
 
@@ -37,7 +38,10 @@ pub(crate) struct GroupVal<'v> {
 fn field_name<'k>(key: &'k dyn Val) -> Result<&'k str, ExecutionError> {
     key.downcast_ref::<CelString<'_>>()
         .map(|s| s.inner())
-        .ok_or_else(|| ExecutionError::UnexpectedType { got: key.get_type().name().to_owned(), want: "string".to_owned() })
+        .ok_or_else(|| ExecutionError::UnexpectedType {
+            got: key.get_type().name().to_owned(),
+            want: "string".to_owned(),
+        })
 }
 
 fn string<'b, 'w>(s: &'w str) -> CowVal<'b, 'w> {
@@ -57,8 +61,11 @@ impl<'v> Indexer for UserVal<'v> {
             "surname" => string(&u.surname),
             "enabled" => CowVal::owned(CelBool::from(u.enabled)),
             "groups" => {
-                let names: Vec<Box<dyn Val + 'w>> =
-                    self.groups.iter().map(|&g| Box::new(CelString::from(g)) as Box<dyn Val + 'w>).collect();
+                let names: Vec<Box<dyn Val + 'w>> = self
+                    .groups
+                    .iter()
+                    .map(|&g| Box::new(CelString::from(g)) as Box<dyn Val + 'w>)
+                    .collect();
                 CowVal::owned(CelList::from(names))
             }
             other => match u.attributes.get(other) {
