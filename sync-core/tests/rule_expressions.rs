@@ -763,10 +763,16 @@ fn a_policy_with_rules_deserializes_compiled_and_refuses_a_bad_rule() {
         p.rules.user_attributes().into_iter().collect::<Vec<_>>(),
         ["mail"]
     );
-    let e =
-        toml::from_str::<Policy>("[[rules.scope]]\nname = \"s\"\ninclude = 'user.enabled &&'\n")
-            .unwrap_err();
+    let e = toml::from_str::<Policy>(
+        "on_leave = \"remove\"\n\n[[rules.scope]]\nname = \"s\"\ninclude = 'user.enabled &&'\n",
+    )
+    .unwrap_err();
     assert!(e.to_string().contains(r#"scope rule "s", line 1"#), "{e}");
+    // The TOML parser places it too: the rules table starts on line 3 of the document.
+    assert!(
+        e.to_string().starts_with("TOML parse error at line 3"),
+        "{e}"
+    );
     // Round trip: serialized as written.
     let json = serde_json::to_string(&p).unwrap();
     assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);
