@@ -49,9 +49,11 @@ pub use model::*;
 pub use policy::*;
 pub use secret::Secret;
 pub use store::*;
+mod only;
 pub mod plan;
 mod planner;
 
+pub use only::OnlyError;
 pub use plan::*;
 pub use planner::{NAME_PART_MAX, PlanError, clean_name_part, plan};
 mod apply;
