@@ -35,7 +35,7 @@ pub(crate) struct GroupVal<'v> {
     pub(crate) group: &'v DirectoryGroup,
 }
 
-fn field_name<'k>(key: &'k dyn Val) -> Result<&'k str, ExecutionError> {
+fn field_name(key: &dyn Val) -> Result<&str, ExecutionError> {
     key.downcast_ref::<CelString<'_>>()
         .map(|s| s.inner())
         .ok_or_else(|| ExecutionError::UnexpectedType {
