@@ -606,6 +606,8 @@ fn an_entra_provisioned_team_is_adopted_by_external_id_without_invites_or_suspen
         reasons(&p)
     );
     assert_eq!(p.guard.deprovisions, 0);
+    // Saved and applied later, the plan passes the saved-plan ownership check.
+    assert!(saved::ownership_refusals(&p, &a, &with_rules(rules)).is_empty());
 
     // Applied, the team is teamsync's: the next plan is empty.
     let memory = teamsync_core::memory::MemoryTeam::with_state(a);

@@ -311,6 +311,14 @@ impl Rules {
             .unwrap_or_default()
     }
 
+    /// Some match rule takes over members by the external id another tool wrote, whatever
+    /// `adopt_foreign` says.
+    pub fn matches_by_external_id(&self) -> bool {
+        self.compiled
+            .as_ref()
+            .is_some_and(|c| c.matching.iter().any(|m| m.external_id.is_some()))
+    }
+
     pub(crate) fn compiled(&self) -> Option<&Compiled> {
         self.compiled.as_deref()
     }
