@@ -248,23 +248,24 @@ impl Compiled {
         Ok(program)
     }
 
-    /// Evaluates `program` with `user` bound.
-    pub(crate) fn eval_user(&self, program: &Program, user: UserVal<'_>) -> Result<Value, String> {
+    /// A context binding `user`, for evaluating every user expression of one user.
+    pub(crate) fn user_context<'v>(&self, user: UserVal<'v>) -> Context<'v, 'v> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.add_variable_as_val("user", Box::new(user));
-        program.execute(&ctx).map_err(|e| e.to_string())
+        ctx
     }
 
-    /// Evaluates `program` with `group` bound.
-    pub(crate) fn eval_group(
-        &self,
-        program: &Program,
-        group: GroupVal<'_>,
-    ) -> Result<Value, String> {
+    /// A context binding `group`.
+    pub(crate) fn group_context<'v>(&self, group: GroupVal<'v>) -> Context<'v, 'v> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.add_variable_as_val("group", Box::new(group));
-        program.execute(&ctx).map_err(|e| e.to_string())
+        ctx
     }
+}
+
+/// Evaluates `program` in `ctx`.
+pub(crate) fn eval(ctx: &Context<'_, '_>, program: &Program) -> Result<Value, String> {
+    program.execute(ctx).map_err(|e| e.to_string())
 }
 
 fn plain(label: &str, message: &str) -> RuleError {

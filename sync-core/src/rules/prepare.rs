@@ -8,11 +8,13 @@
 //! * A user an expression fails for stays in the snapshot untouched, with a [`SourceIssue`]
 //!   carrying its id: the planner holds it as it holds a malformed entry.
 
+use std::collections::hash_map::Entry;
+
 use cel::Value;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::MappingWhen;
-use super::compile::{Compiled, Field, Predicate};
+use super::compile::{Compiled, Field, Predicate, eval};
 use super::values::{GroupVal, UserVal};
 use crate::model::{
     ActualState, DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue,
@@ -140,11 +142,18 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn string_result(label: &str, r: Result<Value, String>) -> Result<String, String> {
+fn string_result(
+    r: Result<Value, String>,
+    label: impl FnOnce() -> String,
+) -> Result<String, String> {
     match r {
         Ok(Value::String(s)) => Ok(s.to_string()),
-        Ok(other) => Err(format!("{label} gave {}, not a string", kind_of(&other))),
-        Err(e) => Err(format!("{label} failed: {e}")),
+        Ok(other) => Err(format!(
+            "{} gave {}, not a string",
+            label(),
+            kind_of(&other)
+        )),
+        Err(e) => Err(format!("{} failed: {e}", label())),
     }
 }
 
@@ -169,6 +178,8 @@ fn locator(u: &DirectoryUser) -> String {
 struct Graph<'a> {
     group_index: FxHashMap<&'a str, usize>,
     user_index: FxHashMap<&'a str, usize>,
+    /// User ids held by more than one record.
+    duplicate_users: Vec<&'a str>,
 }
 
 impl<'a> Graph<'a> {
@@ -179,12 +190,20 @@ impl<'a> Graph<'a> {
         }
         let mut user_index = FxHashMap::default();
         user_index.reserve(d.users.len());
+        let mut duplicate_users = Vec::new();
+        // The first record of an id is the one its memberships resolve to.
         for (i, u) in d.users.iter().enumerate() {
-            user_index.entry(u.id.as_str()).or_insert(i);
+            match user_index.entry(u.id.as_str()) {
+                Entry::Occupied(_) => duplicate_users.push(u.id.as_str()),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
         }
         Graph {
             group_index,
             user_index,
+            duplicate_users,
         }
     }
 
@@ -307,11 +326,7 @@ pub(crate) fn prepare(
         .iter()
         .filter_map(|i| i.id.as_ref().map(SourceId::as_str))
         .collect();
-    for (ui, u) in d.users.iter().enumerate() {
-        if graph.user_index.get(u.id.as_str()) != Some(&ui) {
-            already_held.insert(u.id.as_str());
-        }
-    }
+    already_held.extend(graph.duplicate_users.iter().copied());
     let prefix = policy.external_id_prefix.as_str();
     let owned: FxHashSet<&str> = if rules.matching.iter().any(|m| m.external_id.is_some()) {
         actual
@@ -349,7 +364,8 @@ pub(crate) fn prepare(
         .map(|_| Vec::with_capacity(d.users.len()))
         .collect();
     for (ui, u) in d.users.iter().enumerate() {
-        if !reachable_user[ui] || already_held.contains(u.id.as_str()) {
+        if !reachable_user[ui] || (!already_held.is_empty() && already_held.contains(u.id.as_str()))
+        {
             users.push(slim(u));
             for values in &mut match_values {
                 values.push(None);
@@ -419,20 +435,17 @@ pub(crate) fn prepare(
     for (gi, g) in d.groups.iter().enumerate() {
         let mut out = g.clone();
         if synced[gi] && !roots.contains(g.id.as_str()) {
-            let subject = GroupVal { group: g };
+            let ctx = rules.group_context(GroupVal { group: g });
             let label = g
                 .locator
                 .clone()
                 .unwrap_or_else(|| format!("group {:?}", g.name));
-            match verdict(&rules.groups, "group rule", |p| {
-                rules.eval_group(&p.program, subject)
-            }) {
+            match verdict(&rules.groups, "group rule", |p| eval(&ctx, &p.program)) {
                 Verdict::In => {
                     if let Some(program) = &rules.group_name {
-                        match string_result(
-                            "the group_name rule",
-                            rules.eval_group(program, subject),
-                        ) {
+                        match string_result(eval(&ctx, program), || {
+                            "the group_name rule".to_owned()
+                        }) {
                             Ok(name) => out.name = name,
                             Err(problem) => {
                                 issues.push(SourceIssue {
@@ -484,19 +497,18 @@ enum UserOutcome {
 }
 
 fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOutcome {
-    match verdict(&rules.scope, "scope rule", |p| {
-        rules.eval_user(&p.program, subject)
-    }) {
+    // One context for all of this user's expressions.
+    let ctx = rules.user_context(subject);
+    match verdict(&rules.scope, "scope rule", |p| eval(&ctx, &p.program)) {
         Verdict::In => {}
         Verdict::Out(reason) => return UserOutcome::Out(reason),
         Verdict::Failed(problem) => return UserOutcome::Failed(problem),
     }
     let mut mapped = Vec::with_capacity(rules.mappings.len());
     for m in &rules.mappings {
-        match string_result(
-            &format!("mapping {:?}", m.field.key()),
-            rules.eval_user(&m.program, subject),
-        ) {
+        match string_result(eval(&ctx, &m.program), || {
+            format!("mapping {:?}", m.field.key())
+        }) {
             Ok(value) => mapped.push((m.field, value)),
             Err(problem) => return UserOutcome::Failed(problem),
         }
@@ -504,13 +516,12 @@ fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOut
     let mut match_ids = Vec::with_capacity(rules.matching.len());
     for m in &rules.matching {
         match (&m.external_id, owned) {
-            (Some(program), false) => match string_result(
-                &format!("match rule {:?}", m.name),
-                rules.eval_user(program, subject),
-            ) {
-                Ok(id) => match_ids.push(Some(id)),
-                Err(problem) => return UserOutcome::Failed(problem),
-            },
+            (Some(program), false) => {
+                match string_result(eval(&ctx, program), || format!("match rule {:?}", m.name)) {
+                    Ok(id) => match_ids.push(Some(id)),
+                    Err(problem) => return UserOutcome::Failed(problem),
+                }
+            }
             _ => match_ids.push(None),
         }
     }
