@@ -39,6 +39,7 @@
 
 pub mod model;
 pub mod policy;
+pub mod rules;
 pub mod saved;
 mod secret;
 pub mod store;
@@ -48,9 +49,11 @@ pub use model::*;
 pub use policy::*;
 pub use secret::Secret;
 pub use store::*;
+mod only;
 pub mod plan;
 mod planner;
 
+pub use only::OnlyError;
 pub use plan::*;
 pub use planner::{NAME_PART_MAX, PlanError, clean_name_part, plan};
 mod apply;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::MemberRef;
+use crate::rules::Rules;
 
 /// What happens to a managed member who should no longer be on the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,6 +128,10 @@ pub struct Policy {
     pub max_group_member_removals: Limit,
     /// Ask Dropbox to send its welcome email to invited people.
     pub send_welcome_email: bool,
+    /// Scope, group, mapping and matching rules as expressions ([`crate::rules`]); none by
+    /// default. Compiled when the policy is deserialized.
+    #[serde(skip_serializing_if = "Rules::is_empty")]
+    pub rules: Rules,
 }
 
 impl Default for Policy {
@@ -154,6 +159,7 @@ impl Default for Policy {
                 percent: 10.0,
             },
             send_welcome_email: true,
+            rules: Rules::default(),
         }
     }
 }

@@ -248,7 +248,8 @@ pub fn ownership_refusals(plan: &Plan, actual: &ActualState, policy: &Policy) ->
         team.member(member).is_some_and(|m| match &m.external_id {
             None => policy.manage_existing_users,
             Some(x) if x.starts_with(team.prefix) => true,
-            Some(_) => policy.adopt_foreign,
+            // An external-id match rule names which foreign members to take over.
+            Some(_) => policy.adopt_foreign || policy.rules.matches_by_external_id(),
         })
     };
     let may_adopt_group = |group: &GroupRef| {

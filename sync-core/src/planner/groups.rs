@@ -108,6 +108,7 @@ impl<'a> Planner<'a> {
             .into_iter()
             .filter(|g| !root_set.contains(g))
             .collect();
+        self.drop_rule_excluded_groups(&mut synced);
         synced.sort_unstable_by(|&x, &y| d.groups[x as usize].id.cmp(&d.groups[y as usize].id));
 
         // Directory name clashes among synced groups.
@@ -203,11 +204,12 @@ impl<'a> Planner<'a> {
                                 Observed::Absent,
                                 after,
                                 format!(
-                                    "a synced directory group ({})",
+                                    "a synced directory group ({}){}",
                                     group
                                         .locator
                                         .as_deref()
-                                        .map_or_else(|| format!("id {source}"), str::to_owned)
+                                        .map_or_else(|| format!("id {source}"), str::to_owned),
+                                    self.group_name_note()
                                 ),
                             );
                             None
@@ -291,7 +293,11 @@ impl<'a> Planner<'a> {
                             name.to_owned(),
                             before,
                             after,
-                            format!("renamed in the directory (was {:?})", team_group.name),
+                            format!(
+                                "renamed in the directory (was {:?}){}",
+                                team_group.name,
+                                self.group_name_note()
+                            ),
                         );
                     }
                 }
@@ -316,6 +322,8 @@ impl<'a> Planner<'a> {
             let g = &a.groups[gi as usize];
             let why = if entry.is_some_and(|e| e.deleted) {
                 "deleted in the directory"
+            } else if let Some(rule) = self.group_exclusion(source) {
+                rule
             } else if self.p.group_sync == GroupSync::Off {
                 "group sync is off"
             } else {

@@ -199,6 +199,17 @@ impl<'a> DirectoryIndex<'a> {
         self.group_held.len()
     }
 
+    /// Holds the group with this id like a group whose id several groups share: neither synced
+    /// nor cleaned up.
+    pub(super) fn hold_group(&mut self, id: &'a str) {
+        let entry = self.entry(id);
+        entry.group_held = true;
+        let g = entry.group;
+        if g != NONE {
+            self.group_held[g as usize] = true;
+        }
+    }
+
     /// Whether user `u`'s id is held.
     pub(super) fn user_held(&self, u: usize) -> bool {
         !self.user_held.is_empty() && self.user_held[u]

@@ -115,6 +115,7 @@ impl<'a> Planner<'a> {
                 Standing::Disabled(ui) => self.plan_disabled_member(ui, mi),
                 Standing::OutOfScope(user) => {
                     let why = self.left_scope_reason(
+                        mi,
                         groups_of_leavers.get(&mi).map_or(&[], Vec::as_slice),
                         user,
                     );
@@ -401,7 +402,7 @@ impl<'a> Planner<'a> {
         let entry = *self.emails.entry(email);
         let address = self.emails.text(email);
         // An address several directory users claim is taken by none of them (reported once).
-        if m.email.as_str() != address && !entry.colliding {
+        if m.email.as_str() != address && !entry.colliding && !self.created_only(0) {
             let taken_by = entry
                 .holder()
                 .or((entry.reserved != NONE).then_some(entry.reserved))
@@ -419,10 +420,10 @@ impl<'a> Planner<'a> {
                 _ => change.email = Email::parse(address).ok(),
             }
         }
-        if !given_name.is_empty() && m.given_name != given_name {
+        if !given_name.is_empty() && m.given_name != given_name && !self.created_only(1) {
             change.given_name = Some(given_name.to_owned());
         }
-        if !surname.is_empty() && m.surname != surname {
+        if !surname.is_empty() && m.surname != surname && !self.created_only(2) {
             change.surname = Some(surname.to_owned());
         }
         change
@@ -442,7 +443,11 @@ impl<'a> Planner<'a> {
         }
         let before = Observed::of_member(m);
         let after = apply_change(&before, &change);
-        let reason = format!("{why}: {}", describe_change(m, &change));
+        let reason = format!(
+            "{why}: {}{}",
+            describe_change(m, &change),
+            self.mapping_note(&change)
+        );
         self.push(
             Phase::Profiles,
             Action::UpdateProfile {
@@ -467,11 +472,15 @@ impl<'a> Planner<'a> {
         flags.owned.then(|| Self::own_ref(m))
     }
 
-    /// "left the directory's user scope", with the path the member was in scope by when the
-    /// team's managed groups still show it: "was in Dropbox Users via Backend → Platform;
-    /// Platform is no longer in Backend".
-    fn left_scope_reason(&self, team_groups: &[u32], user: Option<usize>) -> String {
+    /// "left the directory's user scope", with the scope rule that took the user out, or else the
+    /// path the member was in scope by when the team's managed groups still show it: "was in
+    /// Dropbox Users via Backend → Platform; Platform is no longer in Backend".
+    fn left_scope_reason(&self, mi: u32, team_groups: &[u32], user: Option<usize>) -> String {
         const PLAIN: &str = "left the directory's user scope";
+        // A scope rule that took the user out says more than the groups it was in.
+        if let Some(rule) = self.scope_rule_exclusion(mi) {
+            return format!("{PLAIN}: {rule}");
+        }
         let Some(lost) = self.lost_path(team_groups, user) else {
             return PLAIN.to_owned();
         };

@@ -17,6 +17,7 @@ mod index;
 mod members;
 mod names;
 mod new_users;
+mod rule_hooks;
 mod scope;
 mod users;
 
@@ -28,6 +29,7 @@ use crate::plan::{
     WarningKind,
 };
 use crate::policy::{Policy, PolicyError};
+use crate::rules::prepare::{RuleEffects, prepare};
 
 use index::{DirectoryIndex, Emails, TeamIndex};
 use scope::Reach;
@@ -60,8 +62,25 @@ pub fn plan(
     policy: &Policy,
 ) -> Result<Plan, PlanError> {
     policy.validate()?;
-    let mut planner = Planner::new(desired, actual, policy);
+    match policy.rules.compiled() {
+        None => plan_with(desired, actual, policy, None),
+        Some(rules) => {
+            let prepared = prepare(desired, actual, policy, rules);
+            plan_with(&prepared.desired, actual, policy, Some(&prepared.effects))
+        }
+    }
+}
+
+/// The plan for a snapshot the rules (if any) have been applied to; `rules` says what they did.
+fn plan_with(
+    desired: &DesiredState,
+    actual: &ActualState,
+    policy: &Policy,
+    rules: Option<&RuleEffects>,
+) -> Result<Plan, PlanError> {
+    let mut planner = Planner::new(desired, actual, policy, rules);
     planner.report_directory();
+    planner.hold_rule_groups();
     planner.compute_user_scope();
     if planner.stats.users_in_scope == 0 {
         return Err(PlanError::NoUsersInScope {
@@ -111,6 +130,8 @@ struct Planner<'a> {
     d: &'a DesiredState,
     a: &'a ActualState,
     p: &'a Policy,
+    /// What the policy's rules did to the snapshot, when it has rules.
+    rules: Option<&'a RuleEffects>,
 
     dir: DirectoryIndex<'a>,
     emails: Emails<'a>,
@@ -131,11 +152,17 @@ struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    fn new(d: &'a DesiredState, a: &'a ActualState, p: &'a Policy) -> Self {
+    fn new(
+        d: &'a DesiredState,
+        a: &'a ActualState,
+        p: &'a Policy,
+        rules: Option<&'a RuleEffects>,
+    ) -> Self {
         Planner {
             d,
             a,
             p,
+            rules,
             dir: DirectoryIndex::new(d),
             emails: Emails::with_capacity(d.users.len() + a.members.len() / 8),
             team: TeamIndex::empty(),

@@ -44,8 +44,12 @@ impl Planner<'_> {
             let u = &d.users[ui];
             let external_id = self.external_id(u.id.as_str());
             let entry = *self.emails.entry(email);
-            if let Some(oi) = entry.holder() {
-                self.adopt_or_report(ui, oi, external_id, email, &given_name, &surname);
+            if self.has_match_rules() {
+                if self.match_by_rules(ui, &external_id, email, &given_name, &surname) {
+                    continue;
+                }
+            } else if let Some(oi) = entry.holder() {
+                self.adopt_or_report(ui, oi, external_id, email, &given_name, &surname, None);
                 continue;
             }
             let address = self.emails.text(email).to_owned();
@@ -96,7 +100,10 @@ impl Planner<'_> {
         }
     }
 
-    fn adopt_or_report(
+    /// Adopts the member holding the user's email when the policy allows it; `rule` is the match
+    /// rule that found it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn adopt_or_report(
         &mut self,
         ui: usize,
         oi: u32,
@@ -104,6 +111,7 @@ impl Planner<'_> {
         email: u32,
         given_name: &str,
         surname: &str,
+        rule: Option<&str>,
     ) {
         let o = self.member(oi);
         let prefix = self.p.external_id_prefix.as_str();
@@ -141,6 +149,33 @@ impl Planner<'_> {
         if !allowed {
             return;
         }
+        let how = format!(
+            "by email{}; teamsync takes it over ({})",
+            rule.map(|r| format!(" (match rule {r:?})"))
+                .unwrap_or_default(),
+            if o.external_id.is_some() {
+                "adopt_foreign"
+            } else {
+                "manage_existing_users"
+            }
+        );
+        self.adopt(ui, oi, external_id, email, given_name, surname, &how);
+    }
+
+    /// Takes over member `oi` for user `ui`: unsuspends it, sets its external id and profile;
+    /// `how` says what found it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn adopt(
+        &mut self,
+        ui: usize,
+        oi: u32,
+        external_id: String,
+        email: u32,
+        given_name: &str,
+        surname: &str,
+        how: &str,
+    ) {
+        let o = self.member(oi);
         let u = &self.d.users[ui];
         let by_id = MemberRef::TeamMemberId(o.team_member_id.clone());
         let target = o.email.to_string();
@@ -172,15 +207,11 @@ impl Planner<'_> {
         let after = apply_change(&before, &change);
         let profile = describe_change(o, &change);
         let reason = format!(
-            "matches directory user {} by email; teamsync takes it over ({}){}{}",
+            "matches directory user {} {how}{}{}{}",
             locator(u),
-            if o.external_id.is_some() {
-                "adopt_foreign"
-            } else {
-                "manage_existing_users"
-            },
             if profile.is_empty() { "" } else { ": " },
-            profile
+            profile,
+            self.mapping_note(&change)
         );
         self.push(
             Phase::Profiles,

@@ -469,6 +469,9 @@ pub(crate) fn profile_with_overrides(
     if let Some(v) = overrides.upn_as_email {
         profile.upn_as_email = v;
     }
+    if let Some(v) = &overrides.extra {
+        profile.extra_user_attributes = v.clone();
+    }
     profile
 }
 

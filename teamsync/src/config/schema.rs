@@ -337,6 +337,11 @@ pub struct AttributeOverrides {
     /// Use `userPrincipalName` as the last email fallback.
     #[serde(default)]
     pub upn_as_email: Option<bool>,
+    /// The further user attributes read (first value each) and handed to the rules as
+    /// `user.<name>`, and no others; replaces the profile's (AD: `sAMAccountName`, OpenLDAP:
+    /// `uid`).
+    #[serde(default)]
+    pub extra: Option<Vec<String>>,
 }
 
 /// Dropbox's API base URL.

@@ -224,3 +224,50 @@ fn every_unreadable_secret_is_in_one_error() {
         "{text}"
     );
 }
+
+#[test]
+fn policy_rules_are_compiled_at_load_and_a_bad_one_names_rule_line_and_position() {
+    let config = parse(&format!(
+        "{FILE_MIN}[[policy.rules.scope]]\nname = \"no-contractors\"\nexclude = 'has(user.title) && user.title.startsWith(\"Contractor\")'\n"
+    ))
+    .unwrap();
+    assert!(!config.file().policy.rules.is_empty());
+    assert_eq!(
+        config
+            .file()
+            .policy
+            .rules
+            .user_attributes()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["title"]
+    );
+
+    let err = parse(&format!(
+        "{FILE_MIN}\n[[policy.rules.scope]]\nname = \"typo\"\ninclude = 'usr.department == \"Sales\"'\n"
+    ))
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("line 5"), "{text}");
+    assert!(
+        text.contains(r#"scope rule "typo", line 1 column 1: unknown name `usr`"#),
+        "{text}"
+    );
+}
+
+#[cfg(feature = "ldap")]
+#[test]
+fn extra_attributes_are_the_ones_read_for_the_rules() {
+    let config = parse(
+        "allow_inline_secrets = true\n[directory]\nkind = \"ldap\"\nurl = \"ldaps://dc:636\"\nbase_dn = \"DC=ex\"\n\
+         profile = \"active_directory\"\nbind_dn = \"CN=svc,DC=ex\"\nbind_password = \"pw\"\nuser_roots = [\"CN=Dropbox,DC=ex\"]\n\
+         [directory.attributes]\nextra = [\"department\", \"title\"]\n",
+    )
+    .unwrap();
+    let DirectoryConfig::Ldap(section) = &config.file().directory else {
+        panic!("an ldap section")
+    };
+    let ldap = config.ldap_config(section, Some(teamsync_core::Secret::new("pw")));
+    assert_eq!(ldap.profile.extra_user_attributes, ["department", "title"]);
+    assert!(ldap.profile.user_attributes().contains(&"title".to_owned()));
+}
