@@ -45,6 +45,9 @@ pub enum CliError {
     /// A notification could not be sent.
     #[error("notification failed: {0}")]
     Notify(String),
+    /// `--only` named someone neither the directory nor the team knows.
+    #[error(transparent)]
+    UnknownPeople(#[from] teamsync_core::OnlyError),
     /// Anything else (I/O writing an output file, a bug).
     #[error("{0}")]
     Internal(String),
@@ -78,6 +81,7 @@ impl CliError {
             CliError::Lock(crate::lock::LockError::Held(_)) => Exit::LockHeld,
             CliError::Lock(_) => Exit::Internal,
             CliError::Notify(_) => Exit::NotifyFailed,
+            CliError::UnknownPeople(_) => Exit::Usage,
             CliError::Internal(_) => Exit::Internal,
         }
     }

@@ -23,7 +23,7 @@ use crate::app::CliError;
 use crate::exit::Exit;
 use crate::lock::RunLock;
 use crate::log::{LogFormat, RunLog};
-use teamsync::Config;
+use teamsync::{Config, Plan};
 
 /// Mirror a corporate directory (AD, LDAP, or a JSON/LDIF file) into a Dropbox team, one way:
 /// invite who should be there, keep names and emails in step, suspend or remove leavers,
@@ -75,6 +75,10 @@ enum Command {
         /// Also save the plan (JSON) for `apply --plan`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Plan only for these people (emails or directory ids, comma-separated): their own
+        /// operations, their group memberships and the groups those need.
+        #[arg(long, value_name = "WHO", value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Plan and apply; or apply a saved plan, refused if the team changed since.
     Apply {
@@ -97,6 +101,15 @@ enum Command {
         /// seconds).
         #[arg(long, value_name = "AGE", requires = "plan", value_parser = parse_age)]
         max_plan_age: Option<std::time::Duration>,
+        /// Plan and apply only for these people (emails or directory ids, comma-separated),
+        /// under the same policy and guard.
+        #[arg(
+            long,
+            value_name = "WHO",
+            value_delimiter = ',',
+            conflicts_with = "plan"
+        )]
+        only: Vec<String>,
     },
     /// One-time OAuth: print the team app's authorize URL, read the code from stdin, store the
     /// refresh token (mode 0600) in the file team.refresh_token names (or --secrets-file).
@@ -284,13 +297,16 @@ async fn run(cli: Cli) -> Exit {
     let test_mail_sent = matches!(cli.command, Command::Check { notify: true });
     let result = match cli.command {
         Command::Check { notify } => check(&config, notify, &mut log).await,
-        Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
+        Command::Plan { json, out, only } => {
+            plan(&config, json, out.as_deref(), &only, &mut log).await
+        }
         Command::Apply {
             plan,
             allow_deprovision,
             force,
             no_replan,
             max_plan_age,
+            only,
         } => {
             let saved = teamsync::SavedPlanOptions::default()
                 .with_replan(!no_replan)
@@ -298,6 +314,7 @@ async fn run(cli: Cli) -> Exit {
             apply(
                 &config,
                 plan.as_deref().map(|path| (path, &saved)),
+                &only,
                 app::permission(allow_deprovision, force),
                 &mut log,
             )
@@ -448,13 +465,14 @@ async fn plan(
     config: &Config,
     as_json: bool,
     out: Option<&Path>,
+    only: &[String],
     log: &mut RunLog,
 ) -> Result<(), CliError> {
     let (runner, events) = app::runner(config.clone())?;
     let planned = runner.plan().await;
     events.log(log);
     let planned = planned?;
-    let mut plan = planned.plan;
+    let mut plan = restrict(planned.plan, only, &planned.sides)?;
     app::log_plan(&plan, log);
     if as_json {
         println!("{}", plan.to_json());
@@ -475,9 +493,19 @@ async fn plan(
     Ok(())
 }
 
+/// The plan restricted to the people `--only` names (the whole plan when it names nobody).
+fn restrict(plan: Plan, only: &[String], sides: &teamsync::Sides) -> Result<Plan, CliError> {
+    if only.is_empty() {
+        return Ok(plan);
+    }
+    let people: Vec<&str> = only.iter().map(String::as_str).collect();
+    Ok(plan.only(&people, &sides.desired, &sides.actual)?)
+}
+
 async fn apply(
     config: &Config,
     saved: Option<(&Path, &teamsync::SavedPlanOptions)>,
+    only: &[String],
     permission: teamsync_core::Permission,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
@@ -501,7 +529,8 @@ async fn apply(
         None => {
             let planned = runner.plan().await;
             events.log(log);
-            planned?.plan
+            let planned = planned?;
+            restrict(planned.plan, only, &planned.sides)?
         }
     };
     print!("{}", plan.render());

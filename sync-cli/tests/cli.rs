@@ -1009,3 +1009,64 @@ fn exit_3_cross_key_error_names_the_line() {
         stderr(&output)
     );
 }
+
+#[test]
+fn only_plans_and_applies_for_the_named_people_alone() {
+    let env = Env::new(TEAM);
+    env.config(DIRECTORY, "");
+
+    // The plan for Ann: her invite, the group she needs and her membership; nobody else's.
+    let output = env.run(&["plan", "--only", "ann@corp.test"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("+ invite            ann@corp.test"), "{out}");
+    assert!(out.contains("Eng: ann@corp.test"), "{out}");
+    for other in [
+        "ben@corp.test",
+        "dov@corp.test",
+        "old@corp.test",
+        "cat@corp.test",
+        "Ops",
+    ] {
+        assert!(!out.contains(other), "{other} in {out}");
+    }
+    assert_eq!(env.write_calls(), 0, "plan --only must not change the team");
+
+    // A name nobody has is refused, so a typo never passes for "nothing to do".
+    let unknown = env.run(&["plan", "--only", "ann@corp.test,nobody@corp.test"]);
+    assert_eq!(code(&unknown), 2, "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("nobody@corp.test"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(env.write_calls(), 0);
+
+    // Applied for Ann (by email) and Dov (by directory id): the rest is left for the next run.
+    let applied = env.run(&["apply", "--only", "ann@corp.test,4"]);
+    assert_eq!(code(&applied), 0, "{}", stderr(&applied));
+    let state = env.state();
+    let status = |email: &str| state.member_by_email(email).map(|m| m.status);
+    assert_eq!(status("ann@corp.test"), Some(MemberStatus::Invited));
+    assert_eq!(status("dov@corp.test"), Some(MemberStatus::Invited));
+    assert_eq!(status("ben@corp.test"), None);
+    assert_eq!(status("cat@corp.test"), Some(MemberStatus::Active));
+    assert_eq!(status("old@corp.test"), Some(MemberStatus::Active));
+    let eng = state.group_by_name("Eng").expect("Eng created for Ann");
+    let emails: Vec<&str> = eng.members.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, vec!["ann@corp.test"]);
+    assert!(state.group_by_name("Ops").is_none(), "Ops is Ben's alone");
+
+    // `--only` with a saved plan is a usage error.
+    let both = env.run(&["apply", "--plan", "plan.json", "--only", "ann@corp.test"]);
+    assert_eq!(code(&both), 2);
+
+    // The full run then does the rest.
+    assert_eq!(code(&env.run(&["apply"])), 0);
+    assert_eq!(
+        env.state()
+            .member_by_email("ben@corp.test")
+            .map(|m| m.status),
+        Some(MemberStatus::Invited)
+    );
+}
