@@ -75,6 +75,10 @@ enum Command {
         /// Also save the plan (JSON) for `apply --plan`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Also write the plan as one self-contained HTML page for review (counts, operations
+        /// with reasons and consequences, warnings, the guard's verdict, a filter box).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Plan and apply; or apply a saved plan, refused if the team changed since.
     Apply {
@@ -284,7 +288,9 @@ async fn run(cli: Cli) -> Exit {
     let test_mail_sent = matches!(cli.command, Command::Check { notify: true });
     let result = match cli.command {
         Command::Check { notify } => check(&config, notify, &mut log).await,
-        Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
+        Command::Plan { json, out, report } => {
+            plan(&config, json, out.as_deref(), report.as_deref(), &mut log).await
+        }
         Command::Apply {
             plan,
             allow_deprovision,
@@ -448,6 +454,7 @@ async fn plan(
     config: &Config,
     as_json: bool,
     out: Option<&Path>,
+    report: Option<&Path>,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
     let (runner, events) = app::runner(config.clone())?;
@@ -469,6 +476,22 @@ async fn plan(
         log.event(
             "saved",
             &format!("plan saved to {}", out.display()),
+            json!({}),
+        );
+    }
+    if let Some(report) = report {
+        let context = teamsync::report::ReportContext::new()
+            .with_detail("Config", config.path().display().to_string())
+            .with_detail("Planned", log::rfc3339(std::time::SystemTime::now()))
+            .with_detail("teamsync", env!("CARGO_PKG_VERSION"));
+        app::write_output(
+            &report.to_owned(),
+            &teamsync::report::plan_html(&plan, &context),
+        )?;
+        eprintln!("teamsync: plan report written to {}", report.display());
+        log.event(
+            "saved",
+            &format!("plan report written to {}", report.display()),
             json!({}),
         );
     }

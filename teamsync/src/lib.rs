@@ -40,3 +40,4 @@ pub use teamsync_dropbox as dropbox;
 pub use teamsync_entra as entra;
 #[cfg(feature = "ldap")]
 pub use teamsync_ldap as ldap;
+pub mod report;
