@@ -1,0 +1,147 @@
+//! A new admin's first day (issue 15): the mistakes a config written from the docs runs into,
+//! each through the real binary, each answered with a message that names the fix.
+//!
+//! The LDAP cases need the slapd fixture (`scripts/fixtures/slapd.sh start DIR`, then
+//! `set -a; . DIR/slapd.env; set +a`); without `TEAMSYNC_SLAPD_URL` they are skipped with one
+//! printed line. The others need only the in-process emulator.
+#![allow(clippy::unwrap_used)]
+
+#[path = "reliability_support/mod.rs"]
+mod support;
+
+use support::*;
+
+/// The slapd fixture's settings, or `None` after one printed line.
+struct Slapd {
+    url: String,
+    ca: String,
+    base: String,
+    bind_dn: String,
+    bind_pw: String,
+}
+
+impl Slapd {
+    fn get(test: &str) -> Option<Slapd> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(url) = var("TEAMSYNC_SLAPD_URL") else {
+            eprintln!(
+                "SKIPPED {test}: TEAMSYNC_SLAPD_URL is not set (run scripts/test.sh, or scripts/fixtures/slapd.sh start DIR and source DIR/slapd.env)"
+            );
+            return None;
+        };
+        Some(Slapd {
+            url,
+            ca: var("TEAMSYNC_SLAPD_CA").unwrap(),
+            base: var("TEAMSYNC_SLAPD_BASE").unwrap(),
+            bind_dn: var("TEAMSYNC_SLAPD_BIND_DN").unwrap(),
+            bind_pw: var("TEAMSYNC_SLAPD_BIND_PW").unwrap(),
+        })
+    }
+
+    /// A `[directory]` section for this slapd over StartTLS; `extra` lines are appended.
+    fn directory(&self, extra: &str) -> String {
+        format!(
+            "[directory]\nkind = \"ldap\"\nurl = \"{}\"\nstarttls = true\nbind_dn = \"{}\"\n\
+             bind_password = {{ env = \"TEAMSYNC_TEST_BIND_PW\" }}\nprofile = \"openldap\"\nbase_dn = \"{}\"\n{extra}\n",
+            self.url, self.bind_dn, self.base
+        )
+    }
+}
+
+fn empty_team() -> Env {
+    Env::new(&seed(serde_json::json!({"members": []})))
+}
+
+fn ldap_config(env: &Env, directory: &str) {
+    env.write_config(&format!(
+        "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\n\n{directory}\n{}",
+        env.team_section()
+    ));
+}
+
+#[test]
+fn a_refused_bind_names_bind_dn_and_bind_password() {
+    let Some(slapd) = Slapd::get("a_refused_bind_names_bind_dn_and_bind_password") else {
+        return;
+    };
+    let env = empty_team();
+    let directory = slapd.directory(&format!(
+        "ca_file = \"{}\"\nuser_roots = [\"cn=dropbox,ou=groups,{}\"]",
+        slapd.ca, slapd.base
+    ));
+    ldap_config(&env, &directory);
+    let output = env
+        .command(&["check"])
+        .env("TEAMSYNC_TEST_BIND_PW", "not-the-password")
+        .output()
+        .unwrap();
+    show(&["check"], &output);
+    assert_eq!(code(&output), 4);
+    assert!(
+        stderr(&output).contains(&format!(
+            "invalid credentials for bind_dn {} (rc 49); check `directory.bind_dn` and the password in `directory.bind_password`",
+            slapd.bind_dn
+        )),
+        "{}",
+        stderr(&output)
+    );
+    // With the right password the same config works.
+    let output = env
+        .command(&["check"])
+        .env("TEAMSYNC_TEST_BIND_PW", &slapd.bind_pw)
+        .output()
+        .unwrap();
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn an_untrusted_certificate_names_ca_file() {
+    let Some(slapd) = Slapd::get("an_untrusted_certificate_names_ca_file") else {
+        return;
+    };
+    let env = empty_team();
+    // No ca_file: the fixture's own CA is in no system store.
+    let directory = slapd.directory(&format!(
+        "user_roots = [\"cn=dropbox,ou=groups,{}\"]",
+        slapd.base
+    ));
+    ldap_config(&env, &directory);
+    let output = env
+        .command(&["check"])
+        .env("TEAMSYNC_TEST_BIND_PW", &slapd.bind_pw)
+        .output()
+        .unwrap();
+    show(&["check"], &output);
+    assert_eq!(code(&output), 4);
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "the directory's certificate is not trusted: set `directory.ca_file` to its CA"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("UnknownIssuer"), "{err}");
+}
+
+#[test]
+fn a_group_name_as_an_ldap_root_asks_for_a_dn() {
+    // Refused before any connection: no server needed.
+    let env = empty_team();
+    let directory = "[directory]\nkind = \"ldap\"\nurl = \"ldaps://127.0.0.1:1\"\nbind_dn = \"cn=svc,dc=corp,dc=example\"\n\
+                     bind_password = { env = \"TEAMSYNC_TEST_BIND_PW\" }\nprofile = \"active_directory\"\nbase_dn = \"dc=corp,dc=example\"\nuser_roots = [\"dropbox\"]\n";
+    ldap_config(&env, directory);
+    let output = env
+        .command(&["check"])
+        .env("TEAMSYNC_TEST_BIND_PW", "pw")
+        .output()
+        .unwrap();
+    show(&["check"], &output);
+    assert_eq!(code(&output), 3);
+    assert!(
+        stderr(&output).contains(
+            "`directory.user_roots`: \"dropbox\" is not a DN; LDAP roots are DNs, e.g. `cn=dropbox,ou=groups,dc=corp,dc=example`"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
