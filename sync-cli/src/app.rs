@@ -39,6 +39,9 @@ pub enum CliError {
         /// All.
         total: usize,
     },
+    /// The log file cannot take this run's lines (it holds the other format).
+    #[error("{0}")]
+    LogFile(String),
     /// Another run holds the lock.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
@@ -75,6 +78,7 @@ impl CliError {
             CliError::TeamAuth(_) => Exit::TeamAuth,
             CliError::TeamRead(_) => Exit::TeamRead,
             CliError::ApplyFailures { .. } => Exit::ApplyFailures,
+            CliError::LogFile(_) => Exit::ConfigInvalid,
             CliError::Lock(crate::lock::LockError::Held(_)) => Exit::LockHeld,
             CliError::Lock(_) => Exit::Internal,
             CliError::Notify(_) => Exit::NotifyFailed,

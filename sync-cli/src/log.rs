@@ -74,6 +74,58 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+/// Why the run log cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LogOpenError {
+    /// The file cannot be created or opened.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// The file holds lines of the other format.
+    #[error(
+        "the log file {} holds {} lines and this run would append {} lines; one file holds one format: \
+         give the {} log a file of its own (--log-file, or log_file in the config)",
+        path.display(), found.word(), wanted.word(), wanted.word()
+    )]
+    MixedFormat {
+        /// The log file.
+        path: PathBuf,
+        /// The format of the lines already in it.
+        found: LogFormat,
+        /// The format this run writes.
+        wanted: LogFormat,
+    },
+}
+
+impl LogFormat {
+    fn word(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "JSON",
+        }
+    }
+}
+
+/// The format of the last line already in the log at `path`; `None` for an empty or unreadable
+/// file. Text lines start with their time, JSON lines with `{`.
+fn format_of_existing(path: &Path) -> Option<LogFormat> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let tail = len.min(4096);
+    file.seek(SeekFrom::Start(len - tail)).ok()?;
+    let mut bytes = Vec::new();
+    file.take(tail).read_to_end(&mut bytes).ok()?;
+    let last = bytes
+        .split(|b| *b == b'\n')
+        .map(|line| line.trim_ascii())
+        .rfind(|line| !line.is_empty())?;
+    Some(if last.starts_with(b"{") {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    })
+}
+
 /// Lines of a run kept for the notification mail.
 pub const MAIL_LINES: usize = 2000;
 
@@ -95,10 +147,23 @@ impl RunLog {
         path: Option<&Path>,
         format: LogFormat,
         command: &str,
-    ) -> Result<RunLog, std::io::Error> {
+    ) -> Result<RunLog, LogOpenError> {
         let file = match path {
             // Never through a symlink planted at the log's path.
-            Some(path) => Some(crate::files::open_append(path)?),
+            Some(path) => {
+                let file = crate::files::open_append(path).map_err(LogOpenError::Io)?;
+                // One format per file: a JSON line among text lines breaks both readers.
+                if let Some(found) = format_of_existing(path)
+                    && found != format
+                {
+                    return Err(LogOpenError::MixedFormat {
+                        path: path.to_owned(),
+                        found,
+                        wanted: format,
+                    });
+                }
+                Some(file)
+            }
             None => None,
         };
         Ok(RunLog {
@@ -202,6 +267,32 @@ mod tests {
             }
             assert_eq!(log.lines()[0].lines().count(), 1);
         }
+    }
+
+    #[test]
+    fn a_log_keeps_one_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("teamsync.log");
+        let mut log = RunLog::open(Some(&path), LogFormat::Text, "plan").unwrap();
+        log.event("start", "text first", json!({}));
+        drop(log);
+        let err = RunLog::open(Some(&path), LogFormat::Json, "plan").unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "the log file {} holds text lines and this run would append JSON lines",
+                path.display()
+            )),
+            "{err}"
+        );
+        assert!(matches!(err, LogOpenError::MixedFormat { .. }));
+        // The same format appends; an empty file takes either.
+        RunLog::open(Some(&path), LogFormat::Text, "plan").unwrap();
+        let json_path = dir.path().join("json.log");
+        std::fs::write(&json_path, "").unwrap();
+        let mut log = RunLog::open(Some(&json_path), LogFormat::Json, "plan").unwrap();
+        log.event("start", "json", json!({}));
+        let err = RunLog::open(Some(&json_path), LogFormat::Text, "plan").unwrap_err();
+        assert!(err.to_string().contains("holds JSON lines"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod app;
 mod auth;
 #[cfg(feature = "demo")]
 mod demo;
+mod diagnostics;
 mod exit;
 mod files;
 mod lock;
@@ -183,19 +184,20 @@ fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-/// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (e.g. `RUST_LOG=debug`, or
-/// `RUST_LOG=teamsync_dropbox=trace`): the adapters' tracing events, on stderr. They never carry a
-/// secret: tokens, app secrets and bind passwords print as `[redacted]`. The run log is
-/// separate and always written.
+/// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (see [`diagnostics`]).
 fn init_diagnostics() {
-    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() else {
-        return;
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+    diagnostics::init();
+}
+
+/// A log that cannot be opened: a wrong format for the file is the config's (exit 3), an I/O
+/// error internal (exit 1).
+fn log_open_failed(path: &Path, error: log::LogOpenError) -> CliError {
+    match error {
+        log::LogOpenError::Io(e) => {
+            CliError::Internal(format!("cannot open log file {}: {e}", path.display()))
+        }
+        mixed => CliError::LogFile(mixed.to_string()),
+    }
 }
 
 /// Runs a command: log, lock, work, and the final log line with the exit code.
@@ -205,15 +207,7 @@ async fn run(cli: Cli) -> Exit {
         let mut log = match &cli.log_file {
             Some(path) => match RunLog::open(Some(path), cli.log_format, command) {
                 Ok(log) => log,
-                Err(e) => {
-                    return fail(
-                        &CliError::Internal(format!(
-                            "cannot open log file {}: {e}",
-                            path.display()
-                        )),
-                        None,
-                    );
-                }
+                Err(e) => return fail(&log_open_failed(path, e), None),
             },
             None => RunLog::disabled(command),
         };
@@ -238,12 +232,7 @@ async fn run(cli: Cli) -> Exit {
         .unwrap_or_else(log::default_log_path);
     let mut log = match RunLog::open(Some(&log_path), cli.log_format, command) {
         Ok(log) => log,
-        Err(e) => {
-            return fail(
-                &CliError::Internal(format!("cannot open log file {}: {e}", log_path.display())),
-                None,
-            );
-        }
+        Err(e) => return fail(&log_open_failed(&log_path, e), None),
     };
     log.event(
         "start",

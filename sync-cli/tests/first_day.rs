@@ -145,3 +145,80 @@ fn a_group_name_as_an_ldap_root_asks_for_a_dn() {
         stderr(&output)
     );
 }
+
+fn file_env() -> Env {
+    let env = empty_team();
+    env.file_config("people.json", &simple_directory(3, 1).to_string(), "", "");
+    env
+}
+
+#[test]
+fn a_json_log_is_never_appended_to_a_text_log() {
+    let env = file_env();
+    assert_eq!(code(&env.run(&["plan"])), 0);
+    let text_log = env.log();
+    let output = env.run(&["--log-format", "json", "plan"]);
+    assert_eq!(code(&output), 3);
+    let err = stderr(&output);
+    assert!(
+        err.contains("holds text lines and this run would append JSON lines; one file holds one format: give the JSON log a file of its own (--log-file, or log_file in the config)"),
+        "{err}"
+    );
+    assert_eq!(env.log(), text_log, "the text log was written to");
+    // Its own file takes it.
+    let output = env.run(&[
+        "--log-format",
+        "json",
+        "--log-file",
+        "teamsync.json.log",
+        "plan",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let json_log = std::fs::read_to_string(env.path("teamsync.json.log")).unwrap();
+    assert!(json_log.lines().all(|l| l.starts_with('{')), "{json_log}");
+}
+
+/// The targets of the diagnostics lines on stderr (`TIME LEVEL target: message`).
+fn diagnostic_targets(stderr: &str) -> std::collections::BTreeSet<String> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let _time = words.next()?;
+            let level = words.next()?;
+            let target = words.next()?.strip_suffix(':')?;
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+                .contains(&level)
+                .then(|| target.split("::").next().unwrap_or(target).to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn rust_log_debug_shows_teamsync_records_not_the_http_stack() {
+    let env = file_env();
+    let run = |filter: &str| {
+        let output = env
+            .command(&["plan"])
+            .env("RUST_LOG", filter)
+            .output()
+            .unwrap();
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        diagnostic_targets(&stderr(&output))
+    };
+    let debug = run("debug");
+    assert!(debug.contains("teamsync_dropbox"), "{debug:?}");
+    for internal in ["hyper", "hyper_util", "h2", "rustls", "reqwest"] {
+        assert!(
+            !debug.contains(internal),
+            "RUST_LOG=debug shows {internal}: {debug:?}"
+        );
+    }
+    let trace = run("trace");
+    assert!(trace.contains("hyper_util"), "{trace:?}");
+    let by_target = run("debug,hyper_util=debug");
+    assert!(
+        by_target.contains("hyper_util") && by_target.contains("teamsync_dropbox"),
+        "{by_target:?}"
+    );
+}
