@@ -39,6 +39,9 @@ pub enum CliError {
         /// All.
         total: usize,
     },
+    /// The deprovision guard refused the plan; the message names the flag that allows it.
+    #[error("{0}")]
+    Guard(String),
     /// The log file cannot take this run's lines (it holds the other format).
     #[error("{0}")]
     LogFile(String),
@@ -79,6 +82,7 @@ impl CliError {
             CliError::TeamRead(_) => Exit::TeamRead,
             CliError::ApplyFailures { .. } => Exit::ApplyFailures,
             CliError::LogFile(_) => Exit::ConfigInvalid,
+            CliError::Guard(_) => Exit::GuardRefused,
             CliError::Lock(crate::lock::LockError::Held(_)) => Exit::LockHeld,
             CliError::Lock(_) => Exit::Internal,
             CliError::Notify(_) => Exit::NotifyFailed,
@@ -197,9 +201,30 @@ pub async fn apply_plan(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let outcome = applied.map_err(|e| CliError::Run(RunError::Guard(e)))?;
+    let outcome = applied.map_err(|e| guard_refusal(plan, permission, e))?;
     log_outcome(plan, &outcome, log);
     Ok(outcome)
+}
+
+/// The guard's refusal, naming the exact flag that allows this plan.
+fn guard_refusal(
+    plan: &Plan,
+    permission: Permission,
+    error: teamsync_core::ApplyError,
+) -> CliError {
+    let (Some(finding), Some(needed)) = (
+        teamsync::report::guard_finding(plan),
+        teamsync::report::permission_needed(plan),
+    ) else {
+        return CliError::Run(RunError::Guard(error));
+    };
+    let given = match permission {
+        Permission::UpTo(n) => format!(" (--allow-deprovision {n} is not enough)"),
+        _ => String::new(),
+    };
+    CliError::Guard(format!(
+        "refused: the plan {finding}{given}: rerun with `--allow-deprovision {needed}` to allow exactly this, or `--force`"
+    ))
 }
 
 fn log_outcome(plan: &Plan, outcome: &Outcome, log: &mut RunLog) {

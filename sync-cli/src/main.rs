@@ -473,10 +473,7 @@ async fn plan(
             .with_detail("Config", config.path().display().to_string())
             .with_detail("Planned", log::rfc3339(std::time::SystemTime::now()))
             .with_detail("teamsync", env!("CARGO_PKG_VERSION"));
-        app::write_output(
-            &report.to_owned(),
-            &teamsync::report::plan_html(&plan, &context),
-        )?;
+        app::write_output(report, &teamsync::report::plan_html(&plan, &context))?;
         eprintln!("teamsync: plan report written to {}", report.display());
         log.event(
             "saved",

@@ -222,3 +222,74 @@ fn rust_log_debug_shows_teamsync_records_not_the_http_stack() {
         "{by_target:?}"
     );
 }
+
+#[test]
+fn a_missing_refresh_token_file_says_run_auth_first() {
+    let env = empty_team();
+    std::fs::write(env.path("people.json"), simple_directory(2, 1).to_string()).unwrap();
+    env.write_config(&format!(
+        "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\n\n[directory]\nkind = \"file\"\npath = \"people.json\"\n\n\
+         [team]\nbase_url = \"{}\"\nrefresh_token = {{ file = \"dropbox-refresh-token\" }}\napp_key = \"abc\"\n",
+        env.emulator().base_url()
+    ));
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 3);
+    let err = stderr(&output);
+    assert!(
+        err.contains("team.refresh_token: the refresh token file "),
+        "{err}"
+    );
+    assert!(
+        err.contains("dropbox-refresh-token does not exist yet: run `teamsync auth` first"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_guard_refusal_names_the_exact_flag() {
+    let leavers: Vec<serde_json::Value> = (0..30)
+        .map(|i| serde_json::json!({"email": format!("left{i}@corp.test"), "given_name": "Left", "surname": "Over", "external_id": format!("teamsync:left{i}")}))
+        .collect();
+    let env = Env::new(&seed(serde_json::json!({ "members": leavers })));
+    env.file_config("people.json", &simple_directory(2, 1).to_string(), "", "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 9);
+    let err = stderr(&output);
+    assert!(
+        err.contains("refused: the plan suspends 30 of 30 managed members (limit 25): rerun with `--allow-deprovision 30` to allow exactly this, or `--force`"),
+        "{err}"
+    );
+    let output = env.run(&["apply", "--allow-deprovision", "29"]);
+    assert_eq!(code(&output), 9);
+    assert!(
+        stderr(&output).contains(
+            "(--allow-deprovision 29 is not enough): rerun with `--allow-deprovision 30`"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(env.write_calls(), 0);
+    let output = env.run(&["apply", "--allow-deprovision", "30"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn an_ldif_without_operational_attributes_says_how_to_export() {
+    let env = empty_team();
+    let ldif = "dn: cn=dropbox,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: dropbox\nmember: uid=ann,ou=people,dc=example,dc=org\n\n\
+                dn: uid=ann,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: ann\nmail: ann@example.org\ngivenName: Ann\nsn: Lee\n";
+    env.file_config(
+        "export.ldif",
+        ldif,
+        "user_roots = [\"cn=dropbox,ou=groups,dc=example,dc=org\"]",
+        "",
+    );
+    let output = env.run(&["plan"]);
+    assert_eq!(code(&output), 5);
+    let err = stderr(&output);
+    assert!(
+        err.contains("no entryUUID in the export (the id attribute is an operational attribute, left out unless asked for): export with `ldapsearch -LLL … '*' +`"),
+        "{err}"
+    );
+    assert!(!err.contains("JSON"), "{err}");
+}

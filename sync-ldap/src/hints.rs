@@ -175,11 +175,12 @@ fn rdn_value(name: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::config::{BindPassword, Profile};
+    use crate::config::Profile;
+    use teamsync_core::Secret;
 
     fn cfg() -> LdapConfig {
         LdapConfig::new("ldaps://dc1:636", "dc=corp,dc=example", Profile::generic())
-            .with_bind("cn=svc,dc=corp,dc=example", BindPassword::new("pw"))
+            .with_bind("cn=svc,dc=corp,dc=example", Secret::new("pw"))
     }
 
     #[test]

@@ -206,7 +206,7 @@ impl Config {
 
     /// Reads the secret named by `key`.
     pub fn secret(&self, key: &str, spec: &SecretSpec) -> Result<Secret, ConfigError> {
-        self.read_secret(spec)
+        self.read_secret(key, spec)
             .map_err(|message| self.invalid(key, message))
     }
 
@@ -220,7 +220,7 @@ impl Config {
         let mut problems = Vec::new();
         let spans = Spans::new(&self.text);
         for (key, spec) in wanted {
-            match self.read_secret(spec) {
+            match self.read_secret(key, spec) {
                 Ok(value) => values.push(value),
                 Err(message) => problems.push(SecretProblem {
                     line: spans.line_of(key),
@@ -247,7 +247,7 @@ impl Config {
         }
     }
 
-    fn read_secret(&self, spec: &SecretSpec) -> Result<Secret, String> {
+    fn read_secret(&self, key: &str, spec: &SecretSpec) -> Result<Secret, String> {
         match spec {
             SecretSpec::Inline(value) => Ok(Secret::new(value.clone())),
             SecretSpec::From(SecretSource { env: Some(var), .. }) => match std::env::var(var) {
@@ -259,8 +259,19 @@ impl Config {
                 file: Some(file), ..
             }) => {
                 let path = self.resolve(file);
-                let value = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+                let value = std::fs::read_to_string(&path).map_err(|e| {
+                    // The refresh token's file is written by `teamsync auth`.
+                    let first_run = key == "team.refresh_token"
+                        && e.kind() == std::io::ErrorKind::NotFound;
+                    if first_run {
+                        format!(
+                            "the refresh token file {} does not exist yet: run `teamsync auth` first (it stores the token there)",
+                            path.display()
+                        )
+                    } else {
+                        format!("cannot read secret file {}: {e}", path.display())
+                    }
+                })?;
                 if value.trim().is_empty() {
                     return Err(format!("secret file {} is empty", path.display()));
                 }
