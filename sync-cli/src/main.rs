@@ -408,28 +408,44 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     let desired = desired?;
     // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
     let stats = teamsync_core::plan(&desired, &Default::default(), runner.policy());
-    let in_scope = match stats {
-        Ok(plan) => plan.stats.users_in_scope,
-        Err(teamsync_core::PlanError::NoUsersInScope { .. }) => 0,
+    let (in_scope, skipped) = match stats {
+        Ok(plan) => (
+            plan.stats.users_in_scope,
+            teamsync::report::skipped_users(&desired, &plan),
+        ),
+        Err(teamsync_core::PlanError::NoUsersInScope { .. }) => (0, Default::default()),
         Err(e) => return Err(CliError::Internal(e.to_string())),
     };
     let line = format!(
-        "Directory: OK, {} users in scope ({} users and {} groups read)",
+        "Directory: OK, {} users in scope ({} users and {} groups read); {}",
         in_scope,
         desired.users.len(),
-        desired.groups.len()
+        desired.groups.len(),
+        skipped.sentence()
     );
     println!("{line}");
-    log.event("check", &line, json!({"users_in_scope": in_scope}));
+    log.event(
+        "check",
+        &line,
+        json!({"users_in_scope": in_scope, "skipped_no_email": skipped.no_email,
+               "skipped_invalid_email": skipped.invalid_email, "skipped_shared_email": skipped.shared_email}),
+    );
     let info = runner.team_info().await;
     events.log(log);
     let info = info?;
     let line = format!(
-        "Dropbox: OK, team {:?} ({} of {} licences used)",
-        info.name, info.provisioned, info.licensed
+        "Dropbox: OK, team \"{}\" ({} of {} licences used)",
+        teamsync_core::text::escape_for_display(&info.name),
+        info.provisioned,
+        info.licensed
     );
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
+    // Dropbox has no call that lists a token's scopes.
+    let line = "Dropbox write scopes: cannot be known before a write (Dropbox has no call that lists a token's scopes); \
+                a write the token lacks a scope for fails naming it (e.g. members.write), and the other writes go on";
+    println!("{line}");
+    log.event("check", line, json!({}));
     if in_scope == 0 {
         return Err(RunError::NoUsers(teamsync_core::PlanError::NoUsersInScope {
             roots: desired.user_roots.len(),

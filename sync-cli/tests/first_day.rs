@@ -293,3 +293,32 @@ fn an_ldif_without_operational_attributes_says_how_to_export() {
     );
     assert!(!err.contains("JSON"), "{err}");
 }
+
+#[test]
+fn check_counts_the_users_it_will_skip_and_why() {
+    let env = empty_team();
+    let people = serde_json::json!({
+        "user_roots": ["Staff"],
+        "groups": [{"name": "Staff", "id": "g-staff"}],
+        "people": [
+            {"id": "1", "email": "ann@corp.test", "given_name": "Ann", "surname": "Lee", "groups": ["Staff"]},
+            {"id": "2", "email": "", "given_name": "No", "surname": "Mail", "groups": ["Staff"]},
+            {"id": "3", "email": "not-an-email", "given_name": "Bad", "surname": "Mail", "groups": ["Staff"]},
+            {"id": "4", "email": "shared@corp.test", "given_name": "One", "surname": "Of", "groups": ["Staff"]},
+            {"id": "5", "email": "SHARED@corp.test", "given_name": "Two", "surname": "Of", "groups": ["Staff"]}
+        ]
+    });
+    env.file_config("people.json", &people.to_string(), "", "");
+    let output = env.run(&["check"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("4 users will be skipped: 1 without an email, 1 with an email Dropbox refuses, 2 sharing an email with another user (`teamsync plan` names them)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Dropbox write scopes: cannot be known before a write"),
+        "{out}"
+    );
+    assert!(!out.contains("team \"\\\""), "{out}");
+}

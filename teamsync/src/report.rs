@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use teamsync_core::{Action, Operation, Phase, Plan, RemoveMode, WarningKind};
+use teamsync_core::{Action, DesiredState, Operation, Phase, Plan, RemoveMode, WarningKind};
 
 /// What a report shows besides the plan: a title and a few labelled details (the config file,
 /// the time the plan was made, the team), in the order given.
@@ -119,6 +119,80 @@ pub fn consequence(op: &Operation) -> Option<String> {
         Action::DeleteGroup { .. } => Some("group deleted".to_owned()),
         _ => None,
     }
+}
+
+/// Directory users a run will not sync because of their email, by cause (`teamsync check`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SkippedUsers {
+    /// Entries without any email.
+    pub no_email: usize,
+    /// Entries whose email Dropbox would refuse.
+    pub invalid_email: usize,
+    /// Users sharing one email with another user (none of them is invited).
+    pub shared_email: usize,
+}
+
+impl SkippedUsers {
+    /// All of them.
+    pub fn total(&self) -> usize {
+        self.no_email + self.invalid_email + self.shared_email
+    }
+
+    /// "3 users will be skipped: 1 without an email, 2 sharing an email" (or that none will).
+    pub fn sentence(&self) -> String {
+        if self.total() == 0 {
+            return "no user is skipped for its email".to_owned();
+        }
+        let mut causes = Vec::new();
+        if self.no_email > 0 {
+            causes.push(format!("{} without an email", self.no_email));
+        }
+        if self.invalid_email > 0 {
+            causes.push(format!(
+                "{} with an email Dropbox refuses",
+                self.invalid_email
+            ));
+        }
+        if self.shared_email > 0 {
+            causes.push(format!(
+                "{} sharing an email with another user",
+                self.shared_email
+            ));
+        }
+        format!(
+            "{} will be skipped: {} (`teamsync plan` names them)",
+            count(self.total(), "user"),
+            causes.join(", ")
+        )
+    }
+}
+
+/// Counts the users `plan` (made from `desired`) skips for their email, from its warnings:
+/// entries the source could not map for want of a usable email, invalid emails, and the users
+/// behind each shared email.
+pub fn skipped_users(desired: &DesiredState, plan: &Plan) -> SkippedUsers {
+    let mut skipped = SkippedUsers::default();
+    for w in &plan.warnings {
+        match w.kind {
+            WarningKind::SourceIssue if w.message.starts_with("no email") => skipped.no_email += 1,
+            WarningKind::SourceIssue if w.message.contains("unusable email") => {
+                skipped.invalid_email += 1;
+            }
+            WarningKind::InvalidEmail if w.message.contains("empty") => skipped.no_email += 1,
+            WarningKind::InvalidEmail => skipped.invalid_email += 1,
+            WarningKind::EmailCollision => {
+                let shared = w.subject.trim().to_lowercase();
+                skipped.shared_email += desired
+                    .users
+                    .iter()
+                    .filter(|u| u.email.trim().to_lowercase() == shared)
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    skipped
 }
 
 /// The report page for `plan`.
