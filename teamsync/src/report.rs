@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use teamsync_core::{Action, DesiredState, Operation, Phase, Plan, RemoveMode, WarningKind};
+use teamsync_core::{Action, DesiredState, Operation, Phase, Plan, WarningKind};
 
 /// What a report shows besides the plan: a title and a few labelled details (the config file,
 /// the time the plan was made, the team), in the order given.
@@ -90,35 +90,6 @@ pub fn permission_needed(plan: &Plan) -> Option<usize> {
         over(g.deprovisions, g.deprovision_limit)
             .max(over(g.group_member_removals, g.group_member_removal_limit)),
     )
-}
-
-/// What an operation does beyond its verb that a reviewer must know: what becomes of a
-/// member's devices, files and account. `None` when the verb says it all.
-pub fn consequence(op: &Operation) -> Option<String> {
-    match &op.action {
-        Action::Suspend { wipe_data, .. } => Some(if *wipe_data {
-            "devices wiped".to_owned()
-        } else {
-            "devices kept".to_owned()
-        }),
-        Action::Remove { options, .. } => {
-            let files = match &options.mode {
-                RemoveMode::Plain => "files stay with the removed account".to_owned(),
-                RemoveMode::Transfer { dest, .. } => format!("files to {dest}"),
-                RemoveMode::KeepAccount => "keep as Basic".to_owned(),
-            };
-            Some(if options.wipe_data {
-                format!("{files}; devices wiped")
-            } else {
-                files
-            })
-        }
-        Action::Invite { member } if !member.send_welcome_email => {
-            Some("no welcome email".to_owned())
-        }
-        Action::DeleteGroup { .. } => Some("group deleted".to_owned()),
-        _ => None,
-    }
 }
 
 /// Directory users a run will not sync because of their email, by cause (`teamsync check`).
@@ -385,7 +356,7 @@ fn operations(page: &mut String, plan: &Plan) {
                 escape(op.action.verb()),
                 escape(&op.target),
                 escape(&op.reason),
-                escape(&consequence(op).unwrap_or_default())
+                escape(&op.consequence().unwrap_or_default())
             );
         }
         page.push_str("</tbody>\n");
