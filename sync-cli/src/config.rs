@@ -370,7 +370,7 @@ pub struct Config {
 impl Config {
     /// Reads, parses and checks a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let text = crate::platform::read_text(path).map_err(|e| ConfigError::Read {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
@@ -384,7 +384,7 @@ impl Config {
     /// The `log_file` of a config that failed to load, when the file is at least TOML, so that
     /// even a config error is logged where the admin looks.
     pub fn log_file_hint(path: &Path) -> Option<PathBuf> {
-        let text = std::fs::read_to_string(path).ok()?;
+        let text = crate::platform::read_text(path).ok()?;
         let table: toml::Table = toml::from_str(&text).ok()?;
         // An empty value is itself the config error being reported: log to the default then.
         let log_file = PathBuf::from(table.get("log_file")?.as_str().filter(|s| !s.is_empty())?);
@@ -564,7 +564,7 @@ impl Config {
                 file: Some(file), ..
             }) => {
                 let path = self.resolve(file);
-                let value = std::fs::read_to_string(&path).map_err(|e| {
+                let value = crate::platform::read_text(&path).map_err(|e| {
                     self.invalid(
                         key,
                         format!("cannot read secret file {}: {e}", path.display()),
@@ -694,24 +694,9 @@ pub fn profile_with_overrides(name: ProfileName, overrides: &AttributeOverrides)
 }
 
 /// A warning when others can read the config file (it names where secrets are, and may hold
-/// them inline).
-#[cfg(unix)]
+/// them inline): its mode on Unix, its ACL on Windows.
 pub fn permission_warning(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o004 != 0).then(|| {
-        format!(
-            "warning: config file {} is readable by every user (mode {:o}); chmod o-r it",
-            path.display(),
-            mode & 0o777
-        )
-    })
-}
-
-/// Windows ACLs are not checked.
-#[cfg(not(unix))]
-pub fn permission_warning(_path: &Path) -> Option<String> {
-    None
+    crate::platform::readable_by_others_warning(path, "config file")
 }
 
 #[cfg(test)]
