@@ -99,13 +99,17 @@ skips_for() {
   # The SMTP server of the notification tests is aiosmtpd, a Linux Python program: a Windows
   # process under Wine cannot start it. They run in the Linux leg.
   cli) echo "--skip notify_" ;;
+  # Asserts that a 25-calls-per-500-ms limit refused some write: that needs the client to go
+  # faster than Wine on a loaded 2-core machine always does (the convergence itself is tested by
+  # the other end-to-end tests here, and this one runs in the Linux leg).
+  end_to_end) echo "--skip converges_through_a_rate_limit_storm" ;;
   *) ;;
   esac
 }
 
 passed_total=0
 failed_total=0
-ignored_total=0
+skipped_total=0
 bad_programs=()
 run_start=$SECONDS
 # package name, target name, kind, executable, manifest folder — one line per test program.
@@ -147,11 +151,12 @@ while IFS=$'\t' read -r package name kind exe dir; do
   count() { sed -nE "s/.* ([0-9]+) $1.*/\1/p" <<<"$result"; }
   p=$(count passed)
   f=$(count failed)
-  i=$(count ignored)
+  # ignored: #[ignore] tests; filtered out: the skips above
+  k=$(($(count ignored) + $(sed -nE 's/.* ([0-9]+) filtered out.*/\1/p' <<<"$result")))
   passed_total=$((passed_total + p))
   failed_total=$((failed_total + f))
-  ignored_total=$((ignored_total + i))
-  echo "windows: $label: $p passed, $f failed, $i ignored"
+  skipped_total=$((skipped_total + k))
+  echo "windows: $label: $p passed, $f failed, $k skipped"
   if [ "$f" -ne 0 ] || [ $status -ne 0 ]; then
     grep -E '^(---- |test .* FAILED|thread .* panicked)' "$log" | head -n 40 | sed 's/^/    /'
     bad_programs+=("$label")
@@ -194,7 +199,8 @@ if [ $msi_failed -eq 0 ]; then
   demo_log=$state/logs/msi-demo.log
   (cd "$WINEPREFIX/drive_c" && timeout 300 "$wine" 'C:\Program Files\teamsync\teamsync.exe' demo >"$demo_log" 2>&1) || true
   msi_check "teamsync.exe demo from the install folder plans, applies and converges" \
-    grep -q "converged" "$demo_log"
+    grep -q "No changes: the team matches the directory." "$demo_log"
+  msi_check "the demo applied every operation" grep -qE "^Applied: [0-9]+ done, 0 failed, 0 skipped" "$demo_log"
   msi_check "msiexec /qn /x teamsync.msi" \
     timeout 300 "$wine" msiexec /qn /x "$(winpath "$msi")" /l*v "$(winpath "$state/logs/msi-uninstall.log")"
   msi_check "teamsync.exe removed" test ! -e "$install_dir/teamsync.exe"
@@ -210,7 +216,7 @@ fi
 echo "   MSI in $((SECONDS - msi_start)) s"
 
 echo "windows: leg took $((SECONDS - leg_start)) s (build $((run_start - build_start)) s, tests $((msi_start - run_start)) s, MSI $((SECONDS - msi_start)) s)"
-echo "windows: $passed_total passed, $failed_total failed, $ignored_total ignored"
+echo "windows: $passed_total passed, $failed_total failed, $skipped_total skipped"
 if [ ${#bad_programs[@]} -gt 0 ]; then
   echo "windows: FAILED: ${bad_programs[*]} (logs in $state/logs)"
   exit 1
