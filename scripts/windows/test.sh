@@ -191,8 +191,14 @@ msi_check() {
 }
 if [ $msi_failed -eq 0 ]; then
   rm -rf "$install_dir" "$data_dir"
+  # Wine's icacls changes nothing but, with its fixme channel on, prints the command line it
+  # was given: the MSI's custom action that closes C:\ProgramData\teamsync to Users.
   msi_check "msiexec /qn /i teamsync.msi" \
-    timeout 300 "$wine" msiexec /qn /i "$(winpath "$msi")" /l*v "$(winpath "$state/logs/msi-install.log")"
+    env WINEDEBUG=-all,fixme+icacls timeout 300 "$wine" msiexec /qn /i "$(winpath "$msi")" \
+    /l*v "$(winpath "$state/logs/msi-install.log")" 2>"$state/logs/msi-install-icacls.log"
+  msi_check "the MSI runs icacls to leave C:\ProgramData\teamsync to SYSTEM and Administrators" \
+    grep -qF '"C:\\ProgramData\\teamsync\\." "/inheritance:r" "/grant:r" "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F"' \
+    "$state/logs/msi-install-icacls.log"
   msi_check "teamsync.exe under Program Files" test -f "$install_dir/teamsync.exe"
   msi_check "sample config under ProgramData" test -f "$data_dir/teamsync.sample.toml"
   msi_check "Task Scheduler definition under ProgramData" test -f "$data_dir/teamsync-task.xml"

@@ -342,6 +342,8 @@ fn the_packaged_task_runs_daily_one_instance_at_a_time_with_a_command_teamsync_a
         "/../packaging/windows/teamsync-task.xml"
     ))
     .unwrap();
+    // The file is in the encoding it declares (an XML reader may refuse UTF-8 declared UTF-16).
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
     assert!(xml.contains("<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>"));
     assert!(xml.contains("<DaysInterval>1</DaysInterval>"), "{xml}");
     let between = |open: &str, close: &str| -> String {
