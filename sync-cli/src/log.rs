@@ -20,33 +20,14 @@ pub enum LogFormat {
 
 /// The default log file: `$XDG_STATE_HOME/teamsync/teamsync.log` (or `~/.local/state/…`) on
 /// Linux and other Unixes, `~/Library/Logs/teamsync/teamsync.log` on macOS,
-/// `%LOCALAPPDATA%\teamsync\teamsync.log` on Windows.
+/// `%ProgramData%\teamsync\teamsync.log` on Windows.
 pub fn default_log_path() -> PathBuf {
     default_state_dir().join("teamsync.log")
 }
 
-/// The folder of the default log and lock files.
+/// The folder of the default log and lock files (per platform: `teamsync::platform`).
 pub fn default_state_dir() -> PathBuf {
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if cfg!(windows) {
-        return env("LOCALAPPDATA")
-            .unwrap_or_else(std::env::temp_dir)
-            .join("teamsync");
-    }
-    let home = env("HOME");
-    if cfg!(target_os = "macos") {
-        return home
-            .map(|h| h.join("Library/Logs/teamsync"))
-            .unwrap_or_else(|| std::env::temp_dir().join("teamsync"));
-    }
-    env("XDG_STATE_HOME")
-        .or_else(|| home.map(|h| h.join(".local/state")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("teamsync")
+    teamsync::platform::default_state_dir()
 }
 
 /// RFC 3339 UTC time with seconds, without a date library.

@@ -35,18 +35,20 @@ use teamsync::Config;
 #[derive(Debug, Parser)]
 #[command(name = "teamsync", version, after_long_help = after_help(), after_help = after_help())]
 struct Cli {
-    /// Config file (TOML).
+    /// Config file (TOML). Default: teamsync.toml here; on Windows
+    /// %ProgramData%\teamsync\teamsync.toml.
     #[arg(
         long,
         short = 'c',
         global = true,
         env = "TEAMSYNC_CONFIG",
         hide_env_values = true,
-        default_value = "teamsync.toml"
+        default_value_os_t = teamsync::platform::default_config_path(),
+        hide_default_value = true
     )]
     config: PathBuf,
-    /// Log file (default: the config's log_file, else per platform, e.g.
-    /// ~/.local/state/teamsync/teamsync.log).
+    /// Log file (default: the config's log_file, else per platform:
+    /// ~/.local/state/teamsync/teamsync.log, %ProgramData%\teamsync\teamsync.log).
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
     /// Format of log lines.

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod platform;
 #[cfg(feature = "dropbox")]
 mod run;
 pub mod source;
