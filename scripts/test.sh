@@ -47,7 +47,8 @@ done
 echo "== gates: format, lints, docs, Python stubs"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --quiet
+# Libraries only: the `teamsync` binary and the `teamsync` library would share one doc path.
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --lib --quiet
 # The hand-written stubs (_native.pyi) against the built extension (installed by
 # scripts/deps/python-binding.sh, which also installs mypy). Reported, not yet a gate: the stubs
 # describe pyo3 getters as properties and the classes lack @final, ~110 mismatches to fix first.

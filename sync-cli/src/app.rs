@@ -1,6 +1,6 @@
 //! The command's side of a run: the error of every stage with its exit code, the run log's
 //! view of the runner's events, progress on stderr, and the terminal summary. The run itself
-//! is the `teamsync` library's [`Runner`](teamsync::Runner).
+//! is the `teamsync` library's [`teamsync::Runner`].
 
 use std::io::IsTerminal as _;
 use std::path::Path;
