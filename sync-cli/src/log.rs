@@ -114,12 +114,66 @@ pub const MAIL_LINES: usize = 2000;
 /// reported once on stderr.
 #[derive(Debug)]
 pub struct RunLog {
-    file: Option<File>,
+    writer: Option<LineWriter>,
     /// This run's lines as text, for the notification mail.
     lines: Vec<String>,
+}
+
+/// Writes log lines to the file from any thread: the executor's callback writes each
+/// operation's result the moment it is known, so the log stays an audit trail after a crash
+/// or a `kill -9` (each line is one `write`, appended, unbuffered).
+#[derive(Debug, Clone)]
+pub struct LineWriter {
+    file: std::sync::Arc<std::sync::Mutex<File>>,
     format: LogFormat,
     command: String,
-    write_failed: bool,
+    write_failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LineWriter {
+    /// Writes one event (see [`RunLog::event`]).
+    pub fn write(&self, event: &str, message: &str, fields: Value) {
+        let line = format_line(self.format, &self.command, event, message, fields);
+        let written = match self.file.lock() {
+            Ok(mut file) => file.write_all(line.as_bytes()),
+            Err(_) => Ok(()),
+        };
+        if let Err(e) = written
+            && !self
+                .write_failed
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!("teamsync: warning: cannot write the log file: {e}");
+        }
+    }
+}
+
+/// One log line as the file holds it. Text lines carry names from the directory: one event
+/// must stay one line, with no escape codes. JSON lines keep the message exact.
+fn format_line(
+    format: LogFormat,
+    command: &str,
+    event: &str,
+    message: &str,
+    fields: Value,
+) -> String {
+    let now = rfc3339(SystemTime::now());
+    match format {
+        LogFormat::Text => format!(
+            "{now} teamsync[{}] {command} {event}: {}\n",
+            std::process::id(),
+            teamsync_core::text::escape_for_display(message)
+        ),
+        LogFormat::Json => {
+            let mut object = json!({
+                "time": now, "pid": std::process::id(), "command": command, "event": event, "message": message,
+            });
+            if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), fields) {
+                target.extend(extra);
+            }
+            format!("{object}\n")
+        }
+    }
 }
 
 impl RunLog {
@@ -148,22 +202,21 @@ impl RunLog {
             None => None,
         };
         Ok(RunLog {
-            file,
+            writer: file.map(|file| LineWriter {
+                file: std::sync::Arc::new(std::sync::Mutex::new(file)),
+                format,
+                command: command.to_owned(),
+                write_failed: Default::default(),
+            }),
             lines: Vec::new(),
-            format,
-            command: command.to_owned(),
-            write_failed: false,
         })
     }
 
     /// A log that writes nowhere.
-    pub fn disabled(command: &str) -> RunLog {
+    pub fn disabled() -> RunLog {
         RunLog {
-            file: None,
+            writer: None,
             lines: Vec::new(),
-            format: LogFormat::Text,
-            command: command.to_owned(),
-            write_failed: false,
         }
     }
 
@@ -175,39 +228,26 @@ impl RunLog {
     /// Writes one event: `event` names it, `message` is for people, `fields` (a JSON object)
     /// go into JSON lines only.
     pub fn event(&mut self, event: &str, message: &str, fields: Value) {
-        let now = rfc3339(SystemTime::now());
-        // Text lines (the file and the mail) carry names from the directory: one event must stay
-        // one line, with no escape codes. JSON lines keep the message exact.
-        let shown = teamsync_core::text::escape_for_display(message);
+        self.remember(event, message);
+        if let Some(writer) = &self.writer {
+            writer.write(event, message, fields);
+        }
+    }
+
+    /// Keeps an event for the notification mail only (its line is already in the file).
+    pub fn remember(&mut self, event: &str, message: &str) {
         // Bounded: a mail of a 100,000-operation run keeps its start and says how much is left out.
         if self.lines.len() < MAIL_LINES {
+            let now = rfc3339(SystemTime::now());
+            let shown = teamsync_core::text::escape_for_display(message);
             self.lines.push(format!("{now} {event}: {shown}"));
         }
-        let Some(file) = self.file.as_mut() else {
-            return;
-        };
-        let line = match self.format {
-            LogFormat::Text => format!(
-                "{now} teamsync[{}] {} {event}: {shown}\n",
-                std::process::id(),
-                self.command
-            ),
-            LogFormat::Json => {
-                let mut object = json!({
-                    "time": now, "pid": std::process::id(), "command": self.command, "event": event, "message": message,
-                });
-                if let (Some(target), Value::Object(extra)) = (object.as_object_mut(), fields) {
-                    target.extend(extra);
-                }
-                format!("{object}\n")
-            }
-        };
-        if let Err(e) = file.write_all(line.as_bytes())
-            && !self.write_failed
-        {
-            self.write_failed = true;
-            eprintln!("teamsync: warning: cannot write the log file: {e}");
-        }
+    }
+
+    /// A writer for lines written from elsewhere (the executor's result callback); `None`
+    /// when this log writes nowhere.
+    pub fn writer(&self) -> Option<LineWriter> {
+        self.writer.clone()
     }
 }
 

@@ -211,7 +211,7 @@ async fn run(cli: Cli) -> Exit {
                 Ok(log) => log,
                 Err(e) => return fail(&log_open_failed(path, e), None),
             },
-            None => RunLog::disabled(command),
+            None => RunLog::disabled(),
         };
         #[cfg(feature = "demo")]
         let result = demo::run(&mut log).await;
