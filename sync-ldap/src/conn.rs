@@ -179,7 +179,7 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Ldap, DirectoryError>
     let url = config.url.trim();
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, url)
         .await
-        .map_err(|e| DirectoryError::new(DirectoryErrorKind::Connect, format!("{url}: {e}")))?;
+        .map_err(|e| crate::hints::connect_failed(config, &e))?;
     tokio::spawn(async move {
         if let Err(e) = conn.drive().await {
             tracing::debug!(error = %e, "LDAP connection ended with an error");
@@ -197,14 +197,7 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Ldap, DirectoryError>
             DirectoryError::new(DirectoryErrorKind::Connect, format!("{url}: bind: {e}"))
         })?;
     if result.rc != 0 {
-        let who = if dn.is_empty() { "anonymous" } else { dn };
-        return Err(DirectoryError::new(
-            DirectoryErrorKind::Bind,
-            format!(
-                "{url}: bind as {who} refused (rc {}: {})",
-                result.rc, result.text
-            ),
-        ));
+        return Err(crate::hints::bind_refused(config, result.rc, &result.text));
     }
     Ok(ldap)
 }

@@ -39,6 +39,7 @@ pub mod ad;
 mod config;
 mod conn;
 mod directory;
+mod hints;
 pub mod ldif;
 pub mod map;
 
