@@ -862,7 +862,9 @@ mod tests {
         )
         .unwrap();
         let ldap = config.ldap_config().unwrap();
-        assert_eq!(ldap.bind_password.unwrap().expose(), "pw");
+        assert!(
+            matches!(&ldap.bind, teamsync_ldap::Bind::Simple { dn, password } if dn == "CN=svc,DC=ex" && password.expose() == "pw")
+        );
         assert_eq!(ldap.ca_file, Some(PathBuf::from("/etc/teamsync/ca.pem")));
         assert_eq!(ldap.page_size, 500);
         assert_eq!(

@@ -14,7 +14,7 @@ use teamsync_core::{
     DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId,
     SourceIssue,
 };
-use teamsync_ldap::{BindPassword, LdapConfig, LdapDirectory, Profile};
+use teamsync_ldap::{Bind, BindPassword, LdapConfig, LdapDirectory, Profile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -290,7 +290,7 @@ async fn plaintext_bind_is_refused_unless_allowed() {
 #[tokio::test]
 async fn wrong_password_is_a_bind_error() {
     let mut c = config();
-    c.bind_password = Some(BindPassword::new("wrong"));
+    c.bind = Bind::simple(env("TEAMSYNC_SLAPD_BIND_DN"), BindPassword::new("wrong"));
     let err = snapshot(c).await.expect_err("bad password");
     assert_eq!(err.kind, DirectoryErrorKind::Bind, "{err}");
     assert!(
@@ -354,8 +354,10 @@ async fn extra_user_filter_narrows_users_not_groups() {
 #[tokio::test]
 async fn size_limited_read_fails_as_incomplete() {
     let mut c = config();
-    c.bind_dn = Some(env("TEAMSYNC_SLAPD_LIMITED_DN"));
-    c.bind_password = Some(BindPassword::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
+    c.bind = Bind::simple(
+        env("TEAMSYNC_SLAPD_LIMITED_DN"),
+        BindPassword::new(env("TEAMSYNC_SLAPD_LIMITED_PW")),
+    );
     let err = snapshot(c.clone())
         .await
         .expect_err("a size limit of 5 must fail the read");
