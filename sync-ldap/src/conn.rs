@@ -345,7 +345,18 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Bound, DirectoryError
                 .with_timeout(config.operation_timeout)
                 .sasl_external_bind()
                 .await
-                .map_err(connect_error)?;
+                .map_err(|e| {
+                    let mut err = connect_error(e);
+                    if let Some(c) = &config.client_certificate {
+                        // TLS 1.3 finishes the handshake before the server has judged the
+                        // client certificate; a refusal shows up as the next read failing.
+                        err.message.push_str(&format!(
+                            "; the server closed the connection after the TLS handshake: it probably does not trust the client certificate {} (is it issued by a CA the server trusts for clients?)",
+                            c.cert_file.display()
+                        ));
+                    }
+                    err
+                })?;
             let who = match &config.client_certificate {
                 Some(c) => format!("the client certificate {}", c.cert_file.display()),
                 None => "this process's user (ldapi:// peer credentials)".to_owned(),
