@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use teamsync_core::Policy;
-use teamsync_ldap::{BindPassword, LdapConfig, Profile};
+use teamsync_ldap::{Bind, BindPassword, ClientCertificate, LdapConfig, Profile};
 
 /// Why the config cannot be used. Every message names the key (and, for parse errors, the line).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +110,20 @@ pub enum DirectoryKind {
     File,
 }
 
+/// `directory.bind`: how to authenticate to an LDAP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindName {
+    /// `bind_dn` and `bind_password` (the default when `bind_dn` is set).
+    Simple,
+    /// Kerberos (SASL GSSAPI): the keytab or credential cache, no password here.
+    Gssapi,
+    /// SASL EXTERNAL: the TLS client certificate (`client_cert_file`, `client_key_file`).
+    External,
+    /// No credentials (the default without `bind_dn`).
+    Anonymous,
+}
+
 /// Preset entry shapes of an LDAP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,6 +189,20 @@ pub struct DirectorySection {
     /// LDAP: the bind password (a secret).
     #[serde(default)]
     pub bind_password: Option<SecretSpec>,
+    /// LDAP: `simple`, `gssapi` (Kerberos), `external` (client certificate) or `anonymous`;
+    /// without it, `simple` when `bind_dn` is set, else `anonymous`.
+    #[serde(default)]
+    pub bind: Option<BindName>,
+    /// LDAP, `bind = "gssapi"`: the server's host name as the KDC knows it (the ticket is for
+    /// `ldap/<name>`); without it, the URL's host.
+    #[serde(default)]
+    pub kerberos_fqdn: Option<String>,
+    /// LDAP: PEM client certificate presented over TLS (for `bind = "external"`).
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// LDAP: PEM private key of `client_cert_file`.
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
     /// LDAP: preset entry shapes; for LDIF files, guessed when absent.
     #[serde(default)]
     pub profile: Option<ProfileName>,
@@ -421,6 +449,91 @@ impl Config {
         }
     }
 
+    /// Checks the LDAP bind keys against `directory.bind`.
+    fn check_bind(&self) -> Result<(), ConfigError> {
+        let d = &self.file.directory;
+        let has_password = d.bind_dn.is_some() || d.bind_password.is_some();
+        let bind = self.bind_name();
+        match bind {
+            BindName::Simple => {
+                if d.bind_dn.is_none() {
+                    return Err(self.invalid("directory.bind_dn", "required for bind = \"simple\""));
+                }
+                if d.bind_password.is_none() {
+                    return Err(self.invalid(
+                        "directory.bind_password",
+                        "bind_dn and bind_password go together",
+                    ));
+                }
+            }
+            BindName::Gssapi | BindName::External | BindName::Anonymous if has_password => {
+                let key = if d.bind_dn.is_some() {
+                    "directory.bind_dn"
+                } else {
+                    "directory.bind_password"
+                };
+                let why = match bind {
+                    BindName::Gssapi => {
+                        "not with bind = \"gssapi\": Kerberos takes its credentials from the keytab or credential cache (KRB5_CLIENT_KTNAME, KRB5CCNAME), never a password; remove bind_dn and bind_password"
+                    }
+                    BindName::External => {
+                        "not with bind = \"external\": the client certificate is the identity; remove bind_dn and bind_password"
+                    }
+                    _ => "not with bind = \"anonymous\"; remove bind_dn and bind_password",
+                };
+                return Err(self.invalid(key, why));
+            }
+            _ => {}
+        }
+        if d.kerberos_fqdn.is_some() && bind != BindName::Gssapi {
+            return Err(self.invalid("directory.kerberos_fqdn", "only for bind = \"gssapi\""));
+        }
+        if bind == BindName::Gssapi {
+            let url = d.url.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+            if url.starts_with("ldap://") && !d.starttls {
+                return Err(self.invalid(
+                    "directory.url",
+                    "bind = \"gssapi\" needs TLS: use an ldaps:// URL or set starttls = true",
+                ));
+            }
+        }
+        match (&d.client_cert_file, &d.client_key_file) {
+            (Some(_), None) => {
+                return Err(self.invalid(
+                    "directory.client_key_file",
+                    "client_cert_file needs its key: set client_key_file",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(self.invalid(
+                    "directory.client_cert_file",
+                    "client_key_file needs its certificate: set client_cert_file",
+                ));
+            }
+            (None, None) if bind == BindName::External => {
+                let url = d.url.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+                if !url.starts_with("ldapi://") {
+                    return Err(self.invalid(
+                        "directory.client_cert_file",
+                        "bind = \"external\" needs a client certificate: set client_cert_file and client_key_file (or use an ldapi:// URL)",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `directory.bind`, or its default.
+    fn bind_name(&self) -> BindName {
+        let d = &self.file.directory;
+        d.bind.unwrap_or(if d.bind_dn.is_some() {
+            BindName::Simple
+        } else {
+            BindName::Anonymous
+        })
+    }
+
     /// Checks what spans several keys.
     fn check(&self) -> Result<(), ConfigError> {
         let f = &self.file;
@@ -468,6 +581,10 @@ impl Config {
                     ("directory.url", d.url.is_some()),
                     ("directory.bind_dn", d.bind_dn.is_some()),
                     ("directory.bind_password", d.bind_password.is_some()),
+                    ("directory.bind", d.bind.is_some()),
+                    ("directory.kerberos_fqdn", d.kerberos_fqdn.is_some()),
+                    ("directory.client_cert_file", d.client_cert_file.is_some()),
+                    ("directory.client_key_file", d.client_key_file.is_some()),
                     ("directory.base_dn", d.base_dn.is_some()),
                 ] {
                     if set {
@@ -503,12 +620,7 @@ impl Config {
                         self.invalid("directory.path", "only for directory.kind = \"file\"")
                     );
                 }
-                if d.bind_dn.is_some() != d.bind_password.is_some() {
-                    return Err(self.invalid(
-                        "directory.bind_password",
-                        "bind_dn and bind_password go together",
-                    ));
-                }
+                self.check_bind()?;
                 if let Some(size) = d.page_size
                     && !(1..=1000).contains(&size)
                 {
@@ -595,9 +707,28 @@ impl Config {
             .clone()
             .ok_or_else(|| self.invalid("directory.base_dn", "required"))?;
         let mut config = LdapConfig::new(url, base, profile);
-        if let (Some(dn), Some(spec)) = (&d.bind_dn, &d.bind_password) {
-            let password = self.secret("directory.bind_password", spec)?;
-            config = config.with_bind(dn.clone(), BindPassword::new(password));
+        config.bind = match self.bind_name() {
+            BindName::Simple => match (&d.bind_dn, &d.bind_password) {
+                (Some(dn), Some(spec)) => {
+                    let password = self.secret("directory.bind_password", spec)?;
+                    Bind::simple(dn.clone(), BindPassword::new(password))
+                }
+                _ => {
+                    return Err(self.invalid(
+                        "directory.bind_password",
+                        "bind_dn and bind_password go together",
+                    ));
+                }
+            },
+            BindName::Gssapi => Bind::gssapi(d.kerberos_fqdn.clone()),
+            BindName::External => Bind::External,
+            BindName::Anonymous => Bind::Anonymous,
+        };
+        if let (Some(cert), Some(key)) = (&d.client_cert_file, &d.client_key_file) {
+            config.client_certificate = Some(ClientCertificate::new(
+                self.resolve(cert),
+                self.resolve(key),
+            ));
         }
         config.starttls = d.starttls;
         config.ca_file = d.ca_file.as_deref().map(|p| self.resolve(p));

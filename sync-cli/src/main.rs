@@ -374,6 +374,19 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
         log.event("check", &line, json!({}));
     }
     let client = app::team_client(config)?;
+    if config.file.directory.kind == crate::config::DirectoryKind::Ldap {
+        // Who the bind made us: with Kerberos or a certificate, not obvious from the config.
+        let ldap = teamsync_ldap::LdapDirectory::new(config.ldap_config()?)
+            .map_err(CliError::Directory)?;
+        let me = ldap.whoami().await.map_err(CliError::Directory)?;
+        let line = format!("Directory: bound as {me}");
+        println!("{line}");
+        log.event(
+            "check",
+            &line,
+            json!({"bind": me.mechanism, "client": me.client, "server": me.server}),
+        );
+    }
     let directory = app::directory(config, Vec::new())?;
     let desired = directory.snapshot().await.map_err(CliError::Directory)?;
     // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
