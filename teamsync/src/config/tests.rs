@@ -256,7 +256,7 @@ fn bind_keys_are_checked_against_bind() {
     assert_eq!(key_of("bind_dn = \"CN=x\"\n"), "directory.bind_password");
     assert_eq!(
         key_of("bind_password = { env = \"X\" }\n"),
-        "directory.bind_dn"
+        "directory.bind_password"
     );
     assert_eq!(
         key_of("kerberos_fqdn = \"dc.example.com\"\n"),
