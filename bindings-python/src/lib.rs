@@ -3,7 +3,7 @@
 //!
 //! A shell over the core and the adapters: every class wraps a core value or adapter in an
 //! `Arc`, converts through serde (`pythonize`), and maps errors in one place
-//! ([`errors`]). Blocking calls run on one tokio runtime with the GIL released ([`runtime`]).
+//! (`errors`). Blocking calls run on one tokio runtime with the GIL released (`runtime`).
 
 mod emulator;
 mod errors;

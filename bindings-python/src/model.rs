@@ -380,6 +380,18 @@ impl PyPlan {
         self.inner.render()
     }
 
+    /// The plan as one self-contained HTML page for review, as `teamsync plan --report`
+    /// writes it: counts by phase, operations with reasons and consequences, warnings, the
+    /// guard's verdict and a filter box. Every directory string is escaped.
+    #[pyo3(signature = (title=None))]
+    fn to_html(&self, title: Option<String>) -> String {
+        let mut context = teamsync::report::ReportContext::new();
+        if let Some(title) = title {
+            context = context.with_title(title);
+        }
+        teamsync::report::plan_html(&self.inner, &context)
+    }
+
     fn __str__(&self) -> String {
         self.inner.render()
     }

@@ -1,6 +1,6 @@
 //! The command's side of a run: the error of every stage with its exit code, the run log's
 //! view of the runner's events, progress on stderr, and the terminal summary. The run itself
-//! is the `teamsync` library's [`Runner`](teamsync::Runner).
+//! is the `teamsync` library's [`teamsync::Runner`].
 
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -10,7 +10,9 @@ use std::sync::mpsc::{Receiver, channel};
 use serde_json::json;
 use teamsync::config::ConfigError;
 use teamsync::{RunError, RunErrorKind, RunEvent, Runner};
-use teamsync_core::{ApplyOptions, OpStatus, Outcome, Permission, Plan, Progress, TeamStore};
+use teamsync_core::{
+    ApplyOptions, OpResult, OpStatus, Outcome, Permission, Plan, Progress, TeamStore,
+};
 
 use crate::exit::Exit;
 use crate::log::RunLog;
@@ -39,6 +41,12 @@ pub enum CliError {
         /// All.
         total: usize,
     },
+    /// The deprovision guard refused the plan; the message names the flag that allows it.
+    #[error("{0}")]
+    Guard(String),
+    /// The log file cannot take this run's lines (it holds the other format).
+    #[error("{0}")]
+    LogFile(String),
     /// Another run holds the lock.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
@@ -75,6 +83,8 @@ impl CliError {
             CliError::TeamAuth(_) => Exit::TeamAuth,
             CliError::TeamRead(_) => Exit::TeamRead,
             CliError::ApplyFailures { .. } => Exit::ApplyFailures,
+            CliError::LogFile(_) => Exit::ConfigInvalid,
+            CliError::Guard(_) => Exit::GuardRefused,
             CliError::Lock(crate::lock::LockError::Held(_)) => Exit::LockHeld,
             CliError::Lock(_) => Exit::Internal,
             CliError::Notify(_) => Exit::NotifyFailed,
@@ -184,39 +194,81 @@ pub async fn apply_plan(
     log: &mut RunLog,
 ) -> Result<Outcome, CliError> {
     let (on_progress, bar) = progress_reporter();
+    // Each result goes into the log file the moment it is known (an audit trail after any
+    // crash); the mail gets them from the outcome below.
+    let on_result = log.writer().map(|writer| {
+        let plan = std::sync::Arc::new(plan.clone());
+        std::sync::Arc::new(move |result: &OpResult| {
+            if let Some((message, fields)) = result_line(&plan, result) {
+                writer.write("applied", &message, fields);
+            }
+        }) as std::sync::Arc<dyn Fn(&OpResult) + Send + Sync>
+    });
+    let written_as_they_happen = on_result.is_some();
     let options = ApplyOptions {
         permission,
         on_progress: Some(on_progress),
+        on_result,
         ..ApplyOptions::default()
     };
     let applied = teamsync_core::apply(plan, store, &options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let outcome = applied.map_err(|e| CliError::Run(RunError::Guard(e)))?;
-    log_outcome(plan, &outcome, log);
+    let outcome = applied.map_err(|e| guard_refusal(plan, permission, e))?;
+    for result in &outcome.results {
+        if let Some((message, fields)) = result_line(plan, result) {
+            if written_as_they_happen {
+                log.remember("applied", &message);
+            } else {
+                log.event("applied", &message, fields);
+            }
+        }
+    }
     Ok(outcome)
 }
 
-fn log_outcome(plan: &Plan, outcome: &Outcome, log: &mut RunLog) {
-    for result in &outcome.results {
-        let Some(op) = plan.operations.get(result.index) else {
-            continue;
-        };
-        let (status, detail) = match &result.status {
-            OpStatus::Done => ("done".to_owned(), String::new()),
-            OpStatus::Failed { error, attempts } => (
-                "failed".to_owned(),
-                format!(" ({error}; {attempts} attempt(s))"),
-            ),
-            OpStatus::Skipped { because } => ("skipped".to_owned(), format!(" ({because})")),
-        };
-        log.event(
-            "applied",
-            &format!("{} {} {}: {status}{detail}", op.action.sign(), op.action.verb(), op.target),
-            json!({"index": result.index, "phase": op.phase, "action": op.action.verb(), "target": op.target, "result": result.status}),
-        );
-    }
+/// The log line of one operation's result.
+fn result_line(plan: &Plan, result: &OpResult) -> Option<(String, serde_json::Value)> {
+    let op = plan.operations.get(result.index)?;
+    let (status, detail) = match &result.status {
+        OpStatus::Done => ("done".to_owned(), String::new()),
+        OpStatus::Failed { error, attempts } => (
+            "failed".to_owned(),
+            format!(" ({error}; {attempts} attempt(s))"),
+        ),
+        OpStatus::Skipped { because } => ("skipped".to_owned(), format!(" ({because})")),
+    };
+    Some((
+        format!(
+            "{} {} {}: {status}{detail}",
+            op.action.sign(),
+            op.action.verb(),
+            op.target
+        ),
+        json!({"index": result.index, "phase": op.phase, "action": op.action.verb(), "target": op.target, "result": result.status}),
+    ))
+}
+
+/// The guard's refusal, naming the exact flag that allows this plan.
+fn guard_refusal(
+    plan: &Plan,
+    permission: Permission,
+    error: teamsync_core::ApplyError,
+) -> CliError {
+    let (Some(finding), Some(needed)) = (
+        teamsync::report::guard_finding(plan),
+        teamsync::report::permission_needed(plan),
+    ) else {
+        return CliError::Run(RunError::Guard(error));
+    };
+    let given = match permission {
+        Permission::UpTo(n) => format!(" (--allow-deprovision {n} is not enough)"),
+        _ => String::new(),
+    };
+    CliError::Guard(format!(
+        "refused: the plan {finding}{given}: rerun with `--allow-deprovision {needed}` to allow exactly this, or `--force`"
+    ))
 }
 
 /// One line per failure, for the terminal.

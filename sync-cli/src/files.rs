@@ -46,6 +46,11 @@ pub fn write_atomically(path: &Path, contents: &[u8], readers: Readers) -> std::
     #[cfg(not(unix))]
     let _ = readers;
     let mut temp = builder.tempfile_in(&folder)?;
+    // Windows: a protected ACL for the owner, SYSTEM and Administrators, before any content.
+    #[cfg(windows)]
+    if readers == Readers::Owner {
+        teamsync::platform::make_private(temp.path())?;
+    }
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;

@@ -5,6 +5,7 @@ mod app;
 mod auth;
 #[cfg(feature = "demo")]
 mod demo;
+mod diagnostics;
 mod exit;
 mod files;
 mod lock;
@@ -34,18 +35,20 @@ use teamsync::Config;
 #[derive(Debug, Parser)]
 #[command(name = "teamsync", version, after_long_help = after_help(), after_help = after_help())]
 struct Cli {
-    /// Config file (TOML).
+    /// Config file (TOML). Default: teamsync.toml here; on Windows
+    /// %ProgramData%\teamsync\teamsync.toml.
     #[arg(
         long,
         short = 'c',
         global = true,
         env = "TEAMSYNC_CONFIG",
         hide_env_values = true,
-        default_value = "teamsync.toml"
+        default_value_os_t = teamsync::platform::default_config_path(),
+        hide_default_value = true
     )]
     config: PathBuf,
-    /// Log file (default: the config's log_file, else per platform, e.g.
-    /// ~/.local/state/teamsync/teamsync.log).
+    /// Log file (default: the config's log_file, else per platform:
+    /// ~/.local/state/teamsync/teamsync.log, %ProgramData%\teamsync\teamsync.log).
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
     /// Format of log lines.
@@ -75,6 +78,10 @@ enum Command {
         /// Also save the plan (JSON) for `apply --plan`.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Also write the plan as one self-contained HTML page for review (counts, operations
+        /// with reasons and consequences, warnings, the guard's verdict, a filter box).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Plan and apply; or apply a saved plan, refused if the team changed since.
     Apply {
@@ -179,19 +186,20 @@ fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-/// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (e.g. `RUST_LOG=debug`, or
-/// `RUST_LOG=teamsync_dropbox=trace`): the adapters' tracing events, on stderr. They never carry a
-/// secret: tokens, app secrets and bind passwords print as `[redacted]`. The run log is
-/// separate and always written.
+/// Diagnostics for troubleshooting, off unless `RUST_LOG` is set (see [`diagnostics`]).
 fn init_diagnostics() {
-    let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() else {
-        return;
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+    diagnostics::init();
+}
+
+/// A log that cannot be opened: a wrong format for the file is the config's (exit 3), an I/O
+/// error internal (exit 1).
+fn log_open_failed(path: &Path, error: log::LogOpenError) -> CliError {
+    match error {
+        log::LogOpenError::Io(e) => {
+            CliError::Internal(format!("cannot open log file {}: {e}", path.display()))
+        }
+        mixed => CliError::LogFile(mixed.to_string()),
+    }
 }
 
 /// Runs a command: log, lock, work, and the final log line with the exit code.
@@ -201,17 +209,9 @@ async fn run(cli: Cli) -> Exit {
         let mut log = match &cli.log_file {
             Some(path) => match RunLog::open(Some(path), cli.log_format, command) {
                 Ok(log) => log,
-                Err(e) => {
-                    return fail(
-                        &CliError::Internal(format!(
-                            "cannot open log file {}: {e}",
-                            path.display()
-                        )),
-                        None,
-                    );
-                }
+                Err(e) => return fail(&log_open_failed(path, e), None),
             },
-            None => RunLog::disabled(command),
+            None => RunLog::disabled(),
         };
         #[cfg(feature = "demo")]
         let result = demo::run(&mut log).await;
@@ -234,12 +234,7 @@ async fn run(cli: Cli) -> Exit {
         .unwrap_or_else(log::default_log_path);
     let mut log = match RunLog::open(Some(&log_path), cli.log_format, command) {
         Ok(log) => log,
-        Err(e) => {
-            return fail(
-                &CliError::Internal(format!("cannot open log file {}: {e}", log_path.display())),
-                None,
-            );
-        }
+        Err(e) => return fail(&log_open_failed(&log_path, e), None),
     };
     log.event(
         "start",
@@ -284,7 +279,9 @@ async fn run(cli: Cli) -> Exit {
     let test_mail_sent = matches!(cli.command, Command::Check { notify: true });
     let result = match cli.command {
         Command::Check { notify } => check(&config, notify, &mut log).await,
-        Command::Plan { json, out } => plan(&config, json, out.as_deref(), &mut log).await,
+        Command::Plan { json, out, report } => {
+            plan(&config, json, out.as_deref(), report.as_deref(), &mut log).await
+        }
         Command::Apply {
             plan,
             allow_deprovision,
@@ -423,28 +420,44 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
     let desired = desired?;
     // Scope is the planner's rule; an empty team gives exactly the directory's side of it.
     let stats = teamsync_core::plan(&desired, &Default::default(), runner.policy());
-    let in_scope = match stats {
-        Ok(plan) => plan.stats.users_in_scope,
-        Err(teamsync_core::PlanError::NoUsersInScope { .. }) => 0,
+    let (in_scope, skipped) = match stats {
+        Ok(plan) => (
+            plan.stats.users_in_scope,
+            teamsync::report::skipped_users(&desired, &plan),
+        ),
+        Err(teamsync_core::PlanError::NoUsersInScope { .. }) => (0, Default::default()),
         Err(e) => return Err(CliError::Internal(e.to_string())),
     };
     let line = format!(
-        "Directory: OK, {} users in scope ({} users and {} groups read)",
+        "Directory: OK, {} users in scope ({} users and {} groups read); {}",
         in_scope,
         desired.users.len(),
-        desired.groups.len()
+        desired.groups.len(),
+        skipped.sentence()
     );
     println!("{line}");
-    log.event("check", &line, json!({"users_in_scope": in_scope}));
+    log.event(
+        "check",
+        &line,
+        json!({"users_in_scope": in_scope, "skipped_no_email": skipped.no_email,
+               "skipped_invalid_email": skipped.invalid_email, "skipped_shared_email": skipped.shared_email}),
+    );
     let info = runner.team_info().await;
     events.log(log);
     let info = info?;
     let line = format!(
-        "Dropbox: OK, team {:?} ({} of {} licences used)",
-        info.name, info.provisioned, info.licensed
+        "Dropbox: OK, team \"{}\" ({} of {} licences used)",
+        teamsync_core::text::escape_for_display(&info.name),
+        info.provisioned,
+        info.licensed
     );
     println!("{line}");
     log.event("check", &line, json!({"team": info.name}));
+    // Dropbox has no call that lists a token's scopes.
+    let line = "Dropbox write scopes: cannot be known before a write (Dropbox has no call that lists a token's scopes); \
+                a write the token lacks a scope for fails naming it (e.g. members.write), and the other writes go on";
+    println!("{line}");
+    log.event("check", line, json!({}));
     if in_scope == 0 {
         return Err(RunError::NoUsers(teamsync_core::PlanError::NoUsersInScope {
             roots: desired.user_roots.len(),
@@ -458,6 +471,7 @@ async fn plan(
     config: &Config,
     as_json: bool,
     out: Option<&Path>,
+    report: Option<&Path>,
     log: &mut RunLog,
 ) -> Result<(), CliError> {
     let (runner, events) = app::runner(config.clone())?;
@@ -479,6 +493,19 @@ async fn plan(
         log.event(
             "saved",
             &format!("plan saved to {}", out.display()),
+            json!({}),
+        );
+    }
+    if let Some(report) = report {
+        let context = teamsync::report::ReportContext::new()
+            .with_detail("Config", config.path().display().to_string())
+            .with_detail("Planned", log::rfc3339(std::time::SystemTime::now()))
+            .with_detail("teamsync", env!("CARGO_PKG_VERSION"));
+        app::write_output(report, &teamsync::report::plan_html(&plan, &context))?;
+        eprintln!("teamsync: plan report written to {}", report.display());
+        log.event(
+            "saved",
+            &format!("plan report written to {}", report.display()),
             json!({}),
         );
     }

@@ -958,10 +958,9 @@ fn exit_12_a_second_run_while_the_first_runs() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // The lock file holds the pid once the lock is taken.
     let lock = env.path("teamsync.lock");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::fs::read_to_string(&lock).unwrap_or_default().trim() != first.id().to_string() {
+    while !lock_taken_by(&lock, first.id()) {
         assert!(
             std::time::Instant::now() < deadline,
             "the first run never took the lock"
@@ -977,6 +976,16 @@ fn exit_12_a_second_run_while_the_first_runs() {
         "{}",
         env.log()
     );
+}
+
+/// Whether the process `pid` holds the run lock at `path`: the file holds its pid once the lock
+/// is taken. On Windows the lock is mandatory: while it is held, reading the file fails with
+/// ERROR_LOCK_VIOLATION, which says the same.
+fn lock_taken_by(path: &Path, pid: u32) -> bool {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.trim() == pid.to_string(),
+        Err(e) => cfg!(windows) && e.raw_os_error() == Some(33),
+    }
 }
 
 #[test]

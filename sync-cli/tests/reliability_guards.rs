@@ -121,7 +121,11 @@ fn ninety_percent_vanishing_is_refused_until_permitted() {
         &env,
         &[&["apply"], &["apply", "--allow-deprovision", "89"]],
         9,
-        &["refused", "suspends or removes 90 members (limit 25)"],
+        &[
+            "refused",
+            "suspends 90 of 100 managed members (limit 25)",
+            "rerun with `--allow-deprovision 90` to allow exactly this, or `--force`",
+        ],
     );
     let output = env.run(&["apply", "--allow-deprovision", "90"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
@@ -259,7 +263,10 @@ fn ldap_user_filter_narrowed_by_mistake_is_refused() {
         9,
         &[
             "refused",
-            &format!("suspends or removes {} members (limit 2)", synced - 1),
+            &format!(
+                "suspends {} of {synced} managed members (limit 2)",
+                synced - 1
+            ),
         ],
     );
     let output = env.run(&["check"]);

@@ -138,7 +138,7 @@ fn forty_suspensions_appended_to_a_plan_that_says_zero_are_refused_and_the_guard
         &env,
         &["apply", "--plan", "plan.json", "--no-replan"],
         9,
-        "40 members (limit 25)",
+        "suspends 40 of 100 managed members (limit 25)",
     );
     let state = env.state();
     assert!(

@@ -68,6 +68,8 @@ fn admin_only() -> teamsync_dropbox_emulator::TeamSeed {
 /// Runs plan (saved), apply and check, each in text and JSON log formats, with trace logging.
 fn run_all(env: &Env, secrets: &Secrets, extra_env: &[(&str, &str)], expected: i32) {
     for format in ["text", "json"] {
+        // One log format per file: each format's runs start a log of their own.
+        let _ = std::fs::remove_file(env.path("teamsync.log"));
         for args in [
             &[
                 "--log-format",
@@ -148,6 +150,8 @@ fn token_never_appears_when_the_team_fails_and_drops_connections() {
     env.file_config("people.json", &directory, "", "");
     let secrets = Secrets(vec![env.emulator().access_token()]);
     for format in ["text", "json"] {
+        // One log format per file: each format's run starts a log of its own.
+        let _ = std::fs::remove_file(env.path("teamsync.log"));
         let args = ["--log-format", format, "apply"];
         let output = env
             .command(&args)

@@ -78,6 +78,10 @@ pub struct ApplyOptions {
     pub sleeper: Arc<dyn Sleeper>,
     /// Called as operations finish.
     pub on_progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+    /// Called with each operation's result the moment it is known (done, failed, or skipped
+    /// because something it depends on did not complete), for audit logs that must survive a
+    /// crash mid-apply. Operations never reached (a guard refusal) are not reported here.
+    pub on_result: Option<Arc<dyn Fn(&OpResult) + Send + Sync>>,
 }
 
 impl Default for ApplyOptions {
@@ -88,6 +92,7 @@ impl Default for ApplyOptions {
             concurrency: None,
             sleeper: Arc::new(TimerSleeper),
             on_progress: None,
+            on_result: None,
         }
     }
 }
@@ -212,13 +217,15 @@ pub async fn apply(
             let action = &plan.operations[i].action;
             if let Some(culprit) = requires(action).iter().find_map(|k| broken.get(k)) {
                 let c = &plan.operations[*culprit];
-                statuses[i] = Some(OpStatus::Skipped {
+                let status = OpStatus::Skipped {
                     because: format!(
                         "depends on operation #{culprit} ({} {}), which did not complete",
                         c.action.verb(),
                         c.target
                     ),
-                });
+                };
+                announce(options, i, &status);
+                statuses[i] = Some(status);
                 finished += 1;
             } else {
                 runnable.push(i);
@@ -237,6 +244,7 @@ pub async fn apply(
         while let Some(batch_results) = results.next().await {
             finished += batch_results.len();
             for (i, status) in batch_results {
+                announce(options, i, &status);
                 statuses[i] = Some(status);
             }
             report(options, phase, finished, total);
@@ -291,6 +299,15 @@ fn check_permission(plan: &Plan, permission: Permission) -> Result<(), ApplyErro
             group_member_removals: g.group_member_removals,
             group_member_removal_limit: g.group_member_removal_limit,
         })
+    }
+}
+
+fn announce(options: &ApplyOptions, index: usize, status: &OpStatus) {
+    if let Some(cb) = &options.on_result {
+        cb(&OpResult {
+            index,
+            status: status.clone(),
+        });
     }
 }
 

@@ -6,7 +6,7 @@
 //! ## What this crate does not do
 //!
 //! * **No I/O.** It never opens a socket or a file; adapters (`sync-ldap`, `sync-dropbox`) do.
-//! * **No clock and no randomness in planning.** [`plan`] is a function of its arguments: the
+//! * **No clock and no randomness in planning.** [`plan()`] is a function of its arguments: the
 //!   same inputs, in any order, give the same plan, byte for byte.
 //! * **No runtime.** Only `apply` is async, and it runs on whatever executor drives it.
 //!

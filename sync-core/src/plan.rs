@@ -654,6 +654,9 @@ impl Plan {
 
     /// The human table: operations grouped by phase with counts, then warnings.
     pub fn render(&self) -> String {
+        // Names and ids come from the directory and the team: no newline may forge a line,
+        // no escape code reach the terminal (JSON output stays exact).
+        let safe = crate::text::escape_for_display;
         let mut out = String::new();
         let s = &self.stats;
         let _ = writeln!(
@@ -681,16 +684,16 @@ impl Plan {
             for op in ops {
                 let consequence = op
                     .consequence()
-                    .map(|c| format!(" ({c})"))
+                    .map(|c| format!(" ({})", safe(&c)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "  {} {:<17} {}{consequence}",
                     op.action.sign(),
                     op.action.verb(),
-                    op.target
+                    safe(&op.target)
                 );
-                let _ = writeln!(out, "      {}", op.reason);
+                let _ = writeln!(out, "      {}", safe(&op.reason));
             }
         }
         if !self.idle.is_empty() {
@@ -700,13 +703,19 @@ impl Plan {
                 self.idle.len()
             );
             for idle in &self.idle {
-                let _ = writeln!(out, "    {} ({}): {}", idle.subject, idle.entry, idle.state);
+                let _ = writeln!(
+                    out,
+                    "    {} ({}): {}",
+                    safe(&idle.subject),
+                    safe(&idle.entry),
+                    safe(&idle.state.to_string())
+                );
             }
         }
         if !self.warnings.is_empty() {
             let _ = writeln!(out, "\nwarnings ({})", self.warnings.len());
             for w in &self.warnings {
-                let _ = writeln!(out, "  ! {}: {}", w.subject, w.message);
+                let _ = writeln!(out, "  ! {}: {}", safe(&w.subject), safe(&w.message));
             }
         }
         let counts = self.counts();

@@ -38,9 +38,9 @@ def _build_binary():
     for line in out.splitlines():
         msg = json.loads(line)
         if msg.get("reason") == "compiler-artifact" and msg.get("executable") and \
-                msg["target"]["name"] == "sync-dropbox-emulator":
+                msg["target"]["name"] == "teamsync-dropbox-emulator":
             return msg["executable"]
-    pytest.fail("cargo build did not report the sync-dropbox-emulator executable")
+    pytest.fail("cargo build did not report the teamsync-dropbox-emulator executable")
 
 
 class Emulator:

@@ -51,7 +51,7 @@ pub enum DropboxError {
         message: String,
     },
     /// Too many requests (HTTP 429).
-    #[error("{route}: rate limited (retry after {retry_after:?})")]
+    #[error("{route}: Dropbox is rate limiting the team's API calls{}", asked_to_wait(*retry_after))]
     RateLimited {
         /// The route called.
         route: String,
@@ -103,7 +103,7 @@ pub enum DropboxError {
         message: String,
     },
     /// An async job was still running when the polling budget ran out.
-    #[error("{route}: job still running after {waited:?}")]
+    #[error("{route}: Dropbox's job was still running after {}", human_duration(*waited))]
     JobTimedOut {
         /// The job-status route.
         route: String,
@@ -164,10 +164,91 @@ impl DropboxError {
     }
 }
 
+/// "(it asked to wait 3 s)", or nothing when Dropbox gave no delay.
+fn asked_to_wait(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!(" (it asked to wait {})", human_duration(d)))
+        .unwrap_or_default()
+}
+
+/// A delay for people: "250 ms", "3 s", "1.5 s", "2 min 5 s", "3 h 20 min".
+pub(crate) fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let secs = d.as_secs();
+    if secs < 60 {
+        let tenths = (ms % 1000) / 100;
+        return if tenths == 0 {
+            format!("{secs} s")
+        } else {
+            format!("{secs}.{tenths} s")
+        };
+    }
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m, s) {
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
 impl From<DropboxError> for StoreError {
     fn from(error: DropboxError) -> Self {
         let mut store = StoreError::new(error.kind(), error.to_string());
         store.code = error.code().map(str::to_owned);
         store
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_and_job_timeouts_read_as_sentences() {
+        let limited = DropboxError::RateLimited {
+            route: "team/members/add_v2".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            limited.to_string(),
+            "team/members/add_v2: Dropbox is rate limiting the team's API calls (it asked to wait 3 s)"
+        );
+        let store = StoreError::from(limited);
+        assert!(!store.message.contains("Some("), "{}", store.message);
+        let no_delay = DropboxError::RateLimited {
+            route: "team/members/list_v2".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            no_delay.to_string(),
+            "team/members/list_v2: Dropbox is rate limiting the team's API calls"
+        );
+        let timed_out = DropboxError::JobTimedOut {
+            route: "team/members/add/job_status/get".into(),
+            waited: Duration::from_millis(90_250),
+        };
+        assert_eq!(
+            timed_out.to_string(),
+            "team/members/add/job_status/get: Dropbox's job was still running after 1 min 30 s"
+        );
+    }
+
+    #[test]
+    fn durations_for_people() {
+        let cases = [
+            (Duration::from_millis(250), "250 ms"),
+            (Duration::from_millis(1500), "1.5 s"),
+            (Duration::from_secs(59), "59 s"),
+            (Duration::from_secs(120), "2 min"),
+            (Duration::from_secs(7_200), "2 h"),
+            (Duration::from_secs(12_000), "3 h 20 min"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(human_duration(d), text);
+        }
     }
 }

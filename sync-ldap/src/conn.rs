@@ -309,7 +309,7 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Bound, DirectoryError
     let url = config.url.trim();
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, url)
         .await
-        .map_err(|e| DirectoryError::new(DirectoryErrorKind::Connect, format!("{url}: {e}")))?;
+        .map_err(|e| crate::hints::connect_failed(config, &e))?;
     tokio::spawn(async move {
         if let Err(e) = conn.drive().await {
             tracing::debug!(error = %e, "LDAP connection ended with an error");
@@ -384,14 +384,12 @@ pub(crate) async fn connect(config: &LdapConfig) -> Result<Bound, DirectoryError
         }
     };
     if result.rc != 0 {
-        return Err(DirectoryError::new(
-            DirectoryErrorKind::Bind,
-            format!(
-                "{url}: {} bind as {who} refused (rc {}: {}){hint}",
-                config.bind.mechanism(),
-                result.rc,
-                result.text
-            ),
+        return Err(crate::hints::bind_refused(
+            config,
+            result.rc,
+            &result.text,
+            &who,
+            &hint,
         ));
     }
     Ok(Bound {

@@ -89,7 +89,7 @@ pub struct LdapDirectory {
 
 impl LdapDirectory {
     /// A directory with these settings. Fails on settings that can never work (bad URL,
-    /// clear-text bind not allowed, page size out of range, no roots); the server is not
+    /// clear-text bind not allowed, page size out of range, no roots, a root that is not a DN); the server is not
     /// contacted until [`Directory::snapshot`].
     pub fn new(config: LdapConfig) -> Result<Self, DirectoryError> {
         conn::transport(&config)?;
@@ -105,6 +105,7 @@ impl LdapDirectory {
                 "no user or group root DN configured",
             ));
         }
+        crate::hints::check_root_dns(&config)?;
         Ok(Self { config })
     }
 

@@ -50,7 +50,26 @@ pub fn desired_from_ldif(
             &guessed
         }
     };
+    missing_ids(&entries, profile)?;
     desired_from_entries(entries, profile, user_roots, group_roots, now)
+}
+
+/// An export in which no entry has the id attribute was made without the operational
+/// attributes (`ldapsearch` returns them only when asked with `+`): say how to export.
+fn missing_ids(entries: &[RawEntry], profile: &Profile) -> Result<(), LdifError> {
+    let id = profile.id_attribute.as_str();
+    if entries.is_empty() || entries.iter().any(|e| !e.values(id).is_empty()) {
+        return Ok(());
+    }
+    let operational =
+        ["entryuuid", "nsuniqueid", "ipauniqueid"].contains(&id.to_ascii_lowercase().as_str());
+    Err(LdifError::Mapping(if operational {
+        format!(
+            "no {id} in the export (the id attribute is an operational attribute, left out unless asked for): export with `ldapsearch -LLL … '*' +`"
+        )
+    } else {
+        format!("no {id} in the export (the id attribute): export the entries with {id}")
+    }))
 }
 
 /// Parses LDIF content records (RFC 2849): folded lines, `::` base64 values, comments,
@@ -222,6 +241,24 @@ pub(crate) fn desired_from_entries(
             other => LdifError::Mapping(other.to_string()),
         },
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod missing_id_tests {
+    use super::*;
+
+    #[test]
+    fn an_export_without_operational_attributes_says_how_to_export() {
+        let text = "dn: cn=dropbox,ou=groups,dc=x\nobjectClass: groupOfNames\ncn: dropbox\nmember: uid=ann,dc=x\n\n\
+                    dn: uid=ann,dc=x\nobjectClass: inetOrgPerson\nuid: ann\nmail: ann@x.test\n";
+        let err = desired_from_ldif(text, None, &["dropbox".into()], &[], SystemTime::UNIX_EPOCH)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no entryUUID in the export (the id attribute is an operational attribute, left out unless asked for): export with `ldapsearch -LLL … '*' +`"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ pub mod ad;
 mod config;
 mod conn;
 mod directory;
+mod hints;
 #[cfg(feature = "gssapi")]
 mod kerberos;
 pub mod ldif;

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod platform;
 #[cfg(feature = "dropbox")]
 mod run;
 pub mod source;
@@ -40,3 +41,4 @@ pub use teamsync_dropbox as dropbox;
 pub use teamsync_entra as entra;
 #[cfg(feature = "ldap")]
 pub use teamsync_ldap as ldap;
+pub mod report;

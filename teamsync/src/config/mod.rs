@@ -112,7 +112,8 @@ impl Config {
     /// Reads, parses and checks a config file; warns when others can read it.
     pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        // UTF-8 with or without a byte-order mark; UTF-16 (PowerShell 5) refused by name.
+        let text = crate::platform::read_text(path).map_err(|e| ConfigError::Read {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
@@ -175,7 +176,7 @@ impl Config {
         struct Hint {
             log_file: Option<PathBuf>,
         }
-        let text = std::fs::read_to_string(path).ok()?;
+        let text = crate::platform::read_text(path).ok()?;
         let hint: Hint = toml::from_str(&text).ok()?;
         let log = hint.log_file.filter(|p| !p.as_os_str().is_empty())?;
         Some(if log.is_absolute() {
@@ -206,7 +207,7 @@ impl Config {
 
     /// Reads the secret named by `key`.
     pub fn secret(&self, key: &str, spec: &SecretSpec) -> Result<Secret, ConfigError> {
-        self.read_secret(spec)
+        self.read_secret(key, spec)
             .map_err(|message| self.invalid(key, message))
     }
 
@@ -220,7 +221,7 @@ impl Config {
         let mut problems = Vec::new();
         let spans = Spans::new(&self.text);
         for (key, spec) in wanted {
-            match self.read_secret(spec) {
+            match self.read_secret(key, spec) {
                 Ok(value) => values.push(value),
                 Err(message) => problems.push(SecretProblem {
                     line: spans.line_of(key),
@@ -247,7 +248,7 @@ impl Config {
         }
     }
 
-    fn read_secret(&self, spec: &SecretSpec) -> Result<Secret, String> {
+    fn read_secret(&self, key: &str, spec: &SecretSpec) -> Result<Secret, String> {
         match spec {
             SecretSpec::Inline(value) => Ok(Secret::new(value.clone())),
             SecretSpec::From(SecretSource { env: Some(var), .. }) => match std::env::var(var) {
@@ -259,8 +260,19 @@ impl Config {
                 file: Some(file), ..
             }) => {
                 let path = self.resolve(file);
-                let value = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+                let value = crate::platform::read_text(&path).map_err(|e| {
+                    // The refresh token's file is written by `teamsync auth`.
+                    let first_run = key == "team.refresh_token"
+                        && e.kind() == std::io::ErrorKind::NotFound;
+                    if first_run {
+                        format!(
+                            "the refresh token file {} does not exist yet: run `teamsync auth` first (it stores the token there)",
+                            path.display()
+                        )
+                    } else {
+                        format!("cannot read secret file {}: {e}", path.display())
+                    }
+                })?;
                 if value.trim().is_empty() {
                     return Err(format!("secret file {} is empty", path.display()));
                 }
@@ -685,24 +697,9 @@ fn section_error(
 }
 
 /// A warning when others can read the config file (it names where secrets are, and may hold
-/// them inline).
-#[cfg(unix)]
+/// them inline): its mode on Unix, its ACL on Windows.
 fn permission_warning(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (mode & 0o004 != 0).then(|| {
-        format!(
-            "warning: config file {} is readable by every user (mode {:o}); chmod o-r it",
-            path.display(),
-            mode & 0o777
-        )
-    })
-}
-
-/// Windows ACLs are not checked.
-#[cfg(not(unix))]
-fn permission_warning(_path: &Path) -> Option<String> {
-    None
+    crate::platform::readable_by_others_warning(path, "config file")
 }
 
 #[cfg(test)]

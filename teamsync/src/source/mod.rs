@@ -162,7 +162,8 @@ fn ldif(_: &FileSection, _: &str, _: SystemTime) -> Result<DesiredState, SourceE
 #[async_trait]
 impl Directory for FileDirectory {
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError> {
-        let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
+        let bytes = tokio::fs::read(&self.path).await;
+        let text = bytes.and_then(crate::platform::decode_text).map_err(|e| {
             DirectoryError::new(
                 DirectoryErrorKind::Incomplete,
                 format!("cannot read {}: {e}", self.path.display()),
