@@ -67,8 +67,16 @@ echo "== Windows tests (under Wine)"
 timeout --kill-after=30 "${TEAMSYNC_WINDOWS_LEG_TIMEOUT:-1500}" bash scripts/windows/test.sh
 
 echo "== Python tests"
-pytest_dirs=()
-for d in */tests-py; do [ -d "$d" ] && pytest_dirs+=("$d"); done
-if [ ${#pytest_dirs[@]} -gt 0 ]; then
-  python3 -m pytest -q "${pytest_dirs[@]}"
+# One pytest run per suite: each tests-py folder has its own conftest.py and fixtures of the
+# same names (an `emulator` of the Dropbox emulator, of the Graph emulator, of teamsync's own),
+# which must not see each other. Every suite runs; the step fails if any failed.
+python_failed=()
+for d in */tests-py; do
+  [ -d "$d" ] || continue
+  echo "-- $d"
+  python3 -m pytest -q -p no:cacheprovider "$d" || python_failed+=("$d")
+done
+if [ ${#python_failed[@]} -gt 0 ]; then
+  echo "Python suites failed: ${python_failed[*]}" >&2
+  exit 1
 fi

@@ -11,7 +11,7 @@ use teamsync_core::{ApplyOptions, Directory, ErrorKind, Permission, StoreError, 
 use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
 };
-use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, ProfileKind};
+use teamsync_ldap::{Bind, LdapConfig, LdapDirectory, Profile, ProfileKind};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{PyActualState, PyDesiredState, PyOutcome, PyPlan, from_python};
@@ -363,8 +363,15 @@ impl PyLdapDirectory {
         operation_timeout: Option<f64>,
     ) -> BindingResult<Self> {
         let mut config = LdapConfig::new(url, base_dn, profile_named(profile)?);
-        config.bind_dn = bind_dn;
-        config.bind_password = bind_password.map(Secret::new);
+        config.bind = match (bind_dn, bind_password) {
+            (Some(dn), Some(password)) => Bind::simple(dn, Secret::new(password)),
+            (None, None) => Bind::Anonymous,
+            _ => {
+                return Err(BindingError::Config(
+                    "bind_dn and bind_password go together".into(),
+                ));
+            }
+        };
         config.ca_file = ca_file;
         config.starttls = starttls;
         config.no_tls_verify = no_tls_verify;

@@ -206,7 +206,7 @@ pub async fn apply_plan(
             if let Some((message, fields)) = result_line(&plan, result) {
                 writer.write("applied", &message, fields);
             }
-        }) as std::sync::Arc<dyn Fn(&OpResult) + Send + Sync>
+        }) as teamsync_core::ResultCallback
     });
     let written_as_they_happen = on_result.is_some();
     let options = ApplyOptions {

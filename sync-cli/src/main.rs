@@ -433,6 +433,16 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
         log.event("check", &line, json!({}));
     }
     let (runner, events) = app::runner(config.clone())?;
+    // Who the bind made us: with Kerberos or a certificate, not obvious from the config.
+    if let Some(me) = runner.ldap_identity().await? {
+        let line = format!("Directory: bound as {me}");
+        println!("{line}");
+        log.event(
+            "check",
+            &line,
+            json!({"bind": me.mechanism, "client": me.client, "server": me.server}),
+        );
+    }
     let desired = runner.read_directory(Vec::new()).await;
     events.log(log);
     let desired = desired?;

@@ -81,8 +81,11 @@ pub struct ApplyOptions {
     /// Called with each operation's result the moment it is known (done, failed, or skipped
     /// because something it depends on did not complete), for audit logs that must survive a
     /// crash mid-apply. Operations never reached (a guard refusal) are not reported here.
-    pub on_result: Option<Arc<dyn Fn(&OpResult) + Send + Sync>>,
+    pub on_result: Option<ResultCallback>,
 }
+
+/// See [`ApplyOptions::on_result`].
+pub type ResultCallback = Arc<dyn Fn(&OpResult) + Send + Sync>;
 
 impl Default for ApplyOptions {
     fn default() -> Self {

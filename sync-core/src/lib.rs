@@ -62,7 +62,7 @@ pub mod memory;
 pub mod retry;
 
 pub use apply::{
-    ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, Sleeper,
-    TimerSleeper, apply,
+    ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, ResultCallback,
+    Sleeper, TimerSleeper, apply,
 };
 pub use retry::{Backoff, GiveUp, RetryDecision, RetryPolicy};

@@ -6,10 +6,88 @@ use std::time::Duration;
 
 use teamsync_core::{Secret, SourceId};
 
+/// How teamsync authenticates to the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Bind {
+    /// No credentials (an anonymous simple bind).
+    Anonymous,
+    /// A DN and a password (LDAP simple bind). Refused over plain `ldap://` unless
+    /// [`LdapConfig::allow_plaintext_bind`] is set.
+    Simple {
+        /// DN to bind as.
+        dn: String,
+        /// Its password.
+        password: Secret,
+    },
+    /// SASL GSSAPI (Kerberos): no password in the configuration. On Unix the credentials are
+    /// MIT Kerberos' defaults: the credential cache (`KRB5CCNAME`, e.g. kept fresh by `kinit
+    /// -k` or k5start) or a client keytab (`KRB5_CLIENT_KTNAME`), with `KRB5_CONFIG` naming
+    /// the realm's KDCs; on Windows, the account the process runs as (SSPI). Needs the
+    /// `gssapi` feature. Needs `ldaps://` or StartTLS: Kerberos authenticates, TLS protects
+    /// the session (with the TLS channel binding AD's hardening asks for). Plain `ldap://` is
+    /// refused, because ldap3's Kerberos encryption layer loses replies on large reads.
+    Gssapi {
+        /// The server's host name as the KDC knows it: the ticket is requested for
+        /// `ldap/<server_fqdn>`. `None` takes the URL's host, which must then be a name, not
+        /// an address.
+        server_fqdn: Option<String>,
+    },
+    /// SASL EXTERNAL: the identity the connection already has, that is the TLS client
+    /// certificate ([`LdapConfig::client_certificate`]) on `ldaps://` or StartTLS, or the
+    /// process's user on an `ldapi://` socket.
+    External,
+}
+
+impl Bind {
+    /// A simple bind as `dn` with `password`.
+    pub fn simple(dn: impl Into<String>, password: Secret) -> Self {
+        Self::Simple {
+            dn: dn.into(),
+            password,
+        }
+    }
+
+    /// A Kerberos bind; the ticket is for `ldap/<server_fqdn>`, or for `ldap/<the URL's host>`
+    /// when `server_fqdn` is `None`.
+    pub fn gssapi(server_fqdn: Option<String>) -> Self {
+        Self::Gssapi { server_fqdn }
+    }
+
+    /// The name of the mechanism, as a configuration spells it.
+    pub fn mechanism(&self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::Simple { .. } => "simple",
+            Self::Gssapi { .. } => "gssapi",
+            Self::External => "external",
+        }
+    }
+}
+
+/// A TLS client certificate, presented on `ldaps://` and StartTLS connections (for
+/// [`Bind::External`], or for servers that want one besides a simple bind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientCertificate {
+    /// PEM file: the certificate, then any intermediates.
+    pub cert_file: PathBuf,
+    /// PEM file: its private key (PKCS#8, PKCS#1 or SEC1). A secret: keep it readable by
+    /// teamsync's account only.
+    pub key_file: PathBuf,
+}
+
+impl ClientCertificate {
+    /// The certificate chain in `cert_file` and its key in `key_file`.
+    pub fn new(cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
+        Self {
+            cert_file: cert_file.into(),
+            key_file: key_file.into(),
+        }
+    }
+}
+
 /// How to reach and read the directory.
-///
-/// Only simple bind is supported for now; SASL GSSAPI (Kerberos) and EXTERNAL (client
-/// certificates) are later features.
 #[derive(Debug, Clone)]
 pub struct LdapConfig {
     /// `ldap://host:port`, `ldaps://host:port` (or `ldapi://` for a local socket).
@@ -21,13 +99,13 @@ pub struct LdapConfig {
     pub ca_file: Option<PathBuf>,
     /// Accept any server certificate. For labs only: logged as a warning on every connection.
     pub no_tls_verify: bool,
+    /// A client certificate to present over TLS (needed by [`Bind::External`] on TLS).
+    pub client_certificate: Option<ClientCertificate>,
     /// Allow a simple bind with a password over plain `ldap://` without StartTLS, which sends
     /// the password in clear text. Refused unless set.
     pub allow_plaintext_bind: bool,
-    /// DN to bind as; `None` binds anonymously.
-    pub bind_dn: Option<String>,
-    /// Password for `bind_dn`.
-    pub bind_password: Option<Secret>,
+    /// How to authenticate ([`Bind::Anonymous`] by default).
+    pub bind: Bind,
     /// Limit for TCP connect, TLS handshake and StartTLS.
     pub connect_timeout: Duration,
     /// Limit for each operation; for searches, the longest wait for the next entry.
@@ -63,9 +141,9 @@ impl LdapConfig {
             starttls: false,
             ca_file: None,
             no_tls_verify: false,
+            client_certificate: None,
             allow_plaintext_bind: false,
-            bind_dn: None,
-            bind_password: None,
+            bind: Bind::Anonymous,
             connect_timeout: Duration::from_secs(10),
             operation_timeout: Duration::from_secs(120),
             base_dn: base_dn.into(),
@@ -80,10 +158,14 @@ impl LdapConfig {
         }
     }
 
-    /// Sets the bind DN and password.
-    pub fn with_bind(mut self, dn: impl Into<String>, password: Secret) -> Self {
-        self.bind_dn = Some(dn.into());
-        self.bind_password = Some(password);
+    /// Binds with a DN and password ([`Bind::Simple`]).
+    pub fn with_bind(self, dn: impl Into<String>, password: Secret) -> Self {
+        self.with_bind_mode(Bind::simple(dn, password))
+    }
+
+    /// Sets how to authenticate.
+    pub fn with_bind_mode(mut self, bind: Bind) -> Self {
+        self.bind = bind;
         self
     }
 }

@@ -26,6 +26,61 @@ const KNOWN_ID_CHUNK: usize = 100;
 /// AD's default MaxValRange: the most values of one attribute a Windows DC returns at once.
 const AD_VALUE_RANGE: u32 = 1500;
 
+/// Who a bind made this connection: what this side presented and what the server says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BoundIdentity {
+    /// The bind mechanism: `anonymous`, `simple`, `gssapi` or `external`.
+    pub mechanism: &'static str,
+    /// What this side authenticated with: `dn:<bind DN>`, the Kerberos principal
+    /// (`svc@REALM`), the client certificate's file, or `anonymous`.
+    pub client: String,
+    /// The server's "Who am I?" answer (`dn:…` or `u:…`; empty for anonymous), or `None` when
+    /// the server does not implement the operation.
+    pub server: Option<String>,
+}
+
+impl std::fmt::Display for BoundIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.server.as_deref() {
+            Some("") => write!(f, "anonymous ({} bind)", self.mechanism),
+            Some(server) if self.mechanism == "gssapi" => {
+                write!(f, "{server} (gssapi bind as {})", self.client)
+            }
+            Some(server) => write!(f, "{server} ({} bind)", self.mechanism),
+            None => write!(
+                f,
+                "{} ({} bind; the server does not answer \"Who am I?\")",
+                self.client, self.mechanism
+            ),
+        }
+    }
+}
+
+/// Longest authorization id shown; a server may send anything.
+const MAX_AUTHZ_ID_CHARS: usize = 512;
+
+/// A server's authorization id made safe to print: valid UTF-8, no control characters
+/// (escaped), bounded length.
+fn printable_authz_id(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let mut out: String = text
+        .chars()
+        .take(MAX_AUTHZ_ID_CHARS)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if text.chars().count() > MAX_AUTHZ_ID_CHARS {
+        out.push('…');
+    }
+    out
+}
+
 /// A [`Directory`] over LDAP or Active Directory.
 #[derive(Debug, Clone)]
 pub struct LdapDirectory {
@@ -57,6 +112,45 @@ impl LdapDirectory {
     /// The settings.
     pub fn config(&self) -> &LdapConfig {
         &self.config
+    }
+
+    /// Connects and binds as a snapshot would, then asks the server who the connection is
+    /// (the "Who am I?" extended operation, RFC 4532). For `teamsync check`: the answer shows
+    /// which principal a Kerberos or certificate bind really became. A server without the
+    /// operation (Samba) leaves [`BoundIdentity::server`] empty; a failed bind is the same
+    /// error a snapshot would give.
+    pub async fn whoami(&self) -> Result<BoundIdentity, DirectoryError> {
+        let cfg = &self.config;
+        let bound = conn::connect(cfg).await?;
+        let mut ldap = bound.ldap;
+        let answer = ldap
+            .with_timeout(cfg.operation_timeout)
+            .extended(ldap3::exop::WhoAmI)
+            .await
+            .map_err(|e| {
+                DirectoryError::new(
+                    DirectoryErrorKind::Connect,
+                    format!("{}: Who am I?: {e}", cfg.url.trim()),
+                )
+            })?;
+        let ldap3::result::ExopResult(exop, result) = answer;
+        let server = if result.rc == 0 {
+            Some(
+                exop.val
+                    .as_deref()
+                    .map(printable_authz_id)
+                    .unwrap_or_default(),
+            )
+        } else {
+            // protocolError (2) or unwillingToPerform (53): the operation is not implemented.
+            None
+        };
+        let _ = ldap.unbind().await;
+        Ok(BoundIdentity {
+            mechanism: cfg.bind.mechanism(),
+            client: bound.client_identity,
+            server,
+        })
     }
 
     /// Reads a snapshot, judging expiry and lockout rules against `now`.
@@ -107,7 +201,7 @@ impl LdapDirectory {
     ) -> Result<(Vec<RawEntry>, Vec<SourceId>), DirectoryError> {
         let cfg = &self.config;
         let profile = &cfg.profile;
-        let mut ldap = conn::connect(cfg).await?;
+        let mut ldap = conn::connect(cfg).await?.ldap;
         let group_base = cfg.group_base_dn.as_deref().unwrap_or(&cfg.base_dn);
         let user_base = cfg.user_base_dn.as_deref().unwrap_or(&cfg.base_dn);
 

@@ -6,21 +6,44 @@ use std::error::Error as StdError;
 
 use teamsync_core::{DirectoryError, DirectoryErrorKind};
 
-use crate::config::LdapConfig;
+use crate::config::{Bind, LdapConfig};
 
 /// LDAP result code `invalidCredentials`.
 const INVALID_CREDENTIALS: u32 = 49;
 /// LDAP result code `confidentialityRequired`.
 const CONFIDENTIALITY_REQUIRED: u32 = 13;
 
-/// The error for a bind the server answered with a non-zero result code.
-pub(crate) fn bind_refused(config: &LdapConfig, rc: u32, text: &str) -> DirectoryError {
+/// The error for a bind the server answered with a non-zero result code. `who` is what this
+/// side presented (`dn:…`, the Kerberos principal, the certificate), `hint` what to check for
+/// a SASL mechanism.
+pub(crate) fn bind_refused(
+    config: &LdapConfig,
+    rc: u32,
+    text: &str,
+    who: &str,
+    hint: &str,
+) -> DirectoryError {
     let url = config.url.trim();
-    let dn = config.bind_dn.as_deref().unwrap_or_default();
     let server_says = if text.trim().is_empty() {
         format!("rc {rc}")
     } else {
         format!("rc {rc}: {}", text.trim())
+    };
+    let dn = match &config.bind {
+        Bind::Anonymous => "",
+        Bind::Simple { dn, .. } => dn.as_str(),
+        Bind::Gssapi { .. } | Bind::External => {
+            let message = match rc {
+                CONFIDENTIALITY_REQUIRED => format!(
+                    "{url}: the server requires TLS before a bind ({server_says}); use an ldaps:// URL or set `directory.starttls = true`"
+                ),
+                _ => format!(
+                    "{url}: {} bind as {who} refused ({server_says}){hint}",
+                    config.bind.mechanism()
+                ),
+            };
+            return DirectoryError::new(DirectoryErrorKind::Bind, message);
+        }
     };
     let message = match rc {
         INVALID_CREDENTIALS if dn.is_empty() => format!(
@@ -185,7 +208,7 @@ mod tests {
 
     #[test]
     fn an_empty_reason_for_rc_49_names_the_keys() {
-        let err = bind_refused(&cfg(), 49, "");
+        let err = bind_refused(&cfg(), 49, "", "dn:cn=svc,dc=corp,dc=example", "");
         assert_eq!(err.kind, DirectoryErrorKind::Bind);
         assert_eq!(
             err.message,
@@ -196,7 +219,7 @@ mod tests {
     #[test]
     fn active_directory_data_codes_say_why() {
         let text = "80090308: LdapErr: DSID-0C09044E, comment: AcceptSecurityContext error, data 775, v4563";
-        let err = bind_refused(&cfg(), 49, text);
+        let err = bind_refused(&cfg(), 49, text, "dn:cn=svc,dc=corp,dc=example", "");
         assert!(
             err.message
                 .starts_with("ldaps://dc1:636: account locked out for bind_dn cn=svc,"),
@@ -207,10 +230,32 @@ mod tests {
 
     #[test]
     fn other_result_codes_keep_the_server_text() {
-        let err = bind_refused(&cfg(), 13, "confidentiality required");
+        let err = bind_refused(
+            &cfg(),
+            13,
+            "confidentiality required",
+            "dn:cn=svc,dc=corp,dc=example",
+            "",
+        );
         assert!(err.message.contains("`directory.starttls = true`"), "{err}");
-        let err = bind_refused(&cfg(), 53, "unwilling");
+        let err = bind_refused(&cfg(), 53, "unwilling", "dn:cn=svc,dc=corp,dc=example", "");
         assert!(err.message.ends_with("refused (rc 53: unwilling)"), "{err}");
+    }
+
+    #[test]
+    fn a_refused_sasl_bind_names_the_mechanism_and_the_identity() {
+        let c = cfg().with_bind_mode(Bind::External);
+        let err = bind_refused(
+            &c,
+            48,
+            "",
+            "the client certificate c.pem",
+            "; is it mapped?",
+        );
+        assert_eq!(
+            err.message,
+            "ldaps://dc1:636: external bind as the client certificate c.pem refused (rc 48); is it mapped?"
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! `ldap3` crate (async, rustls).
 //!
 //! * **Connection**: `ldaps://`, or `ldap://` with StartTLS, trusting a CA file (PEM) or the
-//!   system store; `no_tls_verify` for labs only (logged as a warning). Simple bind only; a
-//!   password is never sent in clear text unless `allow_plaintext_bind` is set. SASL GSSAPI
-//!   (Kerberos) and EXTERNAL (client certificates) are later features.
+//!   system store; `no_tls_verify` for labs only (logged as a warning). [`Bind`]: simple (a
+//!   password is never sent in clear text unless `allow_plaintext_bind` is set), SASL GSSAPI
+//!   (Kerberos, no password in the config; the `gssapi` feature, on by default), SASL
+//!   EXTERNAL (a TLS [`ClientCertificate`], or `ldapi://`), or anonymous.
+//!   [`LdapDirectory::whoami`] says who the bind made us.
 //! * **Profiles** ([`Profile`]): Active Directory, OpenLDAP, FreeIPA / 389-DS, generic; each
 //!   field can be overridden.
 //! * **Reads**: every bulk read is streaming, paged (≤ 1000), entries only (referrals skipped)
@@ -40,13 +42,15 @@ mod config;
 mod conn;
 mod directory;
 mod hints;
+#[cfg(feature = "gssapi")]
+mod kerberos;
 pub mod ldif;
 pub mod map;
 
 pub use config::{
-    DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute, MemberKind, Profile,
-    ProfileKind,
+    Bind, ClientCertificate, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute,
+    MemberKind, Profile, ProfileKind,
 };
-pub use directory::LdapDirectory;
+pub use directory::{BoundIdentity, LdapDirectory};
 /// The bind password's type: the one redacting secret of every teamsync crate.
 pub use teamsync_core::Secret;

@@ -14,7 +14,7 @@ use teamsync_core::{
     DesiredState, Directory, DirectoryErrorKind, DirectoryGroup, DirectoryUser, SourceId,
     SourceIssue,
 };
-use teamsync_ldap::{LdapConfig, LdapDirectory, Profile, Secret};
+use teamsync_ldap::{Bind, LdapConfig, LdapDirectory, Profile, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -292,7 +292,7 @@ async fn plaintext_bind_is_refused_unless_allowed() {
 #[tokio::test]
 async fn wrong_password_is_a_bind_error() {
     let mut c = config();
-    c.bind_password = Some(Secret::new("wrong"));
+    c.bind = Bind::simple(env("TEAMSYNC_SLAPD_BIND_DN"), Secret::new("wrong"));
     let err = snapshot(c).await.expect_err("bad password");
     assert_eq!(err.kind, DirectoryErrorKind::Bind, "{err}");
     assert!(
@@ -356,8 +356,10 @@ async fn extra_user_filter_narrows_users_not_groups() {
 #[tokio::test]
 async fn size_limited_read_fails_as_incomplete() {
     let mut c = config();
-    c.bind_dn = Some(env("TEAMSYNC_SLAPD_LIMITED_DN"));
-    c.bind_password = Some(Secret::new(env("TEAMSYNC_SLAPD_LIMITED_PW")));
+    c.bind = Bind::simple(
+        env("TEAMSYNC_SLAPD_LIMITED_DN"),
+        Secret::new(env("TEAMSYNC_SLAPD_LIMITED_PW")),
+    );
     let err = snapshot(c.clone())
         .await
         .expect_err("a size limit of 5 must fail the read");

@@ -362,7 +362,7 @@ impl Runner {
             ))),
             #[cfg(feature = "ldap")]
             DirectoryConfig::Ldap(ldap) => {
-                let mut settings = self.config.ldap_config(ldap, self.bind_password.clone());
+                let mut settings = self.config.ldap_config(ldap, self.bind_password.clone())?;
                 settings.known_ids = known_ids;
                 Ok(Box::new(
                     teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?,
@@ -402,6 +402,21 @@ impl Runner {
                     .into())
             }
         }
+    }
+
+    /// Who the directory's bind makes this run, as the server sees it (LDAP's "Who am I?"),
+    /// for `teamsync check`: with Kerberos or a client certificate the config does not show
+    /// it. `None` for a directory without an LDAP bind (files, Entra). A failed bind is the
+    /// error a read would give.
+    #[cfg(feature = "ldap")]
+    pub async fn ldap_identity(&self) -> Result<Option<teamsync_ldap::BoundIdentity>, RunError> {
+        let DirectoryConfig::Ldap(ldap) = &self.config.file().directory else {
+            return Ok(None);
+        };
+        let settings = self.config.ldap_config(ldap, self.bind_password.clone())?;
+        let directory = teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?;
+        let identity = directory.whoami().await.map_err(RunError::Directory)?;
+        Ok(Some(identity))
     }
 
     /// Reads the directory.

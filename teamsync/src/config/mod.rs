@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use teamsync_core::Secret;
 
 pub use schema::{
-    AttributeOverrides, ConfigFile, CsvColumns, DEFAULT_BASE_URL, DirectoryConfig, EntraCloud,
-    EntraEmail, EntraId, EntraSection, FileFormat, FileSection, LdapSection, NotifySection,
-    NotifyWhen, ProfileName, SmtpSecurity, TeamSection,
+    AttributeOverrides, BindName, ConfigFile, CsvColumns, DEFAULT_BASE_URL, DirectoryConfig,
+    EntraCloud, EntraEmail, EntraId, EntraSection, FileFormat, FileSection, LdapSection,
+    NotifySection, NotifyWhen, ProfileName, SmtpSecurity, TeamSection,
 };
 pub use secret::{SecretSource, SecretSpec};
 use spans::Spans;
@@ -348,12 +348,7 @@ impl Config {
                         self.invalid("directory.user_roots", "name at least one root group DN")
                     );
                 }
-                if d.bind_dn.is_some() != d.bind_password.is_some() {
-                    return Err(self.invalid(
-                        "directory.bind_password",
-                        "bind_dn and bind_password go together",
-                    ));
-                }
+                self.check_bind(d)?;
                 if let Some(size) = d.page_size
                     && !(1..=1000).contains(&size)
                 {
@@ -407,18 +402,102 @@ impl Config {
         Ok(())
     }
 
-    /// The LDAP adapter's settings of an LDAP directory, with the bind password given.
+    /// Checks the LDAP bind keys against `directory.bind`.
+    fn check_bind(&self, d: &LdapSection) -> Result<(), ConfigError> {
+        let bind = d.bind_name();
+        match bind {
+            BindName::Simple => {
+                if d.bind_dn.is_none() {
+                    return Err(self.invalid("directory.bind_dn", "required for bind = \"simple\""));
+                }
+                if d.bind_password.is_none() {
+                    return Err(self.invalid(
+                        "directory.bind_password",
+                        "bind_dn and bind_password go together",
+                    ));
+                }
+            }
+            BindName::Gssapi | BindName::External | BindName::Anonymous
+                if d.bind_dn.is_some() || d.bind_password.is_some() =>
+            {
+                let key = if d.bind_dn.is_some() {
+                    "directory.bind_dn"
+                } else {
+                    "directory.bind_password"
+                };
+                let why = match bind {
+                    BindName::Gssapi => {
+                        "not with bind = \"gssapi\": Kerberos takes its credentials from the keytab or credential cache (KRB5_CLIENT_KTNAME, KRB5CCNAME), never a password; remove bind_dn and bind_password"
+                    }
+                    BindName::External => {
+                        "not with bind = \"external\": the client certificate is the identity; remove bind_dn and bind_password"
+                    }
+                    _ if d.bind.is_none() => "bind_dn and bind_password go together",
+                    _ => "not with bind = \"anonymous\"; remove bind_dn and bind_password",
+                };
+                return Err(self.invalid(key, why));
+            }
+            _ => {}
+        }
+        if d.kerberos_fqdn.is_some() && bind != BindName::Gssapi {
+            return Err(self.invalid("directory.kerberos_fqdn", "only for bind = \"gssapi\""));
+        }
+        let url = d.url.trim().to_ascii_lowercase();
+        if bind == BindName::Gssapi && url.starts_with("ldap://") && !d.starttls {
+            return Err(self.invalid(
+                "directory.url",
+                "bind = \"gssapi\" needs TLS: use an ldaps:// URL or set starttls = true",
+            ));
+        }
+        match (&d.client_cert_file, &d.client_key_file) {
+            (Some(_), None) => Err(self.invalid(
+                "directory.client_key_file",
+                "client_cert_file needs its key: set client_key_file",
+            )),
+            (None, Some(_)) => Err(self.invalid(
+                "directory.client_cert_file",
+                "client_key_file needs its certificate: set client_cert_file",
+            )),
+            (None, None) if bind == BindName::External && !url.starts_with("ldapi://") => {
+                Err(self.invalid(
+                    "directory.client_cert_file",
+                    "bind = \"external\" needs a client certificate: set client_cert_file and client_key_file (or use an ldapi:// URL)",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The LDAP adapter's settings of an LDAP directory, with the bind password given (an
+    /// error only when a simple bind has none).
     #[cfg(feature = "ldap")]
     pub(crate) fn ldap_config(
         &self,
         d: &LdapSection,
         bind_password: Option<Secret>,
-    ) -> teamsync_ldap::LdapConfig {
+    ) -> Result<teamsync_ldap::LdapConfig, ConfigError> {
         use std::time::Duration;
         let profile = profile_with_overrides(d.profile, &d.attributes);
         let mut config = teamsync_ldap::LdapConfig::new(d.url.clone(), d.base_dn.clone(), profile);
-        if let (Some(dn), Some(password)) = (&d.bind_dn, bind_password) {
-            config = config.with_bind(dn.clone(), password);
+        config.bind = match (d.bind_name(), &d.bind_dn, bind_password) {
+            (BindName::Simple, Some(dn), Some(password)) => {
+                teamsync_ldap::Bind::simple(dn.clone(), password)
+            }
+            (BindName::Simple, _, _) => {
+                return Err(self.invalid(
+                    "directory.bind_password",
+                    "bind_dn and bind_password go together",
+                ));
+            }
+            (BindName::Gssapi, _, _) => teamsync_ldap::Bind::gssapi(d.kerberos_fqdn.clone()),
+            (BindName::External, _, _) => teamsync_ldap::Bind::External,
+            (BindName::Anonymous, _, _) => teamsync_ldap::Bind::Anonymous,
+        };
+        if let (Some(cert), Some(key)) = (&d.client_cert_file, &d.client_key_file) {
+            config.client_certificate = Some(teamsync_ldap::ClientCertificate::new(
+                self.resolve(cert),
+                self.resolve(key),
+            ));
         }
         config.starttls = d.starttls;
         config.ca_file = d.ca_file.as_deref().map(|p| self.resolve(p));
@@ -438,7 +517,7 @@ impl Config {
         if let Some(secs) = d.operation_timeout_secs {
             config.operation_timeout = Duration::from_secs(secs);
         }
-        config
+        Ok(config)
     }
 }
 

@@ -113,6 +113,21 @@ pub struct LdapSection {
     /// The bind password (a secret).
     #[serde(default)]
     pub bind_password: Option<SecretSpec>,
+    /// `simple`, `gssapi` (Kerberos), `external` (client certificate) or `anonymous`; without
+    /// it, `simple` when `bind_dn` is set, else `anonymous` (see [`LdapSection::bind_name`]).
+    #[serde(default)]
+    pub bind: Option<BindName>,
+    /// With `bind = "gssapi"`: the server's host name as the KDC knows it (the ticket is for
+    /// `ldap/<name>`); without it, the URL's host.
+    #[serde(default)]
+    pub kerberos_fqdn: Option<String>,
+    /// PEM client certificate (then any intermediates) presented over TLS, for
+    /// `bind = "external"`.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM private key of `client_cert_file` (a secret file: readable by teamsync's account only).
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
     /// Preset entry shapes.
     pub profile: ProfileName,
     /// Base DN.
@@ -155,6 +170,10 @@ impl LdapSection {
         "allow_plaintext_bind",
         "bind_dn",
         "bind_password",
+        "bind",
+        "kerberos_fqdn",
+        "client_cert_file",
+        "client_key_file",
         "profile",
         "base_dn",
         "user_base_dn",
@@ -183,6 +202,10 @@ impl LdapSection {
             allow_plaintext_bind: false,
             bind_dn: None,
             bind_password: None,
+            bind: None,
+            kerberos_fqdn: None,
+            client_cert_file: None,
+            client_key_file: None,
             profile,
             base_dn: base_dn.into(),
             user_base_dn: None,
@@ -194,6 +217,43 @@ impl LdapSection {
             connect_timeout_secs: None,
             operation_timeout_secs: None,
             attributes: AttributeOverrides::default(),
+        }
+    }
+
+    /// `bind`, or its default: `simple` when `bind_dn` is set, else `anonymous`.
+    pub fn bind_name(&self) -> BindName {
+        self.bind.unwrap_or(if self.bind_dn.is_some() {
+            BindName::Simple
+        } else {
+            BindName::Anonymous
+        })
+    }
+}
+
+/// `directory.bind`: how to authenticate to an LDAP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BindName {
+    /// `bind_dn` and `bind_password` (the default when `bind_dn` is set).
+    Simple,
+    /// Kerberos (SASL GSSAPI): the keytab or credential cache, no password in the config.
+    Gssapi,
+    /// SASL EXTERNAL: the TLS client certificate (`client_cert_file`, `client_key_file`), or
+    /// the process's user on an `ldapi://` socket.
+    External,
+    /// No credentials (the default without `bind_dn`).
+    Anonymous,
+}
+
+impl BindName {
+    /// The value as the config spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindName::Simple => "simple",
+            BindName::Gssapi => "gssapi",
+            BindName::External => "external",
+            BindName::Anonymous => "anonymous",
         }
     }
 }

@@ -174,8 +174,13 @@ fn ldap_section_builds_ldap_config_with_overrides() {
     let DirectoryConfig::Ldap(section) = &config.file().directory else {
         panic!("an ldap section")
     };
-    let ldap = config.ldap_config(section, Some(teamsync_core::Secret::new("pw")));
-    assert_eq!(ldap.bind_password.unwrap().expose(), "pw");
+    let ldap = config
+        .ldap_config(section, Some(teamsync_core::Secret::new("pw")))
+        .unwrap();
+    assert!(
+        matches!(&ldap.bind, teamsync_ldap::Bind::Simple { dn, password } if dn == "CN=svc,DC=ex" && password.expose() == "pw")
+    );
+    assert_eq!(ldap.client_certificate, None);
     assert_eq!(ldap.ca_file, Some(PathBuf::from("/etc/teamsync/ca.pem")));
     assert_eq!(ldap.page_size, 500);
     assert_eq!(
@@ -255,6 +260,72 @@ fn policy_rules_are_compiled_at_load_and_a_bad_one_names_rule_line_and_position(
     );
 }
 
+const LDAP_MIN: &str = "[directory]\nkind = \"ldap\"\nurl = \"ldaps://dc.example.com:636\"\nbase_dn = \"DC=ex\"\n\
+     profile = \"active_directory\"\nuser_roots = [\"CN=Dropbox,DC=ex\"]\n";
+
+#[test]
+fn bind_keys_are_checked_against_bind() {
+    let key_of = |extra: &str| {
+        parse(&format!("{LDAP_MIN}{extra}"))
+            .unwrap_err()
+            .keys()
+            .join(",")
+    };
+    // A password has no place beside Kerberos or a certificate.
+    assert_eq!(
+        key_of("bind = \"gssapi\"\nbind_dn = \"CN=x\"\nbind_password = { env = \"X\" }\n"),
+        "directory.bind_dn"
+    );
+    assert_eq!(
+        key_of(
+            "bind = \"external\"\nbind_password = { env = \"X\" }\nclient_cert_file = \"c.pem\"\nclient_key_file = \"k.pem\"\n"
+        ),
+        "directory.bind_password"
+    );
+    assert_eq!(key_of("bind = \"simple\"\n"), "directory.bind_dn");
+    assert_eq!(key_of("bind_dn = \"CN=x\"\n"), "directory.bind_password");
+    assert_eq!(
+        key_of("bind_password = { env = \"X\" }\n"),
+        "directory.bind_password"
+    );
+    assert_eq!(
+        key_of("kerberos_fqdn = \"dc.example.com\"\n"),
+        "directory.kerberos_fqdn"
+    );
+    assert_eq!(
+        key_of("bind = \"external\"\n"),
+        "directory.client_cert_file"
+    );
+    assert_eq!(
+        key_of("client_cert_file = \"c.pem\"\n"),
+        "directory.client_key_file"
+    );
+    assert_eq!(key_of("bind = \"kerberos\"\n"), "directory.bind");
+    // Kerberos authenticates; TLS must protect the session.
+    let plain = LDAP_MIN.replace("ldaps://dc.example.com:636", "ldap://dc.example.com");
+    let err = parse(&format!("{plain}bind = \"gssapi\"\n")).unwrap_err();
+    assert_eq!(err.keys(), ["directory.url"]);
+    assert!(err.to_string().contains("starttls"), "{err}");
+    assert!(parse(&format!("{plain}starttls = true\nbind = \"gssapi\"\n")).is_ok());
+}
+
+#[test]
+fn bind_keys_are_only_for_ldap() {
+    for key in [
+        "bind = \"gssapi\"",
+        "kerberos_fqdn = \"dc\"",
+        "client_cert_file = \"c.pem\"",
+        "client_key_file = \"k.pem\"",
+    ] {
+        let err = parse(&format!("{FILE_MIN}{key}\n")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("only for directory.kind = \"ldap\""),
+            "{key}: {err}"
+        );
+    }
+}
+
 #[cfg(feature = "ldap")]
 #[test]
 fn extra_attributes_are_the_ones_read_for_the_rules() {
@@ -267,7 +338,38 @@ fn extra_attributes_are_the_ones_read_for_the_rules() {
     let DirectoryConfig::Ldap(section) = &config.file().directory else {
         panic!("an ldap section")
     };
-    let ldap = config.ldap_config(section, Some(teamsync_core::Secret::new("pw")));
+    let ldap = config
+        .ldap_config(section, Some(teamsync_core::Secret::new("pw")))
+        .unwrap();
     assert_eq!(ldap.profile.extra_user_attributes, ["department", "title"]);
     assert!(ldap.profile.user_attributes().contains(&"title".to_owned()));
+}
+
+#[cfg(feature = "ldap")]
+#[test]
+fn gssapi_and_external_build_their_binds() {
+    let ldap_of = |extra: &str| {
+        let config = parse(&format!("{LDAP_MIN}{extra}")).unwrap();
+        let DirectoryConfig::Ldap(section) = &config.file().directory else {
+            panic!("an ldap section")
+        };
+        config.ldap_config(section, None).unwrap()
+    };
+    let ldap = ldap_of("bind = \"gssapi\"\nkerberos_fqdn = \"dc1.example.com\"\n");
+    assert_eq!(
+        ldap.bind,
+        teamsync_ldap::Bind::gssapi(Some("dc1.example.com".into()))
+    );
+    assert_eq!(ldap_of("").bind, teamsync_ldap::Bind::Anonymous);
+    let ldap = ldap_of(
+        "bind = \"external\"\nclient_cert_file = \"tls/c.pem\"\nclient_key_file = \"/keys/k.pem\"\n",
+    );
+    assert_eq!(ldap.bind, teamsync_ldap::Bind::External);
+    assert_eq!(
+        ldap.client_certificate,
+        Some(teamsync_ldap::ClientCertificate::new(
+            "/etc/teamsync/tls/c.pem",
+            "/keys/k.pem"
+        ))
+    );
 }
