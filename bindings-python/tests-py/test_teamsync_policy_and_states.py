@@ -139,7 +139,6 @@ def test_states_round_trip_through_dicts_and_json() -> None:
     ("cls", "data", "fragment"),
     [
         (teamsync.DesiredState, {"users": [{"id": "u", "emial": "x@y.com"}]}, "emial"),
-        (teamsync.DesiredState, {"users": [{"id": ""}]}, "empty"),
         (teamsync.DesiredState, {"user_roots": "root"}, "invalid type"),
         (teamsync.ActualState, {"members": [{"team_member_id": "x", "email": "nope", "status": {"state": "active"}}]}, "nope"),
         (teamsync.ActualState, {"members": [{"team_member_id": "x", "email": "a@b.com", "status": {"state": "gone"}}]}, "gone"),
@@ -149,6 +148,13 @@ def test_states_round_trip_through_dicts_and_json() -> None:
 def test_bad_state_data_is_invalid_data_error(cls: Any, data: Any, fragment: str) -> None:
     with pytest.raises(teamsync.InvalidDataError, match=fragment):
         cls.from_dict(data)
+
+
+def test_an_empty_user_id_is_held_as_an_issue_not_a_failed_read() -> None:
+    # One bad entry must not stop every joiner and leaver (issue 11): the core holds it.
+    state = teamsync.DesiredState.from_dict({"users": [{"id": "", "email": "x@y.com"}]})
+    issues = state.to_dict()["issues"]
+    assert len(issues) == 1 and "id" in issues[0]["problem"], issues
 
 
 def test_bad_json_is_invalid_data_error() -> None:
