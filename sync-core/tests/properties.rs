@@ -572,14 +572,29 @@ fn without_reasons(
             .warnings
             .into_iter()
             .map(|w| Warning {
-                message: RULE_NAMES
-                    .iter()
-                    .fold(w.message, |m, name| m.replace(name, "")),
+                message: without_scope_explanation(
+                    &RULE_NAMES
+                        .iter()
+                        .fold(w.message, |m, name| m.replace(name, "")),
+                ),
                 ..w
             })
             .collect();
         (ops, warnings, p.guard, p.stats)
     })
+}
+
+/// A warning that quotes a leaver's reason ("left the directory's user scope: was in … via …")
+/// with the explanation cut: a rule names itself there, a hand-filtered directory names the
+/// lost path; both are reasons for people.
+fn without_scope_explanation(message: &str) -> String {
+    const LEFT: &str = "left the directory's user scope";
+    let Some(at) = message.find(LEFT) else {
+        return message.to_owned();
+    };
+    let rest = &message[at + LEFT.len()..];
+    let end = rest.find(')').unwrap_or(rest.len());
+    format!("{}{LEFT}{}", &message[..at], &rest[end..])
 }
 
 fn rules_policy(p: Policy, rules: &str) -> Policy {
