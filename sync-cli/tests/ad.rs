@@ -170,6 +170,11 @@ fn groups(state: &TeamState) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn population_is_mirrored_member_by_member_over_ldaps_then_a_second_apply_writes_nothing() {
+    if fixture_missing(
+        "population_is_mirrored_member_by_member_over_ldaps_then_a_second_apply_writes_nothing",
+    ) {
+        return;
+    }
     let fx = fixture();
     let env = Env::new(false);
     env.write_config(&format!(
@@ -443,6 +448,9 @@ fn operations(output: &Output) -> BTreeSet<(String, String)> {
 
 #[test]
 fn directory_changes_become_exactly_these_operations() {
+    if fixture_missing("directory_changes_become_exactly_these_operations") {
+        return;
+    }
     let fx = fixture();
     let tree = CliTree::new(&fx);
     let env = Env::new(true);
@@ -575,6 +583,9 @@ fn directory_changes_become_exactly_these_operations() {
 
 #[test]
 fn exit_4_bind_refused() {
+    if fixture_missing("exit_4_bind_refused") {
+        return;
+    }
     let fx = fixture();
     let env = Env::new(false);
     env.write_config(&format!(
@@ -594,4 +605,16 @@ fn exit_4_bind_refused() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Without the Samba AD fixture (scripts/fixtures/samba.sh start DIR; load DIR/samba.env) a test prints one line and passes, so that plain `cargo test` works on a
+/// contributor's machine; `scripts/test.sh` starts the fixture, so CI runs every test.
+fn fixture_missing(test: &str) -> bool {
+    let missing = std::env::var_os("TEAMSYNC_AD_URL").is_none_or(|v| v.is_empty());
+    if missing {
+        eprintln!(
+            "SKIPPED {test}: TEAMSYNC_AD_URL is not set; start the Samba AD fixture (scripts/fixtures/samba.sh start DIR; load DIR/samba.env)"
+        );
+    }
+    missing
 }

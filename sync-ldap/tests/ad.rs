@@ -512,6 +512,9 @@ fn group<'a>(state: &'a DesiredState, id: &SourceId) -> &'a DirectoryGroup {
 
 #[tokio::test]
 async fn snapshot_of_the_root_is_exactly_the_population() {
+    if fixture_missing("snapshot_of_the_root_is_exactly_the_population") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let deleted = tombstones(&fx)
@@ -546,6 +549,9 @@ async fn snapshot_of_the_root_is_exactly_the_population() {
 
 #[tokio::test]
 async fn small_pages_read_the_same_state() {
+    if fixture_missing("small_pages_read_the_same_state") {
+        return;
+    }
     // Samba does not enforce MaxPageSize (1,000), so pages of 1,000 would come back whole;
     // pages of 97 make the paged-results cookie loop run ~17 times over the users.
     let fx = fixture();
@@ -562,6 +568,9 @@ async fn small_pages_read_the_same_state() {
 
 #[tokio::test]
 async fn ids_are_objectguid_in_the_form_samba_prints() {
+    if fixture_missing("ids_are_objectguid_in_the_form_samba_prints") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
@@ -596,6 +605,9 @@ async fn ids_are_objectguid_in_the_form_samba_prints() {
 
 #[tokio::test]
 async fn nesting_three_deep_and_a_cycle_are_kept() {
+    if fixture_missing("nesting_three_deep_and_a_cycle_are_kept") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
@@ -623,6 +635,9 @@ async fn nesting_three_deep_and_a_cycle_are_kept() {
 
 #[tokio::test]
 async fn disabled_and_expired_accounts_are_not_enabled() {
+    if fixture_missing("disabled_and_expired_accounts_are_not_enabled") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
@@ -651,6 +666,9 @@ async fn disabled_and_expired_accounts_are_not_enabled() {
 
 #[tokio::test]
 async fn email_comes_from_mail_then_the_primary_proxy_address() {
+    if fixture_missing("email_comes_from_mail_then_the_primary_proxy_address") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
@@ -692,6 +710,9 @@ async fn email_comes_from_mail_then_the_primary_proxy_address() {
 
 #[tokio::test]
 async fn unicode_names_are_read_intact() {
+    if fixture_missing("unicode_names_are_read_intact") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     let state = snapshot(fx.config("ts-root")).await;
@@ -706,6 +727,9 @@ async fn unicode_names_are_read_intact() {
 
 #[tokio::test]
 async fn computer_accounts_are_not_users() {
+    if fixture_missing("computer_accounts_are_not_users") {
+        return;
+    }
     let fx = fixture();
     let mut ldap = fx.admin().await;
     let computers = lookup(
@@ -730,6 +754,9 @@ async fn computer_accounts_are_not_users() {
 
 #[tokio::test]
 async fn primary_group_membership_is_synthesized() {
+    if fixture_missing("primary_group_membership_is_synthesized") {
+        return;
+    }
     let fx = fixture();
     let dir = Population::read(&fx).await;
     // The fixture's shape: ts-primary lists no member at all; prim.user points at it by RID.
@@ -848,6 +875,9 @@ fn requested_member_ranges(sent: &[u8]) -> Vec<(u32, Option<u32>)> {
 
 #[tokio::test]
 async fn big_group_is_read_in_explicit_ranges() {
+    if fixture_missing("big_group_is_read_in_explicit_ranges") {
+        return;
+    }
     // Windows AD answers a group of more than MaxValRange (1,500) members with an empty `member`
     // and `member;range=0-1499`; Samba never ranges on its own and would hand over all 1,600 at
     // once, so only an adapter that asks for ranges itself exercises the ranged loop here.
@@ -895,6 +925,9 @@ async fn big_group_is_read_in_explicit_ranges() {
 
 #[tokio::test]
 async fn deleted_user_is_reported_from_its_tombstone() {
+    if fixture_missing("deleted_user_is_reported_from_its_tombstone") {
+        return;
+    }
     let fx = fixture();
     let stones = tombstones(&fx).await;
     let deleted = stones
@@ -920,6 +953,9 @@ async fn deleted_user_is_reported_from_its_tombstone() {
 
 #[tokio::test]
 async fn tombstones_are_found_when_the_base_is_an_ou() {
+    if fixture_missing("tombstones_are_found_when_the_base_is_an_ou") {
+        return;
+    }
     // Tombstones move to CN=Deleted Objects at the domain root, outside any OU; an admin who
     // sets the base to the OU the users live in must still see deletions.
     let fx = fixture();
@@ -959,6 +995,9 @@ fn rdn_and_parent(dn: &str) -> (&str, &str) {
 
 #[tokio::test]
 async fn renamed_user_keeps_its_id() {
+    if fixture_missing("renamed_user_keeps_its_id") {
+        return;
+    }
     let fx = fixture();
     let mut ldap = fx.admin().await;
     let before = current_dn(&mut ldap, &fx, "rename.user").await;
@@ -998,6 +1037,9 @@ async fn renamed_user_keeps_its_id() {
 
 #[tokio::test]
 async fn moved_user_keeps_its_id() {
+    if fixture_missing("moved_user_keeps_its_id") {
+        return;
+    }
     let fx = fixture();
     let mut ldap = fx.admin().await;
     let before = current_dn(&mut ldap, &fx, "move.user").await;
@@ -1038,6 +1080,9 @@ async fn moved_user_keeps_its_id() {
 
 #[tokio::test]
 async fn ldaps_and_starttls_with_the_fixture_ca() {
+    if fixture_missing("ldaps_and_starttls_with_the_fixture_ca") {
+        return;
+    }
     let fx = fixture();
     let ldaps = fx
         .ldaps_url
@@ -1083,4 +1128,16 @@ async fn ldaps_and_starttls_with_the_fixture_ca() {
         teamsync_core::DirectoryErrorKind::Connect,
         "{err:?}"
     );
+}
+
+/// Without the Samba AD fixture (scripts/fixtures/samba.sh start DIR; load DIR/samba.env) a test prints one line and passes, so that plain `cargo test` works on a
+/// contributor's machine; `scripts/test.sh` starts the fixture, so CI runs every test.
+fn fixture_missing(test: &str) -> bool {
+    let missing = std::env::var_os("TEAMSYNC_AD_URL").is_none_or(|v| v.is_empty());
+    if missing {
+        eprintln!(
+            "SKIPPED {test}: TEAMSYNC_AD_URL is not set; start the Samba AD fixture (scripts/fixtures/samba.sh start DIR; load DIR/samba.env)"
+        );
+    }
+    missing
 }

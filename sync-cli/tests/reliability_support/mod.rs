@@ -254,3 +254,15 @@ pub fn simple_directory(users: usize, groups: usize) -> serde_json::Value {
 pub fn seed(json: serde_json::Value) -> TeamSeed {
     serde_json::from_value(json).unwrap()
 }
+
+/// Without the OpenLDAP fixture a test prints one line and passes, so that plain `cargo test`
+/// works on a contributor's machine; `scripts/test.sh` starts the fixture, so CI runs it.
+pub fn slapd_missing(test: &str) -> bool {
+    let missing = std::env::var_os("TEAMSYNC_SLAPD_URL").is_none_or(|v| v.is_empty());
+    if missing {
+        eprintln!(
+            "SKIPPED {test}: TEAMSYNC_SLAPD_URL is not set; start the OpenLDAP fixture (scripts/fixtures/slapd.sh start DIR; load DIR/slapd.env)"
+        );
+    }
+    missing
+}
