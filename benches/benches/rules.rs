@@ -50,19 +50,14 @@ fn bench_rules(c: &mut Criterion) {
         attrs.insert("uid".into(), format!("person.{i}"));
     }
     let config: RulesConfig = toml::from_str(RULES).expect("rules");
-    let with_rules = Policy {
-        rules: Rules::compile(config).expect("rules compile"),
-        ..Policy::default()
-    };
+    let with_rules = Policy::default().with_rules(Rules::compile(config).expect("rules compile"));
     let without = Policy::default();
     // One simple rule: the cost of a single evaluation per user.
     let one_rule: RulesConfig =
         toml::from_str("[[scope]]\nname = \"sales\"\nexclude = 'user.department == \"Robots\"'\n")
             .expect("rule");
-    let with_one_rule = Policy {
-        rules: Rules::compile(one_rule).expect("rule compiles"),
-        ..Policy::default()
-    };
+    let with_one_rule =
+        Policy::default().with_rules(Rules::compile(one_rule).expect("rule compiles"));
 
     let a = plan(&w.desired, &w.actual, &without).expect("plan");
     let b = plan(&w.desired, &w.actual, &with_rules).expect("plan");

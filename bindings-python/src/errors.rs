@@ -150,6 +150,8 @@ fn error_kind_word(kind: ErrorKind) -> &'static str {
         ErrorKind::Conflict => "conflict",
         ErrorKind::NotFound => "not_found",
         ErrorKind::Permanent => "permanent",
+        // A kind added to the core later: treated like one that fails again the same way.
+        _ => "permanent",
     }
 }
 
@@ -161,6 +163,7 @@ fn directory_kind_word(kind: DirectoryErrorKind) -> &'static str {
         DirectoryErrorKind::Incomplete => "incomplete",
         DirectoryErrorKind::RootNotFound => "root_not_found",
         DirectoryErrorKind::Other => "other",
+        _ => "other",
     }
 }
 

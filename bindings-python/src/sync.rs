@@ -165,10 +165,7 @@ pub fn sync(
         if dry_run {
             return Ok::<_, teamsync::RunError>((plan, None));
         }
-        let options = ApplyOptions {
-            permission,
-            ..ApplyOptions::default()
-        };
+        let options = ApplyOptions::default().with_permission(permission);
         let outcome = runner.apply(&plan, options).await?;
         Ok((plan, Some(outcome)))
     })??;

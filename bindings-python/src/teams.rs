@@ -279,15 +279,12 @@ pub fn apply(
 ) -> BindingResult<PyOutcome> {
     let store = store_of(team)?;
     let plan = Arc::clone(&plan.get().inner);
-    let mut options = ApplyOptions {
-        permission: match (force, allow_deprovision) {
-            (true, _) => Permission::Force,
-            (false, Some(count)) => Permission::UpTo(count),
-            (false, None) => Permission::WithinLimits,
-        },
-        concurrency,
-        ..ApplyOptions::default()
-    };
+    let mut options = ApplyOptions::default().with_permission(match (force, allow_deprovision) {
+        (true, _) => Permission::Force,
+        (false, Some(count)) => Permission::UpTo(count),
+        (false, None) => Permission::WithinLimits,
+    });
+    options.concurrency = concurrency;
     if let Some(retries) = max_retries {
         options.retry.max_retries = retries;
     }

@@ -209,12 +209,9 @@ pub async fn apply_plan(
         }) as teamsync_core::ResultCallback
     });
     let written_as_they_happen = on_result.is_some();
-    let options = ApplyOptions {
-        permission,
-        on_progress: Some(on_progress),
-        on_result,
-        ..ApplyOptions::default()
-    };
+    let mut options = ApplyOptions::default().with_permission(permission);
+    options.on_progress = Some(on_progress);
+    options.on_result = on_result;
     let applied = teamsync_core::apply(plan, store, &options).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();

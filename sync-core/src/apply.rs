@@ -29,10 +29,13 @@ pub trait Sleeper: Send + Sync {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
-/// Sleeps with `futures-timer`, which works under any executor.
+/// Sleeps with `futures-timer`, which works under any executor (cargo feature `timer`, on by
+/// default; it starts one helper thread the first time it waits).
+#[cfg(feature = "timer")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TimerSleeper;
 
+#[cfg(feature = "timer")]
 impl Sleeper for TimerSleeper {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(futures_timer::Delay::new(duration))
@@ -64,39 +67,107 @@ pub struct Progress {
 }
 
 /// How to apply.
+///
+/// The struct is `#[non_exhaustive]`: build one with [`ApplyOptions::default()`] (cargo feature
+/// `timer`) or [`ApplyOptions::new`] with your own [`Sleeper`], then change what you need with
+/// the chainable `with_*` setters, or assign the public fields of a `mut` value.
+///
+/// ```
+/// use teamsync_core::{ApplyOptions, Permission};
+///
+/// let options = ApplyOptions::default()
+///     .with_permission(Permission::UpTo(40))
+///     .with_concurrency(4)
+///     .with_on_progress(|p| eprintln!("{:?}: {}/{}", p.phase, p.done, p.total));
+/// assert_eq!(options.concurrency, Some(4));
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ApplyOptions {
-    /// Permission for plans over the guard's limits.
+    /// Permission for plans over the guard's limits. Default [`Permission::WithinLimits`].
     pub permission: Permission,
     /// How retryable errors are retried ([`RetryPolicy::writes`] by default): the same
     /// mechanism the adapters use for their reads. A rate limit asking for a longer wait than
     /// the policy's `max_server_wait` fails the operation at once, naming the wait.
     pub retry: RetryPolicy,
-    /// Calls in flight at once; `None` uses the store's limit.
+    /// Calls in flight at once; `None` (the default) uses the store's limit.
     pub concurrency: Option<usize>,
-    /// How to wait.
+    /// How to wait between retries. Default [`TimerSleeper`] (feature `timer`).
     pub sleeper: Arc<dyn Sleeper>,
-    /// Called as operations finish.
+    /// Called as operations finish. Default none.
     pub on_progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
     /// Called with each operation's result the moment it is known (done, failed, or skipped
     /// because something it depends on did not complete), for audit logs that must survive a
     /// crash mid-apply. Operations never reached (a guard refusal) are not reported here.
+    /// Default none.
     pub on_result: Option<ResultCallback>,
 }
 
 /// See [`ApplyOptions::on_result`].
 pub type ResultCallback = Arc<dyn Fn(&OpResult) + Send + Sync>;
 
-impl Default for ApplyOptions {
-    fn default() -> Self {
+impl ApplyOptions {
+    /// The defaults, waiting with `sleeper`: within the guard's limits, [`RetryPolicy::writes`],
+    /// the store's concurrency, no callbacks.
+    pub fn new(sleeper: Arc<dyn Sleeper>) -> Self {
         Self {
             permission: Permission::WithinLimits,
             retry: RetryPolicy::writes(),
             concurrency: None,
-            sleeper: Arc::new(TimerSleeper),
+            sleeper,
             on_progress: None,
             on_result: None,
         }
+    }
+
+    /// Sets [`permission`](Self::permission).
+    #[must_use]
+    pub fn with_permission(mut self, permission: Permission) -> Self {
+        self.permission = permission;
+        self
+    }
+
+    /// Sets [`retry`](Self::retry).
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets [`concurrency`](Self::concurrency) to at most `calls` in flight.
+    #[must_use]
+    pub fn with_concurrency(mut self, calls: usize) -> Self {
+        self.concurrency = Some(calls);
+        self
+    }
+
+    /// Sets [`sleeper`](Self::sleeper).
+    #[must_use]
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// Sets [`on_progress`](Self::on_progress).
+    #[must_use]
+    pub fn with_on_progress(mut self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Sets [`on_result`](Self::on_result).
+    #[must_use]
+    pub fn with_on_result(mut self, callback: impl Fn(&OpResult) + Send + Sync + 'static) -> Self {
+        self.on_result = Some(Arc::new(callback));
+        self
+    }
+}
+
+/// The defaults of [`ApplyOptions::new`], waiting with [`TimerSleeper`].
+#[cfg(feature = "timer")]
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self::new(Arc::new(TimerSleeper))
     }
 }
 
@@ -112,6 +183,7 @@ impl fmt::Debug for ApplyOptions {
 
 /// Why a plan was not applied at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApplyError {
     /// The plan deprovisions more than the guard allows and no permission was given.
     #[error(

@@ -10,6 +10,15 @@
 //!   same inputs, in any order, give the same plan, byte for byte.
 //! * **No runtime.** Only `apply` is async, and it runs on whatever executor drives it.
 //!
+//! ## Cargo features
+//!
+//! * `timer` (default): [`TimerSleeper`], the `futures-timer` sleeper behind
+//!   `ApplyOptions::default()`. It works under any executor and starts one helper thread the
+//!   first time a retry waits. Without it the core depends on no timer at all: build options
+//!   with [`ApplyOptions::new`] and a [`Sleeper`] of your runtime.
+//! * `memory` (off by default): `memory::MemoryTeam` and `memory::MemoryDirectory`, an
+//!   in-memory team and directory that follow Dropbox's rules, for tests and examples.
+//!
 //! ## Example
 //!
 //! ```
@@ -45,24 +54,39 @@ mod secret;
 pub mod store;
 pub mod text;
 
-pub use model::*;
-pub use policy::*;
+pub use model::{
+    ActualState, DesiredState, DirectoryGroup, DirectoryUser, Email, EmailError, GroupRef,
+    ManagementType, MemberRef, MemberStatus, SourceId, SourceIdError, SourceIssue, TeamGroup,
+    TeamMember,
+};
+pub use policy::{
+    GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Limit, Policy, PolicyError,
+    RemovalTransfer,
+};
 pub use secret::Secret;
-pub use store::*;
+pub use store::{
+    Directory, DirectoryError, DirectoryErrorKind, ErrorKind, GroupChange, NewMember,
+    ProfileChange, RemoveMode, RemoveOptions, StoreError, StoreLimits, TeamStore, WantedState,
+};
 mod only;
 pub mod plan;
 mod planner;
 
 pub use only::OnlyError;
-pub use plan::*;
+pub use plan::{
+    Action, Guard, IdleUser, Observed, Operation, PLAN_FORMAT_VERSION, Phase, Plan,
+    PlanFormatError, StaleOperation, Stats, Warning, WarningKind,
+};
 pub use planner::{NAME_PART_MAX, PlanError, clean_name_part, plan};
 mod apply;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod retry;
 
+#[cfg(feature = "timer")]
+pub use apply::TimerSleeper;
 pub use apply::{
     ApplyError, ApplyOptions, OpResult, OpStatus, Outcome, Permission, Progress, ResultCallback,
-    Sleeper, TimerSleeper, apply,
+    Sleeper, apply,
 };
 pub use retry::{Backoff, GiveUp, RetryDecision, RetryPolicy};

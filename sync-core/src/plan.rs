@@ -69,6 +69,7 @@ impl Phase {
 /// (batching those it can).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Create a company-managed group with teamsync's external id.
     CreateGroup {
@@ -413,6 +414,7 @@ impl std::hash::Hash for Operation {
 /// Kinds of warnings and conflicts a plan carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WarningKind {
     /// The directory source reported an entry it could not read.
     SourceIssue,
@@ -570,6 +572,7 @@ pub struct Plan {
 
 /// Why a saved plan cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanFormatError {
     /// Not JSON of a plan.
     #[error("not a teamsync plan: {0}")]

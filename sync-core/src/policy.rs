@@ -77,6 +77,11 @@ pub struct Limit {
 }
 
 impl Limit {
+    /// A limit of `max(floor, ceil(total * percent / 100))`.
+    pub fn new(floor: usize, percent: f64) -> Self {
+        Self { floor, percent }
+    }
+
     /// The number allowed out of `total`: `max(floor, ceil(total * percent / 100))`.
     pub fn allowed(&self, total: usize) -> usize {
         let share = (total as f64 * self.percent / 100.0).ceil();
@@ -90,48 +95,116 @@ impl Limit {
 }
 
 /// The sync rules. `Policy::default()` is DESIGN §3's defaults.
+///
+/// The struct is `#[non_exhaustive]`: new knobs arrive with a default that keeps today's
+/// behaviour, so build one from [`Policy::default()`] and change what you need with the
+/// chainable `with_*` setters (one per field), or assign the public fields of a `mut` value.
+///
+/// ```
+/// use teamsync_core::{GroupSync, LeaveAction, Limit, Policy};
+///
+/// let policy = Policy::default()
+///     .with_on_leave(LeaveAction::Remove)
+///     .with_group_sync(GroupSync::GroupRoots)
+///     .with_max_deprovision(Limit::new(10, 5.0));
+/// assert_eq!(policy.on_leave, LeaveAction::Remove);
+/// assert!(policy.wipe_data); // untouched knobs keep their defaults
+///
+/// let mut same = Policy::default();
+/// same.on_leave = LeaveAction::Remove;
+/// same.group_sync = GroupSync::GroupRoots;
+/// same.max_deprovision = Limit::new(10, 5.0);
+/// assert_eq!(policy, same);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct Policy {
-    /// Prefix of the external id that marks a member or group as teamsync's.
+    /// Prefix of the external id that marks a member or group as teamsync's. Default
+    /// `"teamsync:"`; may not be empty and must leave room in Dropbox's 64 characters.
     pub external_id_prefix: String,
-    /// Adopt a member with no external id whose email matches an in-scope user.
+    /// Adopt a member with no external id whose email matches an in-scope user. Default `true`.
     pub manage_existing_users: bool,
     /// Adopt a member whose external id belongs to another tool when its email matches.
+    /// Default `false`.
     pub adopt_foreign: bool,
-    /// Take over an unmanaged Dropbox group that has a synced group's name.
+    /// Take over an unmanaged Dropbox group that has a synced group's name. Default `false`.
     pub adopt_existing_groups: bool,
-    /// Which groups are synced.
+    /// Which groups are synced. Default [`GroupSync::UserRoots`].
     pub group_sync: GroupSync,
     /// A synced group with members outside user scope fails to sync (the AD Connector's rule)
-    /// instead of syncing its in-scope members.
+    /// instead of syncing its in-scope members. Default `false`.
     pub strict_group_scope: bool,
-    /// A member who left user scope.
+    /// A member who left user scope. Default [`LeaveAction::Suspend`].
     pub on_leave: LeaveAction,
-    /// A member whose directory entry was deleted.
+    /// A member whose directory entry was deleted. Default [`LeaveAction::Suspend`].
     pub on_delete: LeaveAction,
-    /// An invited member who should not be on the team.
+    /// An invited member who should not be on the team. Default
+    /// [`InvitedDeprovision::RemoveInvitation`].
     pub on_invited_deprovision: InvitedDeprovision,
-    /// Wipe devices on suspend and remove.
+    /// Wipe devices on suspend and remove. Default `true`.
     pub wipe_data: bool,
-    /// Files of removed members.
+    /// Files of removed members. Default [`RemovalTransfer::None`].
     pub transfer: RemovalTransfer,
-    /// Team admins may be suspended or removed.
+    /// Team admins may be suspended or removed. Default `false`.
     pub deprovision_admins: bool,
-    /// A managed group that left scope.
+    /// A managed group that left scope. Default [`GroupLeave::Empty`].
     pub on_group_leave: GroupLeave,
     /// Most suspensions and removals a plan may hold without permission, out of the managed
-    /// members.
+    /// members. Default 25 or 10 %, whichever is larger.
     pub max_deprovision: Limit,
     /// Most group member removals a plan may hold without permission, out of the managed
-    /// group memberships.
+    /// group memberships. Default 25 or 10 %, whichever is larger.
     pub max_group_member_removals: Limit,
-    /// Ask Dropbox to send its welcome email to invited people.
+    /// Ask Dropbox to send its welcome email to invited people. Default `true`.
     pub send_welcome_email: bool,
     /// Scope, group, mapping and matching rules as expressions ([`crate::rules`]); none by
     /// default. Compiled when the policy is deserialized.
     #[serde(skip_serializing_if = "Rules::is_empty")]
     pub rules: Rules,
+}
+
+/// One chainable setter per field: `with_<field>(value)` returns the policy with that field
+/// set, so code outside the crate can build a `#[non_exhaustive]` value.
+macro_rules! setters {
+    ($($field:ident: $ty:ty => $setter:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+            #[must_use]
+            pub fn $setter(mut self, value: $ty) -> Self {
+                self.$field = value;
+                self
+            }
+        )*
+    };
+}
+
+impl Policy {
+    /// Sets [`external_id_prefix`](Self::external_id_prefix).
+    #[must_use]
+    pub fn with_external_id_prefix(mut self, value: impl Into<String>) -> Self {
+        self.external_id_prefix = value.into();
+        self
+    }
+
+    setters! {
+        manage_existing_users: bool => with_manage_existing_users,
+        adopt_foreign: bool => with_adopt_foreign,
+        adopt_existing_groups: bool => with_adopt_existing_groups,
+        group_sync: GroupSync => with_group_sync,
+        strict_group_scope: bool => with_strict_group_scope,
+        on_leave: LeaveAction => with_on_leave,
+        on_delete: LeaveAction => with_on_delete,
+        on_invited_deprovision: InvitedDeprovision => with_on_invited_deprovision,
+        wipe_data: bool => with_wipe_data,
+        transfer: RemovalTransfer => with_transfer,
+        deprovision_admins: bool => with_deprovision_admins,
+        on_group_leave: GroupLeave => with_on_group_leave,
+        max_deprovision: Limit => with_max_deprovision,
+        max_group_member_removals: Limit => with_max_group_member_removals,
+        send_welcome_email: bool => with_send_welcome_email,
+        rules: Rules => with_rules,
+    }
 }
 
 impl Default for Policy {
@@ -166,6 +239,7 @@ impl Default for Policy {
 
 /// Why a policy cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     /// The prefix leaves no room for an id in Dropbox's 64-character external id.
     #[error("external_id_prefix {0:?} is too long: Dropbox external ids hold 64 characters")]

@@ -12,6 +12,7 @@ use crate::model::{ActualState, DesiredState, Email, GroupRef, MemberRef};
 /// How an adapter error should be treated. `apply` decides retry or give up from this alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// A passing fault (5xx, reset connection, timeout): safe to retry.
     Transient,
@@ -324,6 +325,7 @@ pub struct DirectoryError {
 /// Stages of a directory read, so the command can map them to exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DirectoryErrorKind {
     /// Settings are wrong (bad URL, missing CA file, unknown profile).
     Config,

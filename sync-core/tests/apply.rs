@@ -49,11 +49,7 @@ impl Sleeper for RecordingSleeper {
 }
 
 fn options(sleeper: Arc<RecordingSleeper>) -> ApplyOptions {
-    ApplyOptions {
-        sleeper,
-        concurrency: Some(1),
-        ..ApplyOptions::default()
-    }
+    ApplyOptions::new(sleeper).with_concurrency(1)
 }
 
 fn limits(invites: usize, members: usize) -> StoreLimits {
@@ -326,15 +322,9 @@ fn the_guard_refuses_without_permission_and_allows_with_it() {
     assert!(refused.to_string().contains("99 members"));
     assert_eq!(store.write_calls(), 0, "nothing was done");
 
-    let not_enough = ApplyOptions {
-        permission: Permission::UpTo(50),
-        ..ApplyOptions::default()
-    };
+    let not_enough = ApplyOptions::default().with_permission(Permission::UpTo(50));
     assert!(block_on(apply(&plan, &store, &not_enough)).is_err());
-    let enough = ApplyOptions {
-        permission: Permission::UpTo(99),
-        ..ApplyOptions::default()
-    };
+    let enough = ApplyOptions::default().with_permission(Permission::UpTo(99));
     let outcome = block_on(apply(&plan, &store, &enough)).unwrap();
     assert_eq!(outcome.done, 99);
 }
@@ -345,10 +335,7 @@ fn progress_is_reported_per_phase() {
     let store = MemoryTeam::new();
     let events = Arc::new(Mutex::new(Vec::new()));
     let e = events.clone();
-    let opts = ApplyOptions {
-        on_progress: Some(Arc::new(move |p| e.lock().unwrap().push(p))),
-        ..ApplyOptions::default()
-    };
+    let opts = ApplyOptions::default().with_on_progress(move |p| e.lock().unwrap().push(p));
     block_on(apply(&plan, &store, &opts)).unwrap();
     let events = events.lock().unwrap();
     let last_of = |phase| events.iter().rfind(|p| p.phase == phase).copied().unwrap();

@@ -171,10 +171,7 @@ fn disabled_active_is_suspended_with_wipe() {
         &Policy::default(),
     );
     assert_eq!(got, ["suspend ann@x.com wipe=true"]);
-    let no_wipe = Policy {
-        wipe_data: false,
-        ..Policy::default()
-    };
+    let no_wipe = Policy::default().with_wipe_data(false);
     let got = run(
         dir_with_ann(Some(disabled(ann())), true),
         team_with_ann(Some(Active)),
@@ -191,10 +188,7 @@ fn disabled_invited_invitation_is_withdrawn_or_left() {
         &Policy::default(),
     );
     assert_eq!(got, ["remove ann@x.com wipe=false Plain"]);
-    let leave = Policy {
-        on_invited_deprovision: InvitedDeprovision::Leave,
-        ..Policy::default()
-    };
+    let leave = Policy::default().with_on_invited_deprovision(InvitedDeprovision::Leave);
     assert!(
         run(
             dir_with_ann(Some(disabled(ann())), true),
@@ -239,10 +233,7 @@ fn out_of_scope_active_follows_on_leave() {
         &Policy::default(),
     );
     assert_eq!(got, ["suspend ann@x.com wipe=true"]);
-    let remove = Policy {
-        on_leave: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let remove = Policy::default().with_on_leave(LeaveAction::Remove);
     let got = run(
         dir_with_ann(None, false),
         team_with_ann(Some(Active)),
@@ -271,10 +262,7 @@ fn out_of_scope_suspended_is_removed_only_when_on_leave_is_remove() {
         )
         .is_empty()
     );
-    let remove = Policy {
-        on_leave: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let remove = Policy::default().with_on_leave(LeaveAction::Remove);
     let got = run(
         dir_with_ann(Some(ann()), false),
         team_with_ann(Some(Suspended)),
@@ -285,10 +273,7 @@ fn out_of_scope_suspended_is_removed_only_when_on_leave_is_remove() {
 
 #[test]
 fn out_of_scope_removed_is_nothing() {
-    let remove = Policy {
-        on_leave: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let remove = Policy::default().with_on_leave(LeaveAction::Remove);
     for status in [REMOVED_RECOVERABLE, REMOVED_FOR_GOOD] {
         assert!(
             run(
@@ -316,20 +301,16 @@ fn deleted_absent_is_nothing() {
 
 #[test]
 fn deleted_active_follows_on_delete_not_on_leave() {
-    let p = Policy {
-        on_leave: LeaveAction::Remove,
-        on_delete: LeaveAction::Suspend,
-        ..Policy::default()
-    };
+    let p = Policy::default()
+        .with_on_leave(LeaveAction::Remove)
+        .with_on_delete(LeaveAction::Suspend);
     assert_eq!(
         run(deleted_ann(), team_with_ann(Some(Active)), &p),
         ["suspend ann@x.com wipe=true"]
     );
-    let p = Policy {
-        on_leave: LeaveAction::Suspend,
-        on_delete: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let p = Policy::default()
+        .with_on_leave(LeaveAction::Suspend)
+        .with_on_delete(LeaveAction::Remove);
     assert_eq!(
         run(deleted_ann(), team_with_ann(Some(Active)), &p),
         ["remove ann@x.com wipe=true Plain"]
@@ -358,10 +339,7 @@ fn deleted_suspended_follows_on_delete() {
         )
         .is_empty()
     );
-    let p = Policy {
-        on_delete: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let p = Policy::default().with_on_delete(LeaveAction::Remove);
     assert_eq!(
         run(deleted_ann(), team_with_ann(Some(Suspended)), &p),
         ["remove ann@x.com wipe=true Plain"]
@@ -370,10 +348,7 @@ fn deleted_suspended_follows_on_delete() {
 
 #[test]
 fn deleted_removed_is_nothing() {
-    let p = Policy {
-        on_delete: LeaveAction::Remove,
-        ..Policy::default()
-    };
+    let p = Policy::default().with_on_delete(LeaveAction::Remove);
     assert!(run(deleted_ann(), team_with_ann(Some(REMOVED_RECOVERABLE)), &p).is_empty());
 }
 
@@ -382,14 +357,12 @@ fn deleted_removed_is_nothing() {
 #[test]
 fn removal_can_transfer_or_keep_the_account() {
     let dest = MemberRef::ExternalId("teamsync:zed".into());
-    let p = Policy {
-        on_leave: LeaveAction::Remove,
-        transfer: RemovalTransfer::Transfer {
+    let p = Policy::default()
+        .with_on_leave(LeaveAction::Remove)
+        .with_transfer(RemovalTransfer::Transfer {
             dest: dest.clone(),
             admin: dest.clone(),
-        },
-        ..Policy::default()
-    };
+        });
     let got = run(dir_with_ann(None, false), team_with_ann(Some(Active)), &p);
     assert_eq!(got.len(), 1);
     assert!(
@@ -397,11 +370,9 @@ fn removal_can_transfer_or_keep_the_account() {
         "{got:?}"
     );
 
-    let keep = Policy {
-        on_leave: LeaveAction::Remove,
-        transfer: RemovalTransfer::KeepAccount,
-        ..Policy::default()
-    };
+    let keep = Policy::default()
+        .with_on_leave(LeaveAction::Remove)
+        .with_transfer(RemovalTransfer::KeepAccount);
     // Keeping the account needs wipe_data = false, whatever wipe_data says.
     assert_eq!(
         run(

@@ -121,33 +121,34 @@ fn policy() -> impl Strategy<Value = Policy> {
                 (leave_remove, delete_remove, leave_invites, manage_existing, adopt_foreign),
                 (adopt_groups, strict, admins, sync, group_leave),
             )| {
-                Policy {
-                    on_leave: if leave_remove {
+                Policy::default()
+                    .with_on_leave(if leave_remove {
                         LeaveAction::Remove
                     } else {
                         LeaveAction::Suspend
-                    },
-                    on_delete: if delete_remove {
+                    })
+                    .with_on_delete(if delete_remove {
                         LeaveAction::Remove
                     } else {
                         LeaveAction::Suspend
-                    },
-                    on_invited_deprovision: if leave_invites {
+                    })
+                    .with_on_invited_deprovision(if leave_invites {
                         InvitedDeprovision::Leave
                     } else {
                         InvitedDeprovision::RemoveInvitation
-                    },
-                    manage_existing_users: manage_existing,
-                    adopt_foreign,
-                    adopt_existing_groups: adopt_groups,
-                    strict_group_scope: strict,
-                    deprovision_admins: admins,
-                    group_sync: [GroupSync::Off, GroupSync::UserRoots, GroupSync::UserRoots]
-                        [sync as usize],
-                    on_group_leave: [GroupLeave::Empty, GroupLeave::Delete, GroupLeave::Keep]
-                        [group_leave as usize],
-                    ..Policy::default()
-                }
+                    })
+                    .with_manage_existing_users(manage_existing)
+                    .with_adopt_foreign(adopt_foreign)
+                    .with_adopt_existing_groups(adopt_groups)
+                    .with_strict_group_scope(strict)
+                    .with_deprovision_admins(admins)
+                    .with_group_sync(
+                        [GroupSync::Off, GroupSync::UserRoots, GroupSync::UserRoots][sync as usize],
+                    )
+                    .with_on_group_leave(
+                        [GroupLeave::Empty, GroupLeave::Delete, GroupLeave::Keep]
+                            [group_leave as usize],
+                    )
             },
         )
 }
@@ -338,10 +339,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn force() -> ApplyOptions {
-    ApplyOptions {
-        permission: Permission::Force,
-        ..ApplyOptions::default()
-    }
+    ApplyOptions::default().with_permission(Permission::Force)
 }
 
 fn debug_world(d: &DesiredState, a: &ActualState) -> String {
@@ -455,7 +453,7 @@ proptest! {
     /// (d) With on_leave and on_delete set to suspend, the only removals are withdrawn invitations.
     #[test]
     fn suspend_policy_never_removes_members(w in world(), p in policy()) {
-        let p = Policy { on_leave: LeaveAction::Suspend, on_delete: LeaveAction::Suspend, ..p };
+        let p = p.with_on_leave(LeaveAction::Suspend).with_on_delete(LeaveAction::Suspend);
         let (d, a) = build(&w);
         let Ok(plan) = plan(&d, &a, &p) else { return Ok(()) };
         for op in &plan.operations {
@@ -598,10 +596,7 @@ fn without_scope_explanation(message: &str) -> String {
 }
 
 fn rules_policy(p: Policy, rules: &str) -> Policy {
-    Policy {
-        rules: teamsync_core::rules::Rules::compile(toml::from_str(rules).unwrap()).unwrap(),
-        ..p
-    }
+    p.with_rules(teamsync_core::rules::Rules::compile(toml::from_str(rules).unwrap()).unwrap())
 }
 
 proptest! {

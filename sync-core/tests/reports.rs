@@ -38,36 +38,24 @@ fn the_table_shows_what_a_suspension_or_removal_does() {
         text.contains("  - suspend           bob@x.com (devices wiped)\n"),
         "{text}"
     );
-    let text = plan_ok(
-        &d,
-        &a,
-        &Policy {
-            wipe_data: false,
-            ..Policy::default()
-        },
-    )
-    .render();
+    let text = plan_ok(&d, &a, &Policy::default().with_wipe_data(false)).render();
     assert!(text.contains("  - suspend           bob@x.com\n"), "{text}");
 
     let carol = MemberRef::Email(Email::parse("carol@x.com").unwrap());
-    let transfer = Policy {
-        on_leave: LeaveAction::Remove,
-        transfer: RemovalTransfer::Transfer {
+    let transfer = Policy::default()
+        .with_on_leave(LeaveAction::Remove)
+        .with_transfer(RemovalTransfer::Transfer {
             dest: carol.clone(),
             admin: carol,
-        },
-        ..Policy::default()
-    };
+        });
     let text = plan_ok(&d, &a, &transfer).render();
     assert!(
         text.contains("  - remove            bob@x.com (files to carol@x.com, devices wiped)\n"),
         "{text}"
     );
-    let keep = Policy {
-        on_leave: LeaveAction::Remove,
-        transfer: RemovalTransfer::KeepAccount,
-        ..Policy::default()
-    };
+    let keep = Policy::default()
+        .with_on_leave(LeaveAction::Remove)
+        .with_transfer(RemovalTransfer::KeepAccount);
     let text = plan_ok(&d, &a, &keep).render();
     assert!(
         text.contains("  - remove            bob@x.com (kept as Basic)\n"),
@@ -242,14 +230,7 @@ fn a_protected_admin_leaving_scope_keeps_every_membership() {
         w.message
     );
     // Allowed to deprovision admins: suspended, and out of the groups like anyone else.
-    let p = plan_ok(
-        &d,
-        &a,
-        &Policy {
-            deprovision_admins: true,
-            ..Policy::default()
-        },
-    );
+    let p = plan_ok(&d, &a, &Policy::default().with_deprovision_admins(true));
     assert_eq!(
         ops(&p),
         [

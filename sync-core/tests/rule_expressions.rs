@@ -14,10 +14,7 @@ use MemberStatus::{Active, Invited, Suspended};
 /// A policy with the rules of a TOML `[rules]` table.
 fn with_rules(toml_rules: &str) -> Policy {
     let config: RulesConfig = toml::from_str(toml_rules).unwrap();
-    Policy {
-        rules: Rules::compile(config).unwrap(),
-        ..Policy::default()
-    }
+    Policy::default().with_rules(Rules::compile(config).unwrap())
 }
 
 fn compile_err(toml_rules: &str) -> RuleError {
@@ -160,12 +157,10 @@ fn scope_rules_see_groups_through_nesting() {
     let p = plan_ok(
         &d,
         &a,
-        &Policy {
-            group_sync: GroupSync::Off,
-            ..with_rules(
-                "[[scope]]\nname = \"no-externals\"\nexclude = '\"External\" in user.groups'\n",
-            )
-        },
+        &(with_rules(
+            "[[scope]]\nname = \"no-externals\"\nexclude = '\"External\" in user.groups'\n",
+        ))
+        .with_group_sync(GroupSync::Off),
     );
     assert_eq!(
         reasons(&p),

@@ -76,14 +76,7 @@ fn without_manage_existing_users_an_unmanaged_match_is_a_conflict() {
         ],
         vec![],
     );
-    let p = plan_ok(
-        &d,
-        &a,
-        &Policy {
-            manage_existing_users: false,
-            ..Policy::default()
-        },
-    );
+    let p = plan_ok(&d, &a, &Policy::default().with_manage_existing_users(false));
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::UnmanagedMember]);
 }
@@ -122,14 +115,7 @@ fn foreign_members_are_never_touched_unless_adopt_foreign() {
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
     assert_eq!(warning_kinds(&p), [WarningKind::ForeignMember]);
 
-    let p = plan_ok(
-        &d,
-        &a,
-        &Policy {
-            adopt_foreign: true,
-            ..Policy::default()
-        },
-    );
+    let p = plan_ok(&d, &a, &Policy::default().with_adopt_foreign(true));
     assert_eq!(ops(&p), ["adopt member ann@x.com external_id=teamsync:ann"]);
 }
 
@@ -168,14 +154,7 @@ fn a_custom_prefix_owns_only_its_own_members() {
     let mut a2 = a.clone();
     a2.members[1].email = Email::parse("old-zed@x.com").unwrap();
     a2.members[1].team_member_id = "dbmid:old".into();
-    let p = plan_ok(
-        &d,
-        &a2,
-        &Policy {
-            external_id_prefix: "corp/".into(),
-            ..Policy::default()
-        },
-    );
+    let p = plan_ok(&d, &a2, &Policy::default().with_external_id_prefix("corp/"));
     assert!(p.operations.is_empty(), "{:?}", ops(&p));
 }
 
@@ -218,10 +197,7 @@ fn nested_groups_three_deep_and_cycles_are_flattened() {
     let p = plan_ok(
         &d,
         &team(vec![zed_member()], vec![]),
-        &Policy {
-            group_sync: GroupSync::Off,
-            ..Policy::default()
-        },
+        &Policy::default().with_group_sync(GroupSync::Off),
     );
     assert_eq!(ops(&p), ["invite ann@x.com (teamsync:ann Ann Lee)"]);
     assert_eq!(p.stats.users_in_scope, 2);
@@ -242,10 +218,7 @@ fn a_group_containing_itself_is_tolerated() {
     let p = plan_ok(
         &d,
         &team(vec![zed_member()], vec![]),
-        &Policy {
-            group_sync: GroupSync::Off,
-            ..Policy::default()
-        },
+        &Policy::default().with_group_sync(GroupSync::Off),
     );
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::GroupCycle]);
@@ -519,14 +492,7 @@ fn admins_are_reported_not_deprovisioned_unless_allowed() {
     let p = plan_ok(&d, &a, &Policy::default());
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::AdminProtected]);
-    let p = plan_ok(
-        &d,
-        &a,
-        &Policy {
-            deprovision_admins: true,
-            ..Policy::default()
-        },
-    );
+    let p = plan_ok(&d, &a, &Policy::default().with_deprovision_admins(true));
     assert_eq!(ops(&p), ["suspend boss@x.com wipe=true"]);
 }
 
@@ -731,10 +697,7 @@ fn unmanaged_group_with_the_same_name_is_a_conflict_or_adopted() {
     let p = plan_ok(
         &with_groups(),
         &a,
-        &Policy {
-            adopt_existing_groups: true,
-            ..Policy::default()
-        },
+        &Policy::default().with_adopt_existing_groups(true),
     );
     assert_eq!(
         ops(&p),
@@ -766,15 +729,9 @@ fn groups_that_leave_scope_are_emptied_deleted_or_kept() {
         ops(&plan_ok(&d, &a, &Policy::default())),
         ["remove from group Old: ann@x.com"]
     );
-    let delete = Policy {
-        on_group_leave: GroupLeave::Delete,
-        ..Policy::default()
-    };
+    let delete = Policy::default().with_on_group_leave(GroupLeave::Delete);
     assert_eq!(ops(&plan_ok(&d, &a, &delete)), ["delete group Old"]);
-    let keep = Policy {
-        on_group_leave: GroupLeave::Keep,
-        ..Policy::default()
-    };
+    let keep = Policy::default().with_on_group_leave(GroupLeave::Keep);
     assert!(plan_ok(&d, &a, &keep).operations.is_empty());
 }
 
@@ -792,10 +749,7 @@ fn group_sync_off_treats_managed_groups_as_left() {
     let p = plan_ok(
         &with_groups(),
         &a,
-        &Policy {
-            group_sync: GroupSync::Off,
-            ..Policy::default()
-        },
+        &Policy::default().with_group_sync(GroupSync::Off),
     );
     assert_eq!(ops(&p), ["remove from group Sales: ann@x.com"]);
     assert!(p.operations[0].reason.contains("group sync is off"));
@@ -820,10 +774,7 @@ fn separate_group_root_syncs_in_scope_members_and_reports_the_rest() {
     let p = plan_ok(
         &d,
         &team(team_with_people()[..2].to_vec(), vec![]),
-        &Policy {
-            group_sync: GroupSync::GroupRoots,
-            ..Policy::default()
-        },
+        &Policy::default().with_group_sync(GroupSync::GroupRoots),
     );
     assert_eq!(
         ops(&p),
@@ -831,11 +782,9 @@ fn separate_group_root_syncs_in_scope_members_and_reports_the_rest() {
     );
     assert_eq!(warning_kinds(&p), [WarningKind::GroupMembersOutOfScope]);
 
-    let strict = Policy {
-        group_sync: GroupSync::GroupRoots,
-        strict_group_scope: true,
-        ..Policy::default()
-    };
+    let strict = Policy::default()
+        .with_group_sync(GroupSync::GroupRoots)
+        .with_strict_group_scope(true);
     let p = plan_ok(&d, &team(team_with_people()[..2].to_vec(), vec![]), &strict);
     assert!(p.operations.is_empty());
     assert_eq!(warning_kinds(&p), [WarningKind::GroupSkipped]);

@@ -227,10 +227,7 @@ fn a_protected_admin_teamsync_manages_is_still_never_deprovisioned_from_a_file()
             member: "external_id:teamsync:u03".into()
         }]
     );
-    let allowed = Policy {
-        deprovision_admins: true,
-        ..Policy::default()
-    };
+    let allowed = Policy::default().with_deprovision_admins(true);
     assert!(ownership_refusals(&plan, &a, &allowed).is_empty());
 }
 

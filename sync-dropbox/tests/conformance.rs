@@ -503,10 +503,7 @@ proptest! {
             for desired in [&first, &second] {
                 let actual = store.snapshot().await.unwrap();
                 let plan = teamsync_core::plan(desired, &actual, &policy).unwrap();
-                let options = ApplyOptions {
-                    permission: teamsync_core::Permission::Force,
-                    ..ApplyOptions::default()
-                };
+                let options = ApplyOptions::default().with_permission(teamsync_core::Permission::Force);
                 let outcome = teamsync_core::apply(&plan, store, &options).await.unwrap();
                 prop_assert!(outcome.is_success(), "{:?}", outcome.failures().collect::<Vec<_>>());
                 let again = teamsync_core::plan(desired, &store.snapshot().await.unwrap(), &policy).unwrap();

@@ -104,14 +104,11 @@ async fn converges_through_a_rate_limit_storm() {
         }),
         ..Faults::default()
     });
-    let options = ApplyOptions {
-        retry: RetryPolicy::new(
-            30,
-            Backoff::new(Duration::from_millis(20), Duration::from_secs(2)),
-            Duration::from_secs(60),
-        ),
-        ..ApplyOptions::default()
-    };
+    let options = ApplyOptions::default().with_retry(RetryPolicy::new(
+        30,
+        Backoff::new(Duration::from_millis(20), Duration::from_secs(2)),
+        Duration::from_secs(60),
+    ));
     let (planned, outcome) = run(&store, &desired, &options).await;
     assert_eq!(
         outcome.failed,

@@ -198,14 +198,11 @@ async fn converge(emu: &Emulator, desired: &DesiredState, max_runs: usize) -> Ta
         client_with(emu, |c| c.read_retry.max_retries = 9),
         test_options(),
     );
-    let options = ApplyOptions {
-        retry: RetryPolicy::new(
-            8,
-            Backoff::new(Duration::from_millis(10), Duration::from_millis(500)),
-            Duration::from_secs(60),
-        ),
-        ..ApplyOptions::default()
-    };
+    let options = ApplyOptions::default().with_retry(RetryPolicy::new(
+        8,
+        Backoff::new(Duration::from_millis(10), Duration::from_millis(500)),
+        Duration::from_secs(60),
+    ));
     let mut tally = Tally::default();
     for run in 1..=max_runs {
         tally.runs = run;
@@ -325,14 +322,11 @@ async fn lost_replies_alone_fail_no_operation() {
         client_with(&emu, |c| c.read_retry.max_retries = 12),
         test_options(),
     );
-    let options = ApplyOptions {
-        retry: RetryPolicy::new(
-            12,
-            Backoff::new(Duration::from_millis(5), Duration::from_millis(50)),
-            Duration::from_secs(5),
-        ),
-        ..ApplyOptions::default()
-    };
+    let options = ApplyOptions::default().with_retry(RetryPolicy::new(
+        12,
+        Backoff::new(Duration::from_millis(5), Duration::from_millis(50)),
+        Duration::from_secs(5),
+    ));
     let actual = store.snapshot().await.expect("reads are repeated");
     let plan = teamsync_core::plan(&desired, &actual, &Policy::default()).unwrap();
     let outcome = teamsync_core::apply(&plan, &store, &options).await.unwrap();

@@ -37,10 +37,7 @@ fn store(dbx: &Dropbox) -> DropboxTeam {
 }
 
 fn policy() -> Policy {
-    Policy {
-        on_delete: LeaveAction::Remove,
-        ..Policy::default()
-    }
+    Policy::default().with_on_delete(LeaveAction::Remove)
 }
 
 /// Dropbox calls that change the team.

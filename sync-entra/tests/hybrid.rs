@@ -34,10 +34,7 @@ fn fixture_var(name: &str) -> Option<String> {
 }
 
 fn policy() -> Policy {
-    Policy {
-        group_sync: GroupSync::Off,
-        ..Policy::default()
-    }
+    Policy::default().with_group_sync(GroupSync::Off)
 }
 
 /// The AD users and groups as Entra would hold them after Entra Connect synced them: new object
