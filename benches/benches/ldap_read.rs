@@ -233,26 +233,10 @@ fn main() {
     let cfg = directory.config();
     let now = std::time::SystemTime::now();
     let t = Instant::now();
-    let user_records: Vec<_> = read
-        .users
-        .iter()
-        .map(|u| teamsync_ldap::map::user_record(u, &cfg.profile, now))
-        .collect();
-    let group_records: Vec<_> = read
-        .groups
-        .iter()
-        .map(|g| teamsync_ldap::map::group_record(g, &cfg.profile))
-        .collect();
+    let records = teamsync_ldap::bench::map_entries(&read, cfg, now);
     let map_time = t.elapsed();
     let t = Instant::now();
-    let records = teamsync_ldap::map::ReadRecords {
-        groups: group_records,
-        users: user_records,
-        deleted: vec![],
-    };
-    let assembled =
-        teamsync_ldap::map::assemble_records(&cfg.user_root_dns, &cfg.group_root_dns, records)
-            .expect("assemble");
+    let assembled = teamsync_ldap::bench::assemble(records, cfg).expect("assemble");
     println!(
         "breakdown: reads {read_time:.3?}, entry mapping {map_time:.3?}, assembly {:.3?} ({} users)",
         t.elapsed(),

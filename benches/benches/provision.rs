@@ -174,14 +174,11 @@ async fn scenario(users: usize, groups: usize, latency_ms: u64) {
         Credentials::access_token(emu.access_token()),
     )
     .expect("client");
-    let options = TeamOptions {
-        job_polling: JobPolling {
-            first_delay: Duration::from_millis(20),
-            max_delay: Duration::from_millis(500),
-            max_wait: Duration::from_secs(300),
-        },
-        ..TeamOptions::default()
-    };
+    let options = TeamOptions::default().with_job_polling(JobPolling::new(
+        Duration::from_millis(20),
+        Duration::from_millis(500),
+        Duration::from_secs(300),
+    ));
     let store = DropboxTeam::with_options(client, options);
     let limits = store.limits();
     let desired = directory(users, groups);

@@ -11,6 +11,7 @@ use teamsync_core::Secret;
 
 /// How the client authenticates to Dropbox.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Credentials {
     /// A fixed team access token (long-lived, or managed elsewhere). Never refreshed.
     AccessToken(Secret),

@@ -62,8 +62,10 @@ pub enum ProxySetting {
     Url(String),
 }
 
-/// How to reach Dropbox.
+/// How to reach Dropbox. `#[non_exhaustive]`: start from `ClientConfig::default()` or
+/// [`ClientConfig::with_base_url`] and assign the fields you need on a `mut` value.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// Scheme and host (and port) of the API, without a trailing `/2`: Dropbox, the emulator,
     /// or a proxy. Routes go to `{base_url}/2/{route}`, tokens to `{base_url}/oauth2/token`.

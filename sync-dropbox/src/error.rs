@@ -12,6 +12,7 @@ use crate::map::route_error_kind;
 
 /// What went wrong talking to Dropbox.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DropboxError {
     /// The route refused the call (HTTP 409) with a tag of its error union, e.g.
     /// `user_not_found` or `group_name_already_used`.

@@ -30,6 +30,7 @@ pub const DEFAULT_GROUP_MEMBERS_PER_CALL: usize = 100;
 /// from `first_delay` up to `max_delay` (the core's [`Backoff`], without jitter), for at most
 /// `max_wait` in all. Each poll is a read, repeated on retryable errors like every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JobPolling {
     /// Delay before the first poll.
     pub first_delay: Duration,
@@ -37,6 +38,17 @@ pub struct JobPolling {
     pub max_delay: Duration,
     /// Give up (error `async_job_timed_out`) after this long.
     pub max_wait: Duration,
+}
+
+impl JobPolling {
+    /// Polls after `first_delay`, doubling up to `max_delay`, for at most `max_wait`.
+    pub fn new(first_delay: Duration, max_delay: Duration, max_wait: Duration) -> Self {
+        Self {
+            first_delay,
+            max_delay,
+            max_wait,
+        }
+    }
 }
 
 impl Default for JobPolling {
@@ -76,8 +88,10 @@ const MAX_SNAPSHOT_RESTARTS: u32 = 3;
 /// server that pages forever after about a minute instead of filling memory.
 pub const DEFAULT_MAX_TEAM_MEMBERS: usize = 500_000;
 
-/// Settings of [`DropboxTeam`] beyond the client's.
+/// Settings of [`DropboxTeam`] beyond the client's. `#[non_exhaustive]`: start from
+/// `TeamOptions::default()` and chain the `with_*` setters (or assign fields of a `mut` value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TeamOptions {
     /// Page size of the list routes (1..=1000).
     pub page_size: u32,
@@ -96,6 +110,41 @@ pub struct TeamOptions {
 }
 
 impl TeamOptions {
+    /// Sets [`page_size`](Self::page_size).
+    #[must_use]
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// Sets [`group_members_per_call`](Self::group_members_per_call).
+    #[must_use]
+    pub fn with_group_members_per_call(mut self, members: usize) -> Self {
+        self.group_members_per_call = members;
+        self
+    }
+
+    /// Sets [`max_concurrency`](Self::max_concurrency).
+    #[must_use]
+    pub fn with_max_concurrency(mut self, calls: usize) -> Self {
+        self.max_concurrency = calls;
+        self
+    }
+
+    /// Sets [`job_polling`](Self::job_polling).
+    #[must_use]
+    pub fn with_job_polling(mut self, job_polling: JobPolling) -> Self {
+        self.job_polling = job_polling;
+        self
+    }
+
+    /// Sets [`max_team_members`](Self::max_team_members).
+    #[must_use]
+    pub fn with_max_team_members(mut self, entries: usize) -> Self {
+        self.max_team_members = entries;
+        self
+    }
+
     /// The most pages one listing may take: full pages for `max_team_members` entries, twice
     /// over (Dropbox may answer with short pages), plus a few.
     pub fn max_pages(&self) -> usize {

@@ -11,7 +11,6 @@ use common::*;
 use teamsync_core::{ErrorKind, MemberRef, RemoveMode, RemoveOptions, StoreError, TeamStore};
 use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, HttpVersion, Secret,
-    TeamOptions,
 };
 use teamsync_dropbox_emulator::{
     EmulatorConfig, Faults, MemberStatus, RateLimit, SeedMember, TeamSeed,
@@ -214,13 +213,7 @@ async fn snapshot_rides_out_a_rate_limit_storm() {
         }),
         ..Faults::default()
     });
-    let store = store_with(
-        &emu,
-        TeamOptions {
-            page_size: 3,
-            ..test_options()
-        },
-    );
+    let store = store_with(&emu, test_options().with_page_size(3));
     let actual = store.snapshot().await.unwrap();
     assert_eq!(actual.members.len(), 12);
 }
@@ -234,10 +227,8 @@ async fn connection_refused_and_timeouts_are_transient() {
         latency_ms: 2_000,
         ..Faults::default()
     });
-    let config = ClientConfig {
-        request_timeout: Duration::from_millis(200),
-        ..ClientConfig::with_base_url(&base_url)
-    };
+    let mut config = ClientConfig::with_base_url(&base_url);
+    config.request_timeout = Duration::from_millis(200);
     let client = DropboxClient::new(config, Credentials::access_token(token.as_str())).unwrap();
     let error = StoreError::from(client.team_get_info().await.unwrap_err());
     assert_eq!(error.kind, ErrorKind::Transient, "{error:?}");
@@ -382,11 +373,9 @@ async fn tls_with_a_custom_ca_over_http1_and_http2() {
         ),
         (HttpVersion::Http2Only, CaSource::File(ca_file.clone())),
     ] {
-        let config = ClientConfig {
-            http_version: version,
-            ca: Some(source),
-            ..ClientConfig::with_base_url(emu.base_url())
-        };
+        let mut config = ClientConfig::with_base_url(emu.base_url());
+        config.http_version = version;
+        config.ca = Some(source);
         let client =
             DropboxClient::new(config, Credentials::access_token(emu.access_token())).unwrap();
         client
@@ -403,10 +392,8 @@ async fn tls_with_a_custom_ca_over_http1_and_http2() {
     assert!(client.team_get_info().await.is_err());
     // A CA file that is not PEM is a configuration error.
     std::fs::write(&ca_file, "not a certificate").unwrap();
-    let config = ClientConfig {
-        ca: Some(CaSource::File(ca_file)),
-        ..ClientConfig::with_base_url(emu.base_url())
-    };
+    let mut config = ClientConfig::with_base_url(emu.base_url());
+    config.ca = Some(CaSource::File(ca_file));
     assert!(DropboxClient::new(config, Credentials::access_token(emu.access_token())).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -414,10 +401,8 @@ async fn tls_with_a_custom_ca_over_http1_and_http2() {
 #[tokio::test]
 async fn http2_without_tls() {
     let emu = emulator().await;
-    let config = ClientConfig {
-        http_version: HttpVersion::Http2Only,
-        ..ClientConfig::with_base_url(emu.base_url())
-    };
+    let mut config = ClientConfig::with_base_url(emu.base_url());
+    config.http_version = HttpVersion::Http2Only;
     let client = DropboxClient::new(config, Credentials::access_token(emu.access_token())).unwrap();
     client.team_get_info().await.unwrap();
 }
@@ -494,10 +479,8 @@ async fn requests_go_through_a_configured_proxy() {
             .to_owned()
     });
     // Plain http to a host that is not loopback must be allowed explicitly.
-    let mut config = ClientConfig {
-        proxy: teamsync_dropbox::ProxySetting::Url(format!("http://{proxy}")),
-        ..ClientConfig::with_base_url("http://dropbox.invalid")
-    };
+    let mut config = ClientConfig::with_base_url("http://dropbox.invalid");
+    config.proxy = teamsync_dropbox::ProxySetting::Url(format!("http://{proxy}"));
     config.allow_insecure_http = true;
     config.read_retry.max_retries = 0;
     let client = DropboxClient::new(config, Credentials::access_token("sl.x")).unwrap();

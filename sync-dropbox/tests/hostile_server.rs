@@ -35,11 +35,9 @@ fn client(server: &Hostile) -> DropboxClient {
 fn team(server: &Hostile) -> DropboxTeam {
     DropboxTeam::with_options(
         client(server),
-        TeamOptions {
-            page_size: 10,
-            max_team_members: 50,
-            ..TeamOptions::default()
-        },
+        TeamOptions::default()
+            .with_page_size(10)
+            .with_max_team_members(50),
     )
 }
 

@@ -9,7 +9,6 @@ use teamsync_core::{
     ErrorKind, GroupChange, GroupRef, ManagementType, MemberRef, MemberStatus, ProfileChange,
     RemoveMode, RemoveOptions, TeamStore,
 };
-use teamsync_dropbox::TeamOptions;
 use teamsync_dropbox::{MembersGetInfoItemV2, MembersGetInfoV2Arg, UserSelectorArg};
 use teamsync_dropbox_emulator::{EmulatorConfig, TeamSeed};
 use teamsync_dropbox_emulator::{
@@ -79,13 +78,7 @@ async fn get_info_is_the_connection_test() {
 async fn snapshot_pages_through_members_and_groups() {
     let emu = emulator().await;
     emu.try_seed(&mixed_team()).unwrap();
-    let store = store_with(
-        &emu,
-        TeamOptions {
-            page_size: 4,
-            ..test_options()
-        },
-    );
+    let store = store_with(&emu, test_options().with_page_size(4));
     let actual = store.snapshot().await.unwrap();
     let state = emu.state();
 
@@ -168,13 +161,7 @@ async fn groups_page_past_one_page() {
         ..TeamSeed::default()
     };
     emu.try_seed(&seed).unwrap();
-    let store = store_with(
-        &emu,
-        TeamOptions {
-            page_size: 3,
-            ..test_options()
-        },
-    );
+    let store = store_with(&emu, test_options().with_page_size(3));
     let actual = store.snapshot().await.unwrap();
     assert_eq!(actual.groups.len(), 7);
     assert_eq!(calls(&emu, "team/groups/list"), 1);
@@ -405,13 +392,7 @@ async fn get_info_v2_finds_and_misses() {
 async fn group_routes() {
     let emu = emulator().await;
     emu.try_seed(&mixed_team()).unwrap();
-    let store = store_with(
-        &emu,
-        TeamOptions {
-            group_members_per_call: 2,
-            ..test_options()
-        },
-    );
+    let store = store_with(&emu, test_options().with_group_members_per_call(2));
 
     let group_id = store
         .create_group("Engineering", "teamsync:g-eng")
@@ -568,13 +549,7 @@ async fn snapshot_starts_over_when_the_team_changes_under_it() {
         latency_ms: 50,
         ..Default::default()
     });
-    let store = store_with(
-        &emu,
-        TeamOptions {
-            page_size: 1,
-            ..test_options()
-        },
-    );
+    let store = store_with(&emu, test_options().with_page_size(1));
     let snapshot = tokio::spawn(async move { store.snapshot().await });
     // Once the listing is under way, reload the team (with one more group): the emulator then
     // refuses cursors of the old generation with `invalid_cursor`.

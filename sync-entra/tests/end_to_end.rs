@@ -25,14 +25,11 @@ fn store(dbx: &Dropbox) -> DropboxTeam {
         Credentials::access_token(dbx.access_token()),
     )
     .unwrap();
-    let options = TeamOptions {
-        job_polling: JobPolling {
-            first_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-            max_wait: Duration::from_secs(30),
-        },
-        ..TeamOptions::default()
-    };
+    let options = TeamOptions::default().with_job_polling(JobPolling::new(
+        Duration::from_millis(5),
+        Duration::from_millis(50),
+        Duration::from_secs(30),
+    ));
     DropboxTeam::with_options(client, options)
 }
 

@@ -136,14 +136,11 @@ async fn moving_the_source_from_ad_to_entra_reprovisions_nobody() {
         Credentials::access_token(dbx.access_token()),
     )
     .unwrap();
-    let options = TeamOptions {
-        job_polling: JobPolling {
-            first_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-            max_wait: Duration::from_secs(60),
-        },
-        ..TeamOptions::default()
-    };
+    let options = TeamOptions::default().with_job_polling(JobPolling::new(
+        Duration::from_millis(5),
+        Duration::from_millis(50),
+        Duration::from_secs(60),
+    ));
     let team = DropboxTeam::with_options(client, options);
     let plan = teamsync_core::plan(&ad, &ActualState::default(), &policy()).unwrap();
     let invites = plan

@@ -162,6 +162,19 @@ mod tests {
     use std::time::Duration;
 
     #[test]
+    fn guid_of_the_entra_hybrid_case() {
+        // The bytes sync-entra's immutable-id test decodes: both crates must print this id.
+        let bytes = [
+            0x91, 0x98, 0xfb, 0x9e, 0x21, 0xae, 0x6b, 0x41, 0xb3, 0xf7, 0x69, 0x88, 0x0c, 0x29,
+            0x7e, 0x4f,
+        ];
+        assert_eq!(
+            format_guid(&bytes).unwrap(),
+            "9efb9891-ae21-416b-b3f7-69880c297e4f"
+        );
+    }
+
+    #[test]
     fn guid_is_mixed_endian_lower_case() {
         // Bytes as AD stores {0ba0f7c6-3a27-4e0f-9b2d-1a2b3c4d5e6f}.
         let bytes = [

@@ -89,6 +89,7 @@ impl ClientCertificate {
 
 /// How to reach and read the directory.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LdapConfig {
     /// `ldap://host:port`, `ldaps://host:port` (or `ldapi://` for a local socket).
     pub url: String,
@@ -231,6 +232,7 @@ impl MemberAttribute {
 /// One way a directory says an account may not be used. A user is disabled when any rule of
 /// its profile says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisabledRule {
     /// AD `userAccountControl` has bit 0x2 (ACCOUNTDISABLE).
     AdAccountDisabled,
@@ -250,6 +252,7 @@ pub enum DisabledRule {
 
 /// How deleted entries are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DeletedDetection {
     /// Not at all.
     None,
@@ -263,6 +266,7 @@ pub enum DeletedDetection {
 
 /// Where a kind of server keeps what teamsync reads. Start from a preset and override fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Profile {
     /// The kind of server.
     pub kind: ProfileKind,

@@ -37,7 +37,7 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod ad;
+pub(crate) mod ad;
 mod config;
 mod conn;
 mod directory;
@@ -45,12 +45,54 @@ mod hints;
 #[cfg(feature = "gssapi")]
 mod kerberos;
 pub mod ldif;
-pub mod map;
+pub(crate) mod map;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on purpose
+mod map_fuzz;
 
 pub use config::{
     Bind, ClientCertificate, DeletedDetection, DisabledRule, IdFormat, LdapConfig, MemberAttribute,
     MemberKind, Profile, ProfileKind,
 };
 pub use directory::{BoundIdentity, LdapDirectory};
+/// The raw entries of one read ([`LdapDirectory::read_entries`]), for diagnostics and tests.
+pub use map::{RawEntry, ReadEntries};
 /// The bind password's type: the one redacting secret of every teamsync crate.
 pub use teamsync_core::Secret;
+
+/// Not part of the API: the entry mapping and the assembly as separate steps, so the
+/// `ldap_read` bench can time each (the mapping itself stays private to the crate).
+#[doc(hidden)]
+pub mod bench {
+    use std::time::SystemTime;
+
+    use teamsync_core::DesiredState;
+
+    use crate::{LdapConfig, ReadEntries, map};
+
+    /// Entries reduced to what assembly needs (opaque).
+    pub struct Records(map::ReadRecords);
+
+    /// Maps every entry of `read` as a snapshot would.
+    pub fn map_entries(read: &ReadEntries, config: &LdapConfig, now: SystemTime) -> Records {
+        Records(map::ReadRecords {
+            groups: read
+                .groups
+                .iter()
+                .map(|g| map::group_record(g, &config.profile))
+                .collect(),
+            users: read
+                .users
+                .iter()
+                .map(|u| map::user_record(u, &config.profile, now))
+                .collect(),
+            deleted: read.deleted.clone(),
+        })
+    }
+
+    /// Assembles mapped records into the desired state, as a snapshot would.
+    pub fn assemble(records: Records, config: &LdapConfig) -> Result<DesiredState, String> {
+        map::assemble_records(&config.user_root_dns, &config.group_root_dns, records.0)
+            .map_err(|e| e.to_string())
+    }
+}

@@ -25,14 +25,11 @@ pub async fn emulator_with(config: EmulatorConfig) -> Emulator {
 
 /// Fast job polling so that tests do not wait on the production defaults.
 pub fn test_options() -> TeamOptions {
-    TeamOptions {
-        job_polling: JobPolling {
-            first_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(50),
-            max_wait: Duration::from_secs(30),
-        },
-        ..TeamOptions::default()
-    }
+    TeamOptions::default().with_job_polling(JobPolling::new(
+        Duration::from_millis(5),
+        Duration::from_millis(50),
+        Duration::from_secs(30),
+    ))
 }
 
 /// The client settings of the tests: the production defaults with fast read retries (5 retries,

@@ -1,17 +1,17 @@
-//! Property tests ("fuzzing") of the pure LDAP mapping in `teamsync_ldap::map` and `teamsync_ldap::ad`:
+//! Property tests ("fuzzing") of the pure LDAP mapping in `crate::map` and `crate::ad`, kept
+//! inside the crate because both modules are private:
 //! random attribute maps — random names, random bytes (often not UTF-8), values built from the
 //! characters that break parsers (`,`, `=`, `\`, `;range=`, NUL, RTL marks, combining marks,
 //! emoji) — under every profile. No function may panic; the results must keep the documented
 //! invariants (ids non-empty, names trimmed, DNs normalised idempotently, assembly keeps only
 //! users it could id).
-#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use crate::map::{self, RawEntry, ReadEntries};
+use crate::{Profile, ad};
 use proptest::prelude::*;
-use teamsync_ldap::map::{self, RawEntry, ReadEntries};
-use teamsync_ldap::{Profile, ad};
 
 fn profiles() -> Vec<Profile> {
     vec![
