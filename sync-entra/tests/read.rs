@@ -338,7 +338,7 @@ async fn immutable_ids_become_the_ad_object_guids() {
         state.issues
     );
     assert!(
-        members(&state, "g-root").contains(&SourceId::new(&ldap_form).unwrap()),
+        members(&state, "g-root").contains(&SourceId::new(ldap_form).unwrap()),
         "members are translated too"
     );
     assert_eq!(
