@@ -19,8 +19,9 @@
 //! * **Deletions**: AD tombstones (show-deleted control). OpenLDAP keeps no tombstones: it can
 //!   only tell that ids synced before ([`LdapConfig::known_ids`]) are no longer found.
 //!
-//! All AD-specific formats live in [`ad`]; all mapping from entries to the core's model in
-//! [`map`] (pure, unit-tested). LDIF exports ([`ldif`]) map through the same rules.
+//! All AD-specific formats live in the private `ad` module; all mapping from entries to the
+//! core's model in the private `map` (pure, unit- and property-tested inside the crate). LDIF
+//! exports ([`ldif`]) map through the same rules.
 //!
 //! ```no_run
 //! use teamsync_core::Directory;
