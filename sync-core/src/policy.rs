@@ -8,6 +8,7 @@ use crate::rules::Rules;
 /// What happens to a managed member who should no longer be on the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LeaveAction {
     /// Suspend (keeps the seat and the data; reversible).
     Suspend,
@@ -18,6 +19,7 @@ pub enum LeaveAction {
 /// What happens to a pending invitation when its person should not be on the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum InvitedDeprovision {
     /// Withdraw the invitation (Dropbox cannot suspend an invited member).
     RemoveInvitation,
@@ -28,6 +30,7 @@ pub enum InvitedDeprovision {
 /// Which directory groups become Dropbox groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GroupSync {
     /// No group sync; managed groups are treated as having left scope.
     Off,
@@ -40,6 +43,7 @@ pub enum GroupSync {
 /// What happens to a managed group that left scope, was deleted, or when group sync is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum GroupLeave {
     /// Remove its managed members, keep the group (the AD Connector's rule).
     Empty,
@@ -52,6 +56,7 @@ pub enum GroupLeave {
 /// What happens to a removed member's files.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RemovalTransfer {
     /// Files stay with the removed account.
     None,
