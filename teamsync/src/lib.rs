@@ -7,7 +7,10 @@
 //!   [`Config::from_toml_str`]), with errors naming the key and its line;
 //! * [`source`]: the file sources (simple JSON, state JSON, LDIF, CSV);
 //! * [`Runner`]: read the team, then the directory (with the team's managed ids), plan, guard,
-//!   apply.
+//!   apply;
+//! * [`history`]: the run history (a JSON record of every run, kept in a folder and queried by
+//!   person) and the Prometheus metrics file;
+//! * [`files`]: writes that never follow a planted symlink.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), teamsync::RunError> {
@@ -22,6 +25,8 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod files;
+pub mod history;
 pub mod platform;
 #[cfg(feature = "dropbox")]
 mod run;

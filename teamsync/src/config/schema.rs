@@ -24,6 +24,13 @@ pub struct ConfigFile {
     /// The command's lock file (default: beside the log file).
     #[serde(default, deserialize_with = "non_empty_path")]
     pub lock_file: Option<PathBuf>,
+    /// The run history's folder: a JSON record of every run (default: `history` beside the
+    /// log file). See `teamsync::history`.
+    #[serde(default, deserialize_with = "non_empty_path")]
+    pub history_dir: Option<PathBuf>,
+    /// How many run records the history keeps (default 720: 30 days of hourly runs).
+    #[serde(default, deserialize_with = "at_least_one")]
+    pub history_keep: Option<usize>,
     /// Where people come from.
     pub directory: DirectoryConfig,
     /// The Dropbox team.
@@ -519,6 +526,19 @@ fn non_empty_path<'de, D: serde::Deserializer<'de>>(
         ));
     }
     Ok(Some(path))
+}
+
+/// A count that must be at least 1.
+fn at_least_one<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<usize>, D::Error> {
+    let n = usize::deserialize(deserializer)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom(
+            "must be at least 1 (the history keeps this many runs); remove the key for the default, 720",
+        ));
+    }
+    Ok(Some(n))
 }
 
 fn required_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
