@@ -116,6 +116,7 @@ impl Events {
     /// Writes the events so far to the log.
     pub fn log(&self, log: &mut RunLog) {
         for event in self.0.try_iter() {
+            crate::history::observe(log, &event);
             match event {
                 RunEvent::TeamConnected { name, provisioned } => log.event(
                     "team",
@@ -138,8 +139,10 @@ impl Events {
     }
 }
 
-/// Logs every operation of a plan as planned, and its warnings.
+/// Logs (and records in the run history) every operation of a plan as planned, and its
+/// warnings.
 pub fn log_plan(plan: &Plan, log: &mut RunLog) {
+    crate::history::planned(log, plan);
     for (index, op) in plan.operations.iter().enumerate() {
         log.event(
             "planned",
@@ -213,6 +216,7 @@ pub async fn apply_plan(
     options.on_progress = Some(on_progress);
     options.on_result = on_result;
     let applied = teamsync_core::apply(plan, store, &options).await;
+    crate::history::applied(log, plan, permission, &applied);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -97,6 +97,8 @@ pub struct RunLog {
     writer: Option<LineWriter>,
     /// This run's lines as text, for the notification mail.
     lines: Vec<String>,
+    /// This run's history record, when it is recorded (`crate::history`).
+    pub(crate) recording: Option<crate::history::Recording>,
 }
 
 /// Writes log lines to the file from any thread: the executor's callback writes each
@@ -189,6 +191,7 @@ impl RunLog {
                 write_failed: Default::default(),
             }),
             lines: Vec::new(),
+            recording: None,
         })
     }
 
@@ -197,6 +200,7 @@ impl RunLog {
         RunLog {
             writer: None,
             lines: Vec::new(),
+            recording: None,
         }
     }
 

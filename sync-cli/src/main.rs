@@ -8,6 +8,7 @@ mod demo;
 mod diagnostics;
 mod exit;
 mod files;
+mod history;
 mod lock;
 mod log;
 mod notify;
@@ -58,6 +59,10 @@ struct Cli {
     /// default log).
     #[arg(long, global = true)]
     lock_file: Option<PathBuf>,
+    /// check, plan, apply: also write the run's figures to FILE in the Prometheus text format,
+    /// for node_exporter's textfile collector (name it *.prom; replaced whole at the end).
+    #[arg(long, global = true, value_name = "FILE")]
+    metrics_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,6 +135,23 @@ enum Command {
     },
     /// The whole flow on a bundled directory and an in-process emulated team: plan, apply, plan again.
     Demo,
+    /// The run history: every check, plan and apply (time, command, exit code, counts), or what
+    /// happened to one person across the runs (--user).
+    History {
+        /// One person's history: their operations, results, errors and warnings in every run
+        /// (an email or a directory id).
+        #[arg(long, value_name = "WHO")]
+        user: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Read this history folder instead of the config's.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only the newest N runs.
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+    },
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -177,6 +199,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Demo => "demo",
             Command::Auth { .. } => "auth",
+            Command::History { .. } => "history",
         }
     }
 }
@@ -218,6 +241,29 @@ fn log_open_failed(path: &Path, error: log::LogOpenError) -> CliError {
 /// Runs a command: log, lock, work, and the final log line with the exit code.
 async fn run(cli: Cli) -> Exit {
     let command = cli.command.name();
+    let recorded = matches!(
+        cli.command,
+        Command::Check { .. } | Command::Plan { .. } | Command::Apply { .. }
+    );
+    if cli.metrics_file.is_some() && !recorded {
+        eprintln!("teamsync: error: --metrics-file is for check, plan and apply");
+        return Exit::Usage;
+    }
+    if let Command::History {
+        user,
+        json,
+        dir,
+        last,
+    } = &cli.command
+    {
+        let query = history::Query {
+            user: user.as_deref(),
+            json: *json,
+            dir: dir.as_deref(),
+            last: *last,
+        };
+        return history::command(&cli.config, cli.log_file.as_deref(), &query);
+    }
     if let Command::Demo = cli.command {
         let mut log = match &cli.log_file {
             Some(path) => match RunLog::open(Some(path), cli.log_format, command) {
@@ -258,6 +304,16 @@ async fn run(cli: Cli) -> Exit {
         ),
         json!({}),
     );
+    if recorded {
+        history::begin(
+            &mut log,
+            command,
+            &cli.config,
+            loaded.as_ref().ok(),
+            &log_path,
+            cli.metrics_file.clone(),
+        );
+    }
     let config = match loaded {
         Ok(config) => config,
         Err(e) => return finish(Err(e.into()), &mut log),
@@ -328,7 +384,7 @@ async fn run(cli: Cli) -> Exit {
             )
             .await
         }
-        Command::Demo | Command::Auth { .. } => Ok(()),
+        Command::Demo | Command::Auth { .. } | Command::History { .. } => Ok(()),
     };
     let result = if test_mail_sent {
         result
@@ -395,6 +451,7 @@ fn finish(result: Result<(), CliError>, log: &mut RunLog) -> Exit {
         Ok(()) => Exit::Success,
         Err(e) => fail(e, Some(log)),
     };
+    history::end(log, exit, result.as_ref().err().map(ToString::to_string));
     log.event(
         "end",
         &format!("exit code {} ({})", exit.code(), exit.meaning()),
