@@ -7,6 +7,7 @@
 
 mod emulator;
 mod errors;
+mod history;
 mod model;
 mod runtime;
 mod sync;
@@ -32,6 +33,7 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<sync::PyConfig>()?;
     module.add_class::<sync::PySyncResult>()?;
     module.add_function(wrap_pyfunction!(sync::sync, module)?)?;
+    module.add_function(wrap_pyfunction!(history::history, module)?)?;
     module.add_function(wrap_pyfunction!(model::plan, module)?)?;
     module.add_function(wrap_pyfunction!(teams::apply, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

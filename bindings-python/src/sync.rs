@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use teamsync::{ApplyOptions, Permission, Runner};
+use teamsync::{Permission, Runner};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{PyOutcome, PyPlan, from_python};
@@ -32,7 +32,7 @@ impl PyConfig {
     }
 
     /// A config from what `sync` accepts: a `Config`, a path, or a dict.
-    fn coerce(config: &Bound<'_, PyAny>) -> BindingResult<teamsync::Config> {
+    pub(crate) fn coerce(config: &Bound<'_, PyAny>) -> BindingResult<teamsync::Config> {
         if let Ok(loaded) = config.cast::<PyConfig>() {
             return Ok(loaded.get().inner.clone());
         }
@@ -142,7 +142,8 @@ impl PySyncResult {
 }
 
 /// One run from the command's config: read the team, then the directory (with the team's
-/// managed ids), plan, and apply unless `dry_run`.
+/// managed ids), plan, and apply unless `dry_run`; recorded in the run history when the
+/// config names a `history_dir`.
 #[pyfunction]
 #[pyo3(signature = (config, dry_run = true, allow_deprovision = None, force = false))]
 pub fn sync(
@@ -153,22 +154,16 @@ pub fn sync(
     force: bool,
 ) -> BindingResult<PySyncResult> {
     let config = PyConfig::coerce(config)?;
-    let runner = Runner::new(config)?;
+    // Recorded in the run history when the config names one (history_dir).
+    let recording = crate::history::Recording::start(&config, dry_run);
+    let runner = recording.runner(py, Runner::new(config))?;
     let permission = match (force, allow_deprovision) {
         (true, _) => Permission::Force,
         (false, Some(count)) => Permission::UpTo(count),
         (false, None) => Permission::WithinLimits,
     };
-    let (plan, outcome) = runtime::wait(py, async move {
-        let planned = runner.plan().await?;
-        let plan = Arc::new(planned.plan);
-        if dry_run {
-            return Ok::<_, teamsync::RunError>((plan, None));
-        }
-        let options = ApplyOptions::default().with_permission(permission);
-        let outcome = runner.apply(&plan, options).await?;
-        Ok((plan, Some(outcome)))
-    })??;
+    let (plan, outcome) =
+        crate::history::plan_and_apply(py, runner, dry_run, permission, recording)?;
     let outcome = match outcome {
         Some(inner) => Some(Py::new(
             py,

@@ -43,6 +43,7 @@ from teamsync._native import (
     TeamsyncError,
     __version__,
     apply,
+    history,
     plan,
     sync,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "TeamsyncError",
     "__version__",
     "apply",
+    "history",
     "plan",
     "sync",
 ]

@@ -349,7 +349,17 @@ def sync(
 ) -> SyncResult:
     """One run from the command's config (GIL released): read the team, then the directory with
     the team's managed ids, plan, and apply unless `dry_run`. Raises ConfigError, DirectoryError,
-    TeamError / TeamAuthError, PlanError, GuardRefusedError."""
+    TeamError / TeamAuthError, PlanError, GuardRefusedError. Recorded in the run history when
+    the config names a `history_dir`."""
+
+def history(
+    config: Config | str | PathLike[str] | Mapping[str, Any],
+    user: str | None = None,
+) -> list[dict[str, Any]]:
+    """The run history (the config's `history_dir`, else beside its log: where the `teamsync`
+    command writes it), oldest first: one dict per run record, with its `file`. With `user` (an
+    email or a directory id): the runs that concern that person, each with only their
+    operations and warnings. Unreadable files are skipped with a UserWarning naming them."""
 
 # ---- testing ----
 

@@ -1,7 +1,7 @@
 //! A run's figures in the Prometheus text exposition format, for node_exporter's textfile
 //! collector (`--collector.textfile.directory`; the file's name must end in `.prom`).
 //!
-//! Every sample carries the run's `command` label. The file is replaced whole ([`write`]): the
+//! Every sample carries the run's `command` label. The file is replaced whole ([`write()`]): the
 //! collector reads the folder whenever it is scraped and would otherwise see half a file.
 //!
 //! | metric | meaning |
