@@ -10,7 +10,6 @@ use teamsync::{Permission, Runner};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{PyOutcome, PyPlan, from_python};
-use crate::runtime;
 
 /// A loaded and checked config: the TOML file the `teamsync` command reads.
 #[pyclass(name = "Config", module = "teamsync", frozen, skip_from_py_object)]
