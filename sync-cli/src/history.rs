@@ -109,13 +109,13 @@ pub fn end(log: &mut RunLog, exit: Exit, error: Option<String>) {
             ),
         ),
     }
-    if let Some(path) = metrics_file {
-        if let Err(e) = metrics::write(&path, &record) {
-            warn(
-                log,
-                &format!("cannot write the metrics file {}: {e}", path.display()),
-            );
-        }
+    if let Some(path) = metrics_file
+        && let Err(e) = metrics::write(&path, &record)
+    {
+        warn(
+            log,
+            &format!("cannot write the metrics file {}: {e}", path.display()),
+        );
     }
 }
 

@@ -41,7 +41,7 @@ pub use person::{PersonHistory, PersonRun};
 pub use record::{
     Counts, GuardRecord, OperationRecord, RunRecord, SCHEMA_VERSION, TeamCounts, WarningRecord,
 };
-pub use store::{DEFAULT_KEEP, History, MAX_RECORD_BYTES, Unreadable, Written};
+pub use store::{DEFAULT_KEEP, History, MAX_RECORD_BYTES, Records, Unreadable, Written};
 pub use time::rfc3339;
 
 #[cfg(feature = "dropbox")]

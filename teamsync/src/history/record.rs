@@ -416,7 +416,8 @@ pub fn exit_code(kind: crate::RunErrorKind) -> u8 {
 }
 
 /// The exit code of an apply whose operations did not all succeed.
-pub(crate) const EXIT_APPLY_FAILURES: u8 = 11;
+#[cfg(feature = "dropbox")]
+const EXIT_APPLY_FAILURES: u8 = 11;
 
 #[cfg(feature = "dropbox")]
 impl RunRecord {

@@ -41,6 +41,9 @@ pub struct Unreadable {
     pub problem: String,
 }
 
+/// Every record (file name and contents, oldest first) and the files that could not be read.
+pub type Records = (Vec<(String, RunRecord)>, Vec<Unreadable>);
+
 /// What [`History::write`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -187,7 +190,7 @@ impl History {
     }
 
     /// Every record, oldest first, and the files that could not be read.
-    pub fn records(&self) -> std::io::Result<(Vec<(String, RunRecord)>, Vec<Unreadable>)> {
+    pub fn records(&self) -> std::io::Result<Records> {
         let mut records = Vec::new();
         let unreadable = self.visit(|name, record| records.push((name.to_owned(), record)))?;
         Ok((records, unreadable))
