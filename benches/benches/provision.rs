@@ -6,7 +6,8 @@
 //! A plain `main` (not criterion): each scenario is one long run whose figures are counts.
 //! `cargo bench -p teamsync-benches --bench provision` (add `-- --quick` for 2,000 users and
 //! no latency run; `-- --noop-100k` for a no-op run on a 100,000-member team that an earlier
-//! sync left in step, seeded directly into the emulator).
+//! sync left in step, seeded directly into the emulator; `-- --only-100k` for `apply --only` of
+//! one new hire on that team, through the library's `Runner`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -217,19 +218,15 @@ async fn scenario(users: usize, groups: usize, latency_ms: u64) {
     emu.shutdown().await;
 }
 
-/// A no-op run on a team already in step with the directory: the emulator is seeded with what
-/// a previous sync left, then one full run (snapshot, plan, apply) is measured.
-async fn noop_scenario(users: usize, groups: usize) {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
-    let desired = directory(users, groups);
+/// What a previous sync of `desired` left on the team: every user an active managed member,
+/// every synced group a managed group with its people.
+fn seed_in_step(desired: &DesiredState) -> teamsync_dropbox_emulator::TeamSeed {
     let email_of: BTreeMap<&str, &str> = desired
         .users
         .iter()
         .map(|u| (u.id.as_str(), u.email.as_str()))
         .collect();
-    let seed = teamsync_dropbox_emulator::TeamSeed {
+    teamsync_dropbox_emulator::TeamSeed {
         team_name: Some("Bench".into()),
         license_limit: None,
         members: desired
@@ -263,7 +260,17 @@ async fn noop_scenario(users: usize, groups: usize) {
                 }
             })
             .collect(),
-    };
+    }
+}
+
+/// A no-op run on a team already in step with the directory: the emulator is seeded with what
+/// a previous sync left, then one full run (snapshot, plan, apply) is measured.
+async fn noop_scenario(users: usize, groups: usize) {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let desired = directory(users, groups);
+    let seed = seed_in_step(&desired);
     let seeded = Instant::now();
     emu.try_seed(&seed).expect("seed");
     println!(
@@ -290,15 +297,121 @@ async fn noop_scenario(users: usize, groups: usize) {
     emu.shutdown().await;
 }
 
+/// `apply --only` for one new hire on a 100,000-member team, through the library's `Runner`
+/// (what `teamsync apply --only` runs): the emulator holds what a previous sync left, the
+/// directory file (state JSON) holds the same people (one in a hundred renamed since) plus one
+/// new hire in one group, and the plan is restricted to the new hire before it is applied. Measures the whole run: reading
+/// both sides, planning, the restriction and the apply.
+async fn only_scenario(users: usize, groups: usize) {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let mut desired = directory(users, groups);
+    emu.try_seed(&seed_in_step(&desired)).expect("seed");
+    // Other pending changes that `--only` must leave for the next full run: one person in a
+    // hundred renamed.
+    for u in desired.users.iter_mut().step_by(100) {
+        u.surname.push_str("-Renamed");
+    }
+    // The new hire: in the first group (so the run creates one membership too).
+    let hire = SourceId::new("u-newhire").expect("id");
+    desired.users.push(DirectoryUser::new(
+        hire.clone(),
+        "newhire@example.com",
+        "New",
+        "Hire",
+    ));
+    desired.groups[0].members.push(hire);
+    let folder = tempfile::tempdir().expect("temp dir");
+    let people = folder.path().join("people.json");
+    std::fs::write(&people, serde_json::to_vec(&desired).expect("json")).expect("write");
+    let token = folder.path().join("token");
+    std::fs::write(&token, emu.access_token()).expect("write");
+    let config_path = folder.path().join("teamsync.toml");
+    let config_text = format!(
+        "[directory]\nkind = \"file\"\npath = \"people.json\"\nformat = \"state_json\"\n\n[team]\nbase_url = \"{}\"\ntoken = {{ file = \"token\" }}\n",
+        emu.base_url()
+    );
+    std::fs::write(&config_path, config_text).expect("write");
+    // Secrets in files must be private to their owner.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for path in [&token, &config_path] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+    }
+    let config = teamsync::Config::load(&config_path).expect("config");
+    let runner = teamsync::Runner::new(config).expect("runner");
+    println!(
+        "\n=== apply --only newhire@example.com: {users} members in step, {groups} groups, one new hire in the directory file ==="
+    );
+    emu.reset_call_counts();
+    let started = Instant::now();
+    let planned = runner.plan().await.expect("plan");
+    let read_and_planned = started.elapsed();
+    let full = planned.plan.operations.len();
+    let only = planned
+        .plan
+        .only(
+            &["newhire@example.com"],
+            &planned.sides.desired,
+            &planned.sides.actual,
+        )
+        .expect("only");
+    let restricted = started.elapsed();
+    let outcome = runner
+        .apply(&only, ApplyOptions::default())
+        .await
+        .expect("apply");
+    let wall = started.elapsed();
+    let calls = emu.call_counts();
+    println!(
+        "  wall {wall:.2?}: read both sides + plan {read_and_planned:.2?}, restrict {:.2?}, apply {:.2?}",
+        restricted - read_and_planned,
+        wall - restricted
+    );
+    println!(
+        "  operations: {full} in the full plan, {} after --only ({:?}); {} done, {} failed or skipped",
+        only.operations.len(),
+        only.counts(),
+        outcome.done,
+        outcome.failed + outcome.skipped
+    );
+    let mut total = 0;
+    println!("  {:<40} {:>8}", "route", "calls");
+    for (route, n) in &calls {
+        total += n;
+        println!("  {route:<40} {n:>8}");
+    }
+    println!("  {:<40} {total:>8}", "total");
+    let writes: u64 = calls
+        .iter()
+        .filter(|(r, _)| {
+            !(r.contains("list") || r.contains("get_info") || r.contains("job_status"))
+        })
+        .map(|(_, n)| n)
+        .sum();
+    println!("  write calls: {writes}");
+    println!(
+        "  peak RSS of the bench process (emulator included): {:.0} MiB",
+        teamsync_benches::peak_rss_mib()
+    );
+    emu.shutdown().await;
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let noop_100k = std::env::args().any(|a| a == "--noop-100k");
+    let only_100k = std::env::args().any(|a| a == "--only-100k");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        if noop_100k {
+        if only_100k {
+            only_scenario(100_000, 1_000).await;
+        } else if noop_100k {
             noop_scenario(100_000, 1_000).await;
         } else if quick {
             scenario(2_000, 50, 0).await;

@@ -66,7 +66,10 @@ impl<'a> Planner<'a> {
         let g = &self.a.groups[gi as usize];
         let mut out: Vec<u32> = Vec::with_capacity(g.members.len());
         out.extend(g.members.iter().filter_map(|id| self.team.member_by_id(id)));
-        out.sort_unstable();
+        // Teams list members in a stable order, so the list is often sorted already.
+        if !out.is_sorted() {
+            out.sort_unstable();
+        }
         out.dedup();
         out
     }
@@ -115,7 +118,7 @@ impl<'a> Planner<'a> {
         let mut dir_names: FxHashMap<String, usize> = FxHashMap::default();
         for &g in &synced {
             *dir_names
-                .entry(d.groups[g as usize].name.trim().to_lowercase())
+                .entry(self.group_name(g).to_lowercase())
                 .or_default() += 1;
         }
 
@@ -133,7 +136,7 @@ impl<'a> Planner<'a> {
             if self.dir.group_held[g as usize] {
                 continue;
             }
-            let name = group.name.trim();
+            let name = self.group_name(g);
             if name.is_empty() {
                 self.warn(
                     WarningKind::GroupNameInvalid,
@@ -411,7 +414,7 @@ impl<'a> Planner<'a> {
                     _ => "",
                 },
             };
-            let target = format!("{name}: {email}");
+            let target = group_target(name, email);
             let member = MemberRef::ExternalId(self.external_id(u.id.as_str()));
             self.push(
                 Phase::GroupAdds,
@@ -454,7 +457,7 @@ impl<'a> Planner<'a> {
                     group: group_ref.clone(),
                     member,
                 },
-                format!("{}: {}", g.name, m.email),
+                group_target(&g.name, m.email.as_str()),
                 Observed::InGroup,
                 Observed::Absent,
                 reason.to_owned(),
@@ -573,6 +576,15 @@ impl TeamGroups<'_> {
         }
         out
     }
+}
+
+/// `<group>: <email>`, the target of a group membership operation.
+fn group_target(group: &str, email: &str) -> String {
+    let mut target = String::with_capacity(group.len() + 2 + email.len());
+    target.push_str(group);
+    target.push_str(": ");
+    target.push_str(email);
+    target
 }
 
 /// Stamps over the team's members, reused across groups: a member is marked for the group

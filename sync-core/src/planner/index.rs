@@ -14,6 +14,7 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap;
 
 use crate::model::{ActualState, DesiredState, MemberStatus, SourceId, TeamMember};
+use crate::rules::prepare::RuleEffects;
 
 /// "None" in the dense indices below.
 pub(super) const NONE: u32 = u32::MAX;
@@ -94,7 +95,10 @@ pub(super) struct DirectoryIndex<'a> {
 }
 
 impl<'a> DirectoryIndex<'a> {
-    pub(super) fn new(d: &'a DesiredState) -> Self {
+    /// `rules`: users the scope rules dropped are left out, as if the directory had not
+    /// returned them; the rules' issues count like the snapshot's.
+    pub(super) fn new(d: &'a DesiredState, rules: Option<&'a RuleEffects>) -> Self {
+        let dropped: &[bool] = rules.map_or(&[], |e| e.dropped.as_slice());
         let mut index = DirectoryIndex {
             ids: FxHashMap::default(),
             nodes: Vec::new(),
@@ -106,6 +110,9 @@ impl<'a> DirectoryIndex<'a> {
         };
         index.ids.reserve(d.users.len() + d.groups.len());
         for (i, u) in d.users.iter().enumerate() {
+            if !dropped.is_empty() && dropped[i] {
+                continue;
+            }
             let entry = index.ids.entry(u.id.as_str()).or_insert(IdEntry::EMPTY);
             if entry.user == NONE {
                 entry.user = i as u32;
@@ -146,7 +153,8 @@ impl<'a> DirectoryIndex<'a> {
             let first = index.duplicate_users[i].0;
             index.hold_user(d.users.len(), first);
         }
-        for issue in &d.issues {
+        let rule_issues: &[crate::model::SourceIssue] = rules.map_or(&[], |e| e.issues.as_slice());
+        for issue in d.issues.iter().chain(rule_issues) {
             if let Some(id) = &issue.id {
                 let entry = index.ids.entry(id.as_str()).or_insert(IdEntry::EMPTY);
                 entry.held = true;
@@ -349,15 +357,14 @@ fn prefer_member(kept: &TeamMember, other: &TeamMember) -> bool {
 }
 
 impl<'a> TeamIndex<'a> {
-    /// `user_emails`: each directory user's address entry (`NONE` when it has none).
+    /// `users`: how many directory users there are.
     pub(super) fn new(
         a: &'a ActualState,
         prefix: &str,
         dir: &mut DirectoryIndex<'a>,
         emails: &mut Emails<'a>,
-        user_emails: &[u32],
+        users: usize,
     ) -> Self {
-        let users = user_emails.len();
         let n = a.members.len();
         let mut team = TeamIndex {
             member_index: FxHashMap::default(),
@@ -371,8 +378,6 @@ impl<'a> TeamIndex<'a> {
         for (i, m) in a.members.iter().enumerate() {
             let mi = i as u32;
             team.member_index.insert(&m.team_member_id, mi);
-            // The directory user this member is teamsync's for, if any.
-            let mut user_email = NONE;
             match m
                 .external_id
                 .as_deref()
@@ -386,7 +391,6 @@ impl<'a> TeamIndex<'a> {
                     // Two members claiming one id: a live one wins, then the smaller Dropbox id.
                     let entry = dir.entry(source);
                     let slot = if entry.user != NONE {
-                        user_email = user_emails[entry.user as usize];
                         &mut team.member_of_user[entry.user as usize]
                     } else {
                         if entry.orphan == NONE {
@@ -400,12 +404,9 @@ impl<'a> TeamIndex<'a> {
                 }
                 None => {}
             }
-            // Most members have their user's address: its entry is known without hashing.
-            let e = if user_email != NONE && emails.text(user_email) == m.email.as_str() {
-                user_email
-            } else {
-                emails.intern(Cow::Borrowed(m.email.as_str()))
-            };
+            // Interned before the directory's addresses: most users have their member's, and
+            // then find its entry without hashing (see `classify_users`).
+            let e = emails.intern(Cow::Borrowed(m.email.as_str()));
             team.member_email.push(e);
             let entry = emails.entry_mut(e);
             match m.status {

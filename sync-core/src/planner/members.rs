@@ -437,6 +437,13 @@ impl<'a> Planner<'a> {
         surname: &str,
         why: &str,
     ) {
+        // Nearly every member is in step: nothing differs, so nothing can change or be reported.
+        if m.email.as_str() == self.emails.text(email)
+            && (given_name.is_empty() || m.given_name == given_name)
+            && (surname.is_empty() || m.surname == surname)
+        {
+            return;
+        }
         let change = self.profile_change(m, email, given_name, surname, true);
         if change.is_empty() {
             return;

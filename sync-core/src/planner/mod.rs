@@ -23,6 +23,7 @@ mod users;
 
 use std::borrow::Cow;
 
+use crate::model::SourceIssue;
 use crate::model::{ActualState, DesiredState, TeamMember};
 use crate::plan::{
     Action, Guard, IdleUser, Observed, Operation, PLAN_FORMAT_VERSION, Phase, Plan, Stats, Warning,
@@ -65,13 +66,14 @@ pub fn plan(
     match policy.rules.compiled() {
         None => plan_with(desired, actual, policy, None),
         Some(rules) => {
-            let prepared = prepare(desired, actual, policy, rules);
-            plan_with(&prepared.desired, actual, policy, Some(&prepared.effects))
+            let effects = prepare(desired, actual, policy, rules);
+            plan_with(desired, actual, policy, Some(&effects))
         }
     }
 }
 
-/// The plan for a snapshot the rules (if any) have been applied to; `rules` says what they did.
+/// The plan for a snapshot as the rules (if any) change it: `rules` says what they did, by
+/// index, and the planner reads the snapshot through it.
 fn plan_with(
     desired: &DesiredState,
     actual: &ActualState,
@@ -87,8 +89,9 @@ fn plan_with(
             roots: desired.user_roots.len(),
         });
     }
-    planner.classify_users();
+    // The team first: most users' addresses are their members', known valid and interned.
     planner.index_team();
+    planner.classify_users();
     planner.index_team_groups();
     planner.plan_managed_members();
     planner.plan_new_users();
@@ -163,7 +166,7 @@ impl<'a> Planner<'a> {
             a,
             p,
             rules,
-            dir: DirectoryIndex::new(d),
+            dir: DirectoryIndex::new(d, rules),
             emails: Emails::with_capacity(d.users.len() + a.members.len() / 8),
             team: TeamIndex::empty(),
             team_groups: groups::TeamGroups::empty(),
@@ -177,6 +180,12 @@ impl<'a> Planner<'a> {
             idle: Vec::new(),
             stats: Stats::default(),
         }
+    }
+
+    /// The snapshot's issues, then those of the rules.
+    fn issues(&self) -> impl Iterator<Item = &'a SourceIssue> + use<'a> {
+        let rules: &'a [SourceIssue] = self.rules.map_or(&[], |e| e.issues.as_slice());
+        self.d.issues.iter().chain(rules)
     }
 
     fn warn(&mut self, kind: WarningKind, subject: impl Into<String>, message: impl Into<String>) {
@@ -216,23 +225,12 @@ impl<'a> Planner<'a> {
 
     fn index_team(&mut self) {
         let prefix = self.p.external_id_prefix.as_str();
-        let user_emails: Vec<u32> = self
-            .user_plans
-            .iter()
-            .map(|plan| {
-                if let UserPlan::Enabled { email, .. } = plan {
-                    *email
-                } else {
-                    index::NONE
-                }
-            })
-            .collect();
         self.team = TeamIndex::new(
             self.a,
             prefix,
             &mut self.dir,
             &mut self.emails,
-            &user_emails,
+            self.d.users.len(),
         );
         for mi in std::mem::take(&mut self.team.malformed) {
             let m = self.member(mi);

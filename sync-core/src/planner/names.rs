@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{DirectoryGroup, DirectoryUser, Email, EmailError, TeamMember};
+use crate::model::{DirectoryUser, Email, EmailError, TeamMember};
 use crate::plan::Observed;
 use crate::store::ProfileChange;
 
@@ -27,11 +27,16 @@ const PLAIN_NAME_BYTE: [bool; 256] = {
 /// Cleans a name part to Dropbox's rules: trimmed, forbidden characters `/:?*<>"|` and control
 /// characters dropped, cut to 50 characters on a character boundary. Borrowed when already clean.
 pub fn clean_name_part(name: &str) -> Cow<'_, str> {
-    let trimmed = name.trim();
-    // Fast path, taken by nearly every name: short, printable ASCII, nothing forbidden.
-    if trimmed.len() <= NAME_PART_MAX && trimmed.bytes().all(|b| PLAIN_NAME_BYTE[b as usize]) {
-        return Cow::Borrowed(trimmed);
+    // Fast path, taken by nearly every name: printable ASCII with nothing forbidden, short once
+    // trimmed. In printable ASCII the only whitespace is the space, so trimming spaces is
+    // `trim()` here, without decoding characters.
+    if name.bytes().all(|b| PLAIN_NAME_BYTE[b as usize]) {
+        let trimmed = name.trim_ascii();
+        if trimmed.len() <= NAME_PART_MAX {
+            return Cow::Borrowed(trimmed);
+        }
     }
+    let trimmed = name.trim();
     let clean = |c: char| !FORBIDDEN_NAME_CHARS.contains(&c) && !c.is_control();
     if trimmed.chars().count() <= NAME_PART_MAX && trimmed.chars().all(clean) {
         return Cow::Borrowed(trimmed);
@@ -49,73 +54,87 @@ pub fn clean_name_part(name: &str) -> Cow<'_, str> {
     }
 }
 
-/// Bytes Dropbox's pattern accepts before the `@`: `['#&A-Za-z0-9._%+-]`.
-const LOCAL_BYTE: [bool; 256] = byte_table(b"'#&._%+-");
-/// Bytes it accepts after the `@`: `[A-Za-z0-9.-]`.
-const DOMAIN_BYTE: [bool; 256] = byte_table(b".-");
-
-const fn byte_table(extra: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
+/// Byte classes of an address, in one table so that a check is one lookup per byte.
+const LOCAL: u8 = 1;
+const DOMAIN: u8 = 2;
+const UPPER: u8 = 4;
+const ALPHA: u8 = 8;
+/// Bytes Dropbox's pattern accepts before the `@` (`['#&A-Za-z0-9._%+-]`: [`LOCAL`]) and after
+/// it (`[A-Za-z0-9.-]`: [`DOMAIN`]); upper-case letters and letters marked.
+const EMAIL_BYTE: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            table[b] |= LOCAL | DOMAIN;
+        }
+        if c.is_ascii_alphabetic() {
+            table[b] |= ALPHA;
+        }
+        if c.is_ascii_uppercase() {
+            table[b] |= UPPER;
+        }
+        if matches!(c, b'\'' | b'#' | b'&' | b'.' | b'_' | b'%' | b'+' | b'-') {
+            table[b] |= LOCAL;
+        }
+        if matches!(c, b'.' | b'-') {
+            table[b] |= DOMAIN;
+        }
         b += 1;
     }
-    let mut i = 0;
-    while i < extra.len() {
-        table[extra[i] as usize] = true;
-        i += 1;
-    }
     table
+};
+
+/// The classes every byte of `s` has, and the classes some byte has.
+fn classes(s: &[u8]) -> (u8, u8) {
+    s.iter().fold((u8::MAX, 0), |(all, any), &b| {
+        let c = EMAIL_BYTE[b as usize];
+        (all & c, any | c)
+    })
 }
 
 /// Whether an already-trimmed address passes Dropbox's rules (exactly what
-/// `model::validate_email` accepts), and whether it has upper-case letters: one pass over the
-/// bytes, since it runs for every directory user.
+/// `model::validate_email` accepts), and whether it has upper-case letters: a few passes over
+/// the bytes with one table, since it runs for every directory user.
 fn quick_check(s: &[u8]) -> (bool, bool) {
     if s.is_empty() || s.len() > Email::MAX_LEN {
         return (false, false);
     }
-    let mut upper = false;
-    let mut at = usize::MAX;
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        upper |= b.is_ascii_uppercase();
-        if b == b'@' {
-            at = i;
-            break;
-        }
-        if !LOCAL_BYTE[b as usize] {
-            return (false, upper);
-        }
-        i += 1;
+    let Some(at) = s.iter().position(|&b| b == b'@') else {
+        return (false, false);
+    };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    if local.is_empty() || domain.is_empty() || domain[0] == b'.' {
+        return (false, false);
     }
-    if at == usize::MAX || at == 0 || at + 1 >= s.len() || s[at + 1] == b'.' {
+    let (local_all, local_any) = classes(local);
+    let (domain_all, domain_any) = classes(domain);
+    let upper = (local_any | domain_any) & UPPER != 0;
+    if local_all & LOCAL == 0 || domain_all & DOMAIN == 0 {
         return (false, upper);
     }
-    let (mut last_dot, mut tld_len, mut tld_alpha) = (usize::MAX, 0usize, true);
-    for (j, &b) in s[at + 1..].iter().enumerate() {
-        if !DOMAIN_BYTE[b as usize] {
-            return (false, upper);
+    // The part after the last dot is the TLD: 2 to 15 letters, with something before the dot.
+    let ok = match domain.iter().rposition(|&b| b == b'.') {
+        Some(dot) if dot > 0 => {
+            let tld = &domain[dot + 1..];
+            (2..=15).contains(&tld.len()) && classes(tld).0 & ALPHA != 0
         }
-        upper |= b.is_ascii_uppercase();
-        if b == b'.' {
-            last_dot = j;
-            tld_len = 0;
-            tld_alpha = true;
-        } else {
-            tld_len += 1;
-            tld_alpha &= b.is_ascii_alphabetic();
-        }
-    }
-    let ok = last_dot != usize::MAX && last_dot > 0 && (2..=15).contains(&tld_len) && tld_alpha;
+        _ => false,
+    };
     (ok, upper)
 }
 
 /// A directory address, trimmed and lower-cased, checked against Dropbox's rules. Borrowed on
 /// the common path (already clean), so most users cost no allocation.
 pub(super) fn normalize_email(raw: &str) -> Result<Cow<'_, str>, EmailError> {
+    // Nearly every address passes as read: a valid one has no whitespace and is ASCII, so it
+    // is its own trimmed form.
+    match quick_check(raw.as_bytes()) {
+        (true, false) => return Ok(Cow::Borrowed(raw)),
+        (true, true) => return Ok(Cow::Owned(raw.to_ascii_lowercase())),
+        (false, _) => {}
+    }
     let padded = raw.as_bytes().first().is_some_and(u8::is_ascii_whitespace)
         || raw.as_bytes().last().is_some_and(u8::is_ascii_whitespace);
     let trimmed = if padded || !raw.is_ascii() {
@@ -134,11 +153,6 @@ pub(super) fn normalize_email(raw: &str) -> Result<Cow<'_, str>, EmailError> {
 /// How reports name a directory user: its locator (a DN, a file line), else its id.
 pub(super) fn locator(u: &DirectoryUser) -> String {
     u.locator.clone().unwrap_or_else(|| format!("id {}", u.id))
-}
-
-/// How reports name a directory group: its locator, else its name.
-pub(super) fn group_label(g: &DirectoryGroup) -> String {
-    g.locator.clone().unwrap_or_else(|| g.name.clone())
 }
 
 /// A member as it will be once `change` is made.

@@ -24,10 +24,11 @@ impl Planner<'_> {
                 UserPlan::Disabled => {
                     if mi == NONE {
                         let u = &d.users[ui];
-                        let subject = if u.email.trim().is_empty() {
+                        let email = self.user_email(ui).trim();
+                        let subject = if email.is_empty() {
                             locator(u)
                         } else {
-                            u.email.trim().to_lowercase()
+                            email.to_lowercase()
                         };
                         self.idle
                             .push(IdleUser::new(subject, locator(u), "never invited"));

@@ -6,6 +6,36 @@ use crate::plan::WarningKind;
 use crate::store::ProfileChange;
 
 impl<'a> Planner<'a> {
+    /// Directory user `ui`'s email, as mapped.
+    pub(super) fn user_email(&self, ui: usize) -> &'a str {
+        self.user_field(ui, 0)
+    }
+
+    /// Directory user `ui`'s email, given name or surname (by `field_slot`), as mapped.
+    pub(super) fn user_field(&self, ui: usize, slot: usize) -> &'a str {
+        if let Some(mapped) = self
+            .rules
+            .and_then(|e| e.fields.get(ui))
+            .and_then(|f| f[slot].as_deref())
+        {
+            return mapped;
+        }
+        let u = &self.d.users[ui];
+        match slot {
+            0 => &u.email,
+            1 => &u.given_name,
+            _ => &u.surname,
+        }
+    }
+
+    /// Directory group `g`'s name, as the group_name rule gives it.
+    pub(super) fn dir_group_name(&self, g: u32) -> &'a str {
+        self.rules
+            .and_then(|e| e.group_names.get(g as usize))
+            .and_then(Option::as_deref)
+            .unwrap_or(&self.d.groups[g as usize].name)
+    }
+
     /// Groups a rule failed for are held like groups with a duplicated id.
     pub(super) fn hold_rule_groups(&mut self) {
         let Some(effects) = self.rules else { return };

@@ -141,9 +141,16 @@ impl Components {
             );
             while let Some(&(v, pos)) = calls.last() {
                 let vi = v as usize;
-                if let Some(node) = dir.members(v).get(pos) {
+                // Users are no part of the walk: skip to the next group member.
+                let members = dir.members(v);
+                let pos = pos
+                    + members[pos.min(members.len())..]
+                        .iter()
+                        .take_while(|n| n.as_group().is_none())
+                        .count();
+                if let Some(node) = members.get(pos) {
                     if let Some(top) = calls.last_mut() {
-                        top.1 += 1;
+                        top.1 = pos + 1;
                     }
                     if let Some(w) = node.as_group() {
                         let wi = w as usize;
@@ -279,7 +286,9 @@ impl Closure {
             for &list in &children {
                 users.extend_from_slice(&closure.lists[list as usize]);
             }
-            users.sort_unstable();
+            if !users.is_sorted() {
+                users.sort_unstable();
+            }
             users.dedup();
             closure.list_of[c] = closure.lists.len() as u32;
             closure.lists.push(users);

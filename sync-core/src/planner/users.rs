@@ -9,11 +9,11 @@ use rustc_hash::FxHashSet;
 use crate::plan::WarningKind;
 
 use super::index::NONE;
-use super::names::{clean_name_part, group_label, locator, normalize_email};
+use super::names::{clean_name_part, locator, normalize_email};
 use super::scope::{Components, Reach};
 use super::{Planner, UserPlan};
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     /// Warnings for what the snapshot itself says is wrong.
     pub(super) fn report_directory(&mut self) {
         let d = self.d;
@@ -49,11 +49,7 @@ impl Planner<'_> {
         let components = Components::of(&self.dir);
         let mut cycles: Vec<Vec<String>> = components
             .cycles(&self.dir)
-            .map(|c| {
-                c.iter()
-                    .map(|&g| group_label(&d.groups[g as usize]))
-                    .collect()
-            })
+            .map(|c| c.iter().map(|&g| self.group_label(g)).collect())
             .collect();
         for names in &mut cycles {
             names.sort_unstable();
@@ -69,7 +65,7 @@ impl Planner<'_> {
             self.warn(WarningKind::GroupCycle, names[0].clone(), message);
         }
         self.components = Some(components);
-        for issue in &d.issues {
+        for issue in self.issues() {
             self.warn(
                 WarningKind::SourceIssue,
                 issue.entry.clone(),
@@ -143,7 +139,16 @@ impl Planner<'_> {
                 plans.push(UserPlan::Disabled);
                 continue;
             }
-            let email = match normalize_email(&u.email) {
+            let raw_email = self.user_email(i);
+            // An address that is already its member's login email is valid and normalised
+            // (an `Email`), and interned: nothing to check, nothing to hash.
+            let mi = self.team.member_of_user[i];
+            let known = (mi != NONE && self.member(mi).email.as_str() == raw_email)
+                .then(|| self.team.member_email[mi as usize]);
+            let email = match known.map_or_else(
+                || normalize_email(raw_email),
+                |_| Ok(Cow::Borrowed(raw_email)),
+            ) {
                 Ok(e) => e,
                 Err(err) => {
                     self.warn(
@@ -155,11 +160,12 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            let given_name = clean_name_part(&u.given_name);
-            let surname = clean_name_part(&u.surname);
+            let (raw_given, raw_surname) = (self.user_field(i, 1), self.user_field(i, 2));
+            let given_name = clean_name_part(raw_given);
+            let surname = clean_name_part(raw_surname);
             for (raw, cleaned, which) in [
-                (&u.given_name, &given_name, "given name"),
-                (&u.surname, &surname, "surname"),
+                (raw_given, &given_name, "given name"),
+                (raw_surname, &surname, "surname"),
             ] {
                 if matches!(cleaned, Cow::Owned(_)) {
                     self.warn(
@@ -169,7 +175,10 @@ impl Planner<'_> {
                     );
                 }
             }
-            let e = self.emails.intern(email);
+            let e = match known {
+                Some(e) => e,
+                None => self.emails.intern(email),
+            };
             let entry = self.emails.entry_mut(e);
             if entry.first_user == NONE {
                 entry.first_user = i as u32;
@@ -186,7 +195,7 @@ impl Planner<'_> {
         self.user_plans = plans;
         self.report_collisions(shared);
         // Entries the source could not read hold the member with their address.
-        for issue in &d.issues {
+        for issue in self.issues() {
             if let Some(Ok(address)) = issue.email.as_deref().map(normalize_email) {
                 let e = self.emails.intern(address);
                 self.emails.entry_mut(e).held = true;
@@ -237,7 +246,16 @@ impl Planner<'_> {
     }
 
     /// The group's label for reasons: its name.
-    pub(super) fn group_name(&self, g: u32) -> &str {
-        self.d.groups[g as usize].name.trim()
+    pub(super) fn group_name(&self, g: u32) -> &'a str {
+        self.dir_group_name(g).trim()
+    }
+
+    /// How reports name a directory group: its locator, else its name.
+    fn group_label(&self, g: u32) -> String {
+        let group = &self.d.groups[g as usize];
+        group
+            .locator
+            .clone()
+            .unwrap_or_else(|| self.dir_group_name(g).to_owned())
     }
 }

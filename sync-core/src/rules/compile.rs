@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use cel::{Context, Env, Program, Value};
 
-use super::values::{GROUP_FIELDS, GroupVal, USER_FIELDS, UserVal};
+use super::values::{GROUP_FIELDS, GroupVal, USER_FIELDS, UserResolver};
 use super::{MappingWhen, MatchBy, RuleError, RulesConfig, ScopeRuleConfig};
 
 /// Names CEL gives to types, usable as values (`type(x) == string`).
@@ -248,10 +248,11 @@ impl Compiled {
         Ok(program)
     }
 
-    /// A context binding `user`, for evaluating every user expression of one user.
-    pub(crate) fn user_context<'v>(&self, user: UserVal<'v>) -> Context<'v, 'v> {
+    /// A context resolving `user` through `resolver`, for evaluating every user expression of
+    /// one user.
+    pub(crate) fn user_context<'v>(&self, resolver: &'v UserResolver<'v>) -> Context<'v, 'v> {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
-        ctx.add_variable_as_val("user", Box::new(user));
+        ctx.set_variable_resolver(resolver);
         ctx
     }
 

@@ -1,12 +1,13 @@
 //! The rules' pass before planning: a pure function from the directory snapshot (and the team,
-//! to know which users already have a member) to the snapshot the planner sees, plus what the
-//! planner needs to name the rules in its operations.
+//! to know which users already have a member) to what the rules change in it, by index, plus
+//! what the planner needs to name the rules in its operations. The snapshot itself is not
+//! copied: the planner reads it through these overrides.
 //!
-//! * Users the scope rules take out are dropped, exactly as if the directory had not returned
-//!   them; their members leave scope with the rule named.
+//! * Users the scope rules take out are dropped: the planner sees them exactly as if the
+//!   directory had not returned them; their members leave scope with the rule named.
 //! * Mappings replace email and names.
-//! * A user an expression fails for stays in the snapshot untouched, with a [`SourceIssue`]
-//!   carrying its id: the planner holds it as it holds a malformed entry.
+//! * A user an expression fails for stays untouched, with a [`SourceIssue`] carrying its id:
+//!   the planner holds it as it holds a malformed entry.
 
 use std::collections::hash_map::Entry;
 
@@ -15,15 +16,24 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::MappingWhen;
 use super::compile::{Compiled, Field, Predicate, eval};
-use super::values::{GroupVal, UserVal};
-use crate::model::{
-    ActualState, DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue,
-};
+use super::values::{GroupVal, UserResolver, UserVal};
+use crate::model::{ActualState, DesiredState, DirectoryUser, SourceId, SourceIssue};
 use crate::policy::{GroupSync, Policy};
 
-/// What the planner needs from the rules besides the snapshot.
+/// What the rules change in the snapshot, by index, and what the planner needs to name them.
 #[derive(Debug, Default)]
 pub(crate) struct RuleEffects {
+    /// Users the scope rules took out, by index in `DesiredState::users` (empty when none is):
+    /// the planner sees them as if the directory had not returned them.
+    pub(crate) dropped: Vec<bool>,
+    /// Mapped fields by user index, by [`field_slot`] (`None`: the directory's value); empty
+    /// without mappings.
+    pub(crate) fields: Vec<[Option<String>; 3]>,
+    /// Entries an expression failed for, held like the source's own issues (which come first).
+    pub(crate) issues: Vec<SourceIssue>,
+    /// The group_name rule's names, by index in `DesiredState::groups` (`None`: the
+    /// directory's); empty without that rule.
+    pub(crate) group_names: Vec<Option<String>>,
     /// Users the scope rules took out, by id: why, naming the rule.
     pub(crate) excluded_users: FxHashMap<String, String>,
     /// Groups the group rules took out of sync, by id: why, naming the rule.
@@ -35,7 +45,7 @@ pub(crate) struct RuleEffects {
     /// Fields a mapping writes, by [`field_slot`].
     pub(crate) mapped: [bool; 3],
     /// Match rules in precedence order: the name, and for an external-id rule each user's value
-    /// (by index in the prepared snapshot; `None` when not evaluated).
+    /// (by index in `DesiredState::users`; `None` when not evaluated).
     pub(crate) matchers: Vec<(String, Option<Vec<Option<String>>>)>,
     /// The group name is an expression.
     pub(crate) group_named: bool,
@@ -66,12 +76,6 @@ impl RuleEffects {
             format!(" ({})", names.join(", "))
         }
     }
-}
-
-/// The snapshot with the rules applied, and their effects.
-pub(crate) struct Prepared {
-    pub(crate) desired: DesiredState,
-    pub(crate) effects: RuleEffects,
 }
 
 /// Outcome of the include/exclude rules for one record.
@@ -154,19 +158,6 @@ fn string_result(
             kind_of(&other)
         )),
         Err(e) => Err(format!("{} failed: {e}", label())),
-    }
-}
-
-/// A user with the fields the planner reads (attributes are the rules' alone).
-fn slim(u: &DirectoryUser) -> DirectoryUser {
-    DirectoryUser {
-        id: u.id.clone(),
-        email: u.email.clone(),
-        given_name: u.given_name.clone(),
-        surname: u.surname.clone(),
-        enabled: u.enabled,
-        locator: u.locator.clone(),
-        attributes: Default::default(),
     }
 }
 
@@ -292,7 +283,7 @@ pub(crate) fn prepare(
     actual: &ActualState,
     policy: &Policy,
     rules: &Compiled,
-) -> Prepared {
+) -> RuleEffects {
     let graph = Graph::new(d);
     let mut effects = RuleEffects::default();
     for m in &rules.mappings {
@@ -356,20 +347,17 @@ pub(crate) fn prepare(
             }
         }
     }
-    let mut users: Vec<DirectoryUser> = Vec::with_capacity(d.users.len());
-    let mut issues: Vec<SourceIssue> = d.issues.clone();
+    if !rules.mappings.is_empty() {
+        effects.fields = vec![Default::default(); d.users.len()];
+    }
     let mut match_values: Vec<Vec<Option<String>>> = rules
         .matching
         .iter()
-        .map(|_| Vec::with_capacity(d.users.len()))
+        .map(|_| vec![None; d.users.len()])
         .collect();
     for (ui, u) in d.users.iter().enumerate() {
         if !reachable_user[ui] || (!already_held.is_empty() && already_held.contains(u.id.as_str()))
         {
-            users.push(slim(u));
-            for values in &mut match_values {
-                values.push(None);
-            }
             continue;
         }
         let subject = UserVal {
@@ -379,12 +367,16 @@ pub(crate) fn prepare(
         let outcome = evaluate_user(rules, subject, owned.contains(u.id.as_str()));
         match outcome {
             UserOutcome::Out(reason) => {
+                if effects.dropped.is_empty() {
+                    effects.dropped = vec![false; d.users.len()];
+                }
+                effects.dropped[ui] = true;
                 effects
                     .excluded_users
                     .insert(u.id.as_str().to_owned(), reason);
             }
             UserOutcome::Failed(problem) => {
-                issues.push(SourceIssue {
+                effects.issues.push(SourceIssue {
                     entry: locator(u),
                     problem: format!(
                         "{problem}; this user is left as it is until the rule or the entry is fixed"
@@ -392,23 +384,13 @@ pub(crate) fn prepare(
                     id: Some(u.id.clone()),
                     email: None,
                 });
-                users.push(slim(u));
-                for values in &mut match_values {
-                    values.push(None);
-                }
             }
             UserOutcome::In { mapped, match_ids } => {
-                let mut out = slim(u);
                 for (field, value) in mapped {
-                    match field {
-                        Field::Email => out.email = value,
-                        Field::GivenName => out.given_name = value,
-                        Field::Surname => out.surname = value,
-                    }
+                    effects.fields[ui][field_slot(field)] = Some(value);
                 }
-                users.push(out);
                 for (values, id) in match_values.iter_mut().zip(match_ids) {
-                    values.push(id);
+                    values[ui] = id;
                 }
             }
         }
@@ -432,9 +414,10 @@ pub(crate) fn prepare(
         graph.reachable(d, sync_roots)
     };
     let roots: FxHashSet<&str> = sync_roots.iter().map(SourceId::as_str).collect();
-    let mut groups: Vec<DirectoryGroup> = Vec::with_capacity(d.groups.len());
+    if rules.group_name.is_some() {
+        effects.group_names = vec![None; d.groups.len()];
+    }
     for (gi, g) in d.groups.iter().enumerate() {
-        let mut out = g.clone();
         if synced[gi] && !roots.contains(g.id.as_str()) {
             let ctx = rules.group_context(GroupVal { group: g });
             let label = g
@@ -447,9 +430,9 @@ pub(crate) fn prepare(
                         match string_result(eval(&ctx, program), || {
                             "the group_name rule".to_owned()
                         }) {
-                            Ok(name) => out.name = name,
+                            Ok(name) => effects.group_names[gi] = Some(name),
                             Err(problem) => {
-                                issues.push(SourceIssue {
+                                effects.issues.push(SourceIssue {
                                     entry: label,
                                     problem: format!("{problem}; this group is left as it is"),
                                     id: None,
@@ -466,7 +449,7 @@ pub(crate) fn prepare(
                         .insert(g.id.as_str().to_owned(), reason);
                 }
                 Verdict::Failed(problem) => {
-                    issues.push(SourceIssue {
+                    effects.issues.push(SourceIssue {
                         entry: label,
                         problem: format!("{problem}; this group is left as it is"),
                         id: None,
@@ -476,18 +459,8 @@ pub(crate) fn prepare(
                 }
             }
         }
-        groups.push(out);
     }
-
-    let desired = DesiredState {
-        user_roots: d.user_roots.clone(),
-        group_roots: d.group_roots.clone(),
-        users,
-        groups,
-        deleted: d.deleted.clone(),
-        issues,
-    };
-    Prepared { desired, effects }
+    effects
 }
 
 enum UserOutcome {
@@ -501,7 +474,8 @@ enum UserOutcome {
 
 fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOutcome {
     // One context for all of this user's expressions.
-    let ctx = rules.user_context(subject);
+    let resolver = UserResolver { user: subject };
+    let ctx = rules.user_context(&resolver);
     match verdict(&rules.scope, "scope rule", |p| eval(&ctx, &p.program)) {
         Verdict::In => {}
         Verdict::Out(reason) => return UserOutcome::Out(reason),

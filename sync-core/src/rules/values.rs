@@ -8,6 +8,7 @@ use cel::ExecutionError;
 use cel::common::traits::Indexer;
 use cel::common::types::{CelBool, CelList, CelString, Type};
 use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 
 use crate::model::{DirectoryGroup, DirectoryUser};
 
@@ -48,13 +49,14 @@ fn string<'b, 'w>(s: &'w str) -> CowVal<'b, 'w> {
     CowVal::owned(CelString::from(s))
 }
 
-impl<'v> Indexer for UserVal<'v> {
-    fn get<'b, 'w>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+impl<'v> UserVal<'v> {
+    /// `user.<name>`: a field, else the attribute of that name.
+    fn field<'b, 'w>(&self, name: &str) -> Result<CowVal<'b, 'w>, ExecutionError>
     where
-        Self: 'w,
+        'v: 'w,
     {
         let u = self.user;
-        Ok(match field_name(key)? {
+        Ok(match name {
             "id" => string(u.id.as_str()),
             "email" => string(&u.email),
             "given_name" => string(&u.given_name),
@@ -73,6 +75,37 @@ impl<'v> Indexer for UserVal<'v> {
                 None => return Err(ExecutionError::no_such_key(other)),
             },
         })
+    }
+}
+
+/// Resolves `user` and `user.<field>` for CEL without a lookup of the qualified name among the
+/// context's variables: CEL looks a dotted name up whole first (`user.department`, then
+/// `user`), which would cost a string join and failed lookups per field read. Anything it does
+/// not find here (another name, a missing attribute) goes the usual way, so results and errors
+/// are the same.
+pub(crate) struct UserResolver<'v> {
+    pub(crate) user: UserVal<'v>,
+}
+
+impl VariableResolver for UserResolver<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        if variable == "user" {
+            return Some(CowVal::Borrowed(&self.user));
+        }
+        let field = variable.strip_prefix("user.")?;
+        if field.contains('.') {
+            return None;
+        }
+        self.user.field(field).ok()
+    }
+}
+
+impl<'v> Indexer for UserVal<'v> {
+    fn get<'b, 'w>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
+    where
+        Self: 'w,
+    {
+        self.field(field_name(key)?)
     }
 
     fn steal<'w>(self: Box<Self>, key: &dyn Val) -> Result<Box<dyn Val + 'w>, ExecutionError>
