@@ -4,6 +4,7 @@
 #   benches/old-vs-new/run.sh REV compare [CASES]      # random worlds + generated worlds: plans byte for byte
 #   benches/old-vs-new/run.sh REV callgrind [USERS]    # instruction counts: old, new, baseline (one run)
 #   benches/old-vs-new/run.sh REV callgrind-rules [USERS]  # old and new with the rules bench's rules, new without
+#   benches/old-vs-new/run.sh REV time [USERS] [ROUNDS]    # wall time, interleaved rounds, medians
 #
 # REV is the commit whose sync-core is "old" (e.g. main). The copy is extracted with git archive
 # into benches/old-vs-new/old/ and renamed teamsync-core-old, so both link into one program.
@@ -33,6 +34,7 @@ cargo build --release --quiet
 bin="${CARGO_TARGET_DIR:-$here/target}/release/teamsync-old-vs-new"
 case "$mode" in
   compare) "$bin" compare "$@" ;;
+  time) "$bin" time "$@" ;;
   callgrind|callgrind-rules)
     what=profile
     [ "$mode" = callgrind-rules ] && what=profile-rules

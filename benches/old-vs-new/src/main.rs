@@ -4,6 +4,7 @@
 //!   plan bench's generated worlds; every plan (or error) must be the same JSON, byte for byte.
 //! * `profile [USERS]`: one old plan, one new plan and one baseline on the plan bench's world,
 //!   each in its own function, for callgrind's inclusive counts (run.sh callgrind).
+//! * `time [USERS] [ROUNDS]`: wall time of the three, interleaved, medians (run.sh time).
 //! * `profile-rules [USERS]`: the rules bench's rules, old and new, beside the new plan
 //!   without rules (run.sh callgrind-rules).
 //!
@@ -560,7 +561,13 @@ surname = { expr = 'user.surname' }
 /// One plan of each kind after a warm-up round of the same, so that no count carries the
 /// allocator's first growth: the measured functions are the `run_*` ones.
 fn profile(users: usize, rules: bool) {
-    let groups = (users / 100).clamp(10, 2_000);
+    // The plan bench's sizes (500, 1,000, 2,000 groups); the rules bench's users / 100.
+    let groups = match (rules, users) {
+        (true, _) => (users / 100).max(10),
+        (false, ..=10_000) => 500,
+        (false, ..=100_000) => 1_000,
+        _ => 2_000,
+    };
     let mut w = teamsync_benches::world(users, groups, 5.0);
     if rules {
         const DEPARTMENTS: [&str; 5] = ["Sales", "Engineering", "Operations", "Finance", "People"];
@@ -601,6 +608,43 @@ fn profile(users: usize, rules: bool) {
     }
 }
 
+/// Wall time, old against new against the baseline, interleaved round by round so that a
+/// shared machine's load falls on all three alike; prints the medians.
+fn time(users: usize, rounds: usize) {
+    let groups = match users {
+        ..=10_000 => 500,
+        ..=100_000 => 1_000,
+        _ => 2_000,
+    };
+    let w = teamsync_benches::world(users, groups, 5.0);
+    let od: old::DesiredState = read(&serde_json::to_value(&w.desired).expect("json"));
+    let oa: old::ActualState = read(&serde_json::to_value(&w.actual).expect("json"));
+    let (op, np) = (old::Policy::default(), new::Policy::default());
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for _ in 0..rounds {
+        let t = std::time::Instant::now();
+        run_old(&od, &oa, &op);
+        times[0].push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        run_new(&w.desired, &w.actual, &np);
+        times[1].push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        run_baseline(&w.desired, &w.actual);
+        times[2].push(t.elapsed().as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2] * 1000.0
+    };
+    let [o, n, b] = &mut times;
+    let (o, n, b) = (median(o), median(n), median(b));
+    println!(
+        "{users} users / {groups} groups, median of {rounds} interleaved rounds: old {o:.2} ms, new {n:.2} ms, baseline {b:.2} ms; old/baseline {:.2}, new/baseline {:.2}",
+        o / b,
+        n / b
+    );
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "compare".to_owned());
@@ -613,9 +657,13 @@ fn main() {
         }
         "profile" => profile(n.unwrap_or(100_000), false),
         "profile-rules" => profile(n.unwrap_or(100_000), true),
+        "time" => {
+            let rounds = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
+            time(n.unwrap_or(100_000), rounds)
+        }
         other => {
             eprintln!(
-                "unknown mode {other}: compare [CASES] | profile [USERS] | profile-rules [USERS]"
+                "unknown mode {other}: compare [CASES] | profile [USERS] | profile-rules [USERS] | time [USERS] [ROUNDS]"
             );
             std::process::exit(2);
         }
