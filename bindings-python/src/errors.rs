@@ -57,7 +57,7 @@ create_exception!(
     teamsync,
     PlanError,
     TeamsyncError,
-    "The planner refused to plan (invalid policy, no users in scope)."
+    "The planner refused to plan (invalid policy, no users in scope, an `only` name nobody has)."
 );
 create_exception!(
     teamsync,
@@ -69,7 +69,7 @@ create_exception!(
     teamsync,
     EmulatorError,
     TeamsyncError,
-    "The Dropbox emulator could not start or refused a seed."
+    "An emulator (Dropbox or Graph) could not start, refused a seed, or is closed."
 );
 
 /// Everything that can go wrong in a call from Python.
@@ -96,6 +96,12 @@ pub enum BindingError {
     /// The emulator failed.
     #[error("{0}")]
     Emulator(#[from] teamsync_dropbox_emulator::EmulatorError),
+    /// The Graph emulator failed.
+    #[error("{0}")]
+    GraphEmulator(#[from] teamsync_graph_emulator::EmulatorError),
+    /// `only=` named someone neither the directory nor the team knows.
+    #[error("{0}")]
+    Only(#[from] teamsync_core::OnlyError),
     /// The emulator was used after `close()`.
     #[error("the emulator is closed")]
     EmulatorClosed,
@@ -213,11 +219,11 @@ impl From<BindingError> for PyErr {
                 });
                 exception
             }
-            BindingError::Plan(_) => PlanError::new_err(message),
+            BindingError::Plan(_) | BindingError::Only(_) => PlanError::new_err(message),
             BindingError::Apply(_) => GuardRefusedError::new_err(message),
-            BindingError::Emulator(_) | BindingError::EmulatorClosed => {
-                EmulatorError::new_err(message)
-            }
+            BindingError::Emulator(_)
+            | BindingError::GraphEmulator(_)
+            | BindingError::EmulatorClosed => EmulatorError::new_err(message),
             BindingError::Internal(_) => TeamsyncError::new_err(message),
             BindingError::Python(e) => e,
         }

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use pyo3::exceptions::{PyOSError, PyUserWarning};
 use pyo3::prelude::*;
 use teamsync::history::{History, RunRecord, Unreadable};
-use teamsync::{ApplyOptions, Outcome, Permission, Plan, RunError, Runner};
+use teamsync::{ApplyOptions, Outcome, Permission, Plan, RunError, Runner, Sides};
+use teamsync_core::OnlyError;
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::to_python;
@@ -74,12 +75,17 @@ impl Recording {
 
     /// Ends the record and writes it; a record that cannot be written is a Python warning.
     fn finish(&self, py: Python<'_>, result: Result<Option<&Outcome>, &RunError>) -> PyResult<()> {
+        self.finish_by(py, |record| record.end_with(result))
+    }
+
+    /// Ends the record with `end` and writes it.
+    fn finish_by(&self, py: Python<'_>, end: impl FnOnce(&mut RunRecord)) -> PyResult<()> {
         let Some((record, history)) = &self.target else {
             return Ok(());
         };
         let written = match record.lock() {
             Ok(mut record) => {
-                record.end_with(result);
+                end(&mut record);
                 history.write(&record)
             }
             Err(_) => return Ok(()),
@@ -97,32 +103,75 @@ impl Recording {
     }
 }
 
-/// Plans, and applies unless `dry_run`, recording every step; the record is written whatever
-/// the outcome.
+/// Why a recorded run stopped: the runner's error, or an `only` name nobody has.
+enum Stop {
+    Run(RunError),
+    Only(OnlyError),
+}
+
+impl From<RunError> for Stop {
+    fn from(error: RunError) -> Self {
+        Stop::Run(error)
+    }
+}
+
+impl From<OnlyError> for Stop {
+    fn from(error: OnlyError) -> Self {
+        Stop::Only(error)
+    }
+}
+
+/// The exit code the command gives an `--only` name nobody has (usage).
+const EXIT_USAGE: u8 = 2;
+
+/// Plans, restricts the plan to `only` (the whole plan when empty, as the command's
+/// `--only`), and applies unless `dry_run`, recording every step; the record is written
+/// whatever the outcome. Returns the sides the plan was made from, too.
 pub fn plan_and_apply(
     py: Python<'_>,
     runner: Runner,
     dry_run: bool,
     permission: Permission,
+    only: Vec<String>,
     recording: Recording,
-) -> BindingResult<(Arc<Plan>, Option<Outcome>)> {
+) -> BindingResult<(Arc<Plan>, Sides, Option<Outcome>)> {
     let recording = Arc::new(recording);
     let during = Arc::clone(&recording);
     let result = runtime::wait(py, async move {
         let planned = runner.plan().await?;
-        during.with(|r| r.planned(&planned.plan));
-        let plan = Arc::new(planned.plan);
+        let plan = if only.is_empty() {
+            planned.plan
+        } else {
+            let people: Vec<&str> = only.iter().map(String::as_str).collect();
+            planned
+                .plan
+                .only(&people, &planned.sides.desired, &planned.sides.actual)?
+        };
+        during.with(|r| r.planned(&plan));
+        let plan = Arc::new(plan);
         if dry_run {
-            return Ok::<_, RunError>((plan, None));
+            return Ok::<_, Stop>((plan, planned.sides, None));
         }
         let options = ApplyOptions::default().with_permission(permission);
         let applied = teamsync::core::apply(&plan, runner.team(), &options).await;
         during.with(|r| r.applied(&plan, permission, &applied));
         let outcome = applied.map_err(RunError::Guard)?;
-        Ok((plan, Some(outcome)))
+        Ok((plan, planned.sides, Some(outcome)))
     })?;
-    recording.finish(py, result.as_ref().map(|(_, outcome)| outcome.as_ref()))?;
-    Ok(result?)
+    match result {
+        Ok((plan, sides, outcome)) => {
+            recording.finish(py, Ok(outcome.as_ref()))?;
+            Ok((plan, sides, outcome))
+        }
+        Err(Stop::Run(error)) => {
+            recording.finish(py, Err(&error))?;
+            Err(error.into())
+        }
+        Err(Stop::Only(error)) => {
+            recording.finish_by(py, |r| r.end(EXIT_USAGE, Some(error.to_string())))?;
+            Err(error.into())
+        }
+    }
 }
 
 fn warn(py: Python<'_>, message: &str) -> PyResult<()> {

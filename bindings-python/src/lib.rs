@@ -6,6 +6,7 @@
 //! (`errors`). Blocking calls run on one tokio runtime with the GIL released (`runtime`).
 
 mod emulator;
+mod entra;
 mod errors;
 mod history;
 mod model;
@@ -29,7 +30,9 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<teams::PyMemoryTeam>()?;
     module.add_class::<teams::PyDropboxTeam>()?;
     module.add_class::<teams::PyLdapDirectory>()?;
+    module.add_class::<entra::PyEntraDirectory>()?;
     module.add_class::<emulator::PyEmulator>()?;
+    module.add_class::<entra::PyGraphEmulator>()?;
     module.add_class::<sync::PyConfig>()?;
     module.add_class::<sync::PySyncResult>()?;
     module.add_function(wrap_pyfunction!(sync::sync, module)?)?;

@@ -177,8 +177,13 @@ impl PyPolicy {
     }
 }
 
+/// `Policy`'s methods, with one read-only attribute per knob (`Policy().on_leave ==
+/// "suspend"`): real getters, so `dir()`, `help()` and stubtest see them. The knob list is the
+/// Rust struct's fields; a test checks that every knob `Policy.knobs()` names has its getter.
+macro_rules! policy_methods {
+    ($class:ident; $($knob:ident),* $(,)?) => {
 #[pymethods]
-impl PyPolicy {
+impl $class {
     #[new]
     #[pyo3(signature = (**knobs))]
     fn new(knobs: Option<&Bound<'_, PyDict>>) -> BindingResult<Self> {
@@ -215,18 +220,6 @@ impl PyPolicy {
         to_python(py, &*self.inner)
     }
 
-    /// Knobs read as attributes: `Policy().on_leave == "suspend"`.
-    fn __getattr__<'py>(&self, py: Python<'py>, name: &str) -> BindingResult<Bound<'py, PyAny>> {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&*self.inner) {
-            if let Some(value) = map.get(name) {
-                return to_python(py, value);
-            }
-        }
-        Err(BindingError::Python(
-            pyo3::exceptions::PyAttributeError::new_err(format!("Policy has no knob {name:?}")),
-        ))
-    }
-
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<Self>()
@@ -239,7 +232,37 @@ impl PyPolicy {
             serde_json::to_string(&*self.inner).unwrap_or_default()
         )
     }
+
+    $(
+        #[getter]
+        fn $knob<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
+            to_python(py, &self.inner.$knob)
+        }
+    )*
 }
+    };
+}
+
+policy_methods!(
+    PyPolicy;
+    external_id_prefix,
+    manage_existing_users,
+    adopt_foreign,
+    adopt_existing_groups,
+    group_sync,
+    strict_group_scope,
+    on_leave,
+    on_delete,
+    on_invited_deprovision,
+    wipe_data,
+    transfer,
+    deprovision_admins,
+    on_group_leave,
+    max_deprovision,
+    max_group_member_removals,
+    send_welcome_email,
+    rules,
+);
 
 /// One step of a plan. Immutable.
 #[pyclass(name = "Operation", module = "teamsync", frozen, skip_from_py_object)]
@@ -474,6 +497,30 @@ impl PyPlan {
         actual: &Bound<'py, PyActualState>,
     ) -> BindingResult<Bound<'py, PyAny>> {
         to_python(py, &self.inner.stale_operations(&actual.get().inner))
+    }
+
+    /// This plan restricted to `people` (emails or directory ids), as `teamsync plan --only`
+    /// restricts it: their invite, update, adoption or deprovision, their group memberships and
+    /// the groups those need; nothing else, under the same guard. `desired` and `actual` must be
+    /// what the plan was made from (`SyncResult.desired` / `.actual` after `sync`). A name
+    /// nobody has raises `PlanError`.
+    fn only(
+        &self,
+        py: Python<'_>,
+        people: Vec<String>,
+        desired: &Bound<'_, PyDesiredState>,
+        actual: &Bound<'_, PyActualState>,
+    ) -> BindingResult<PyPlan> {
+        let plan = Arc::clone(&self.inner);
+        let desired = Arc::clone(&desired.get().inner);
+        let actual = Arc::clone(&actual.get().inner);
+        let only = py.detach(move || {
+            let people: Vec<&str> = people.iter().map(String::as_str).collect();
+            plan.only(&people, &desired, &actual)
+        })?;
+        Ok(PyPlan {
+            inner: Arc::new(only),
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use teamsync::{Permission, Runner};
 
 use crate::errors::{BindingError, BindingResult};
-use crate::model::{PyOutcome, PyPlan, from_python};
+use crate::model::{PyActualState, PyDesiredState, PyOutcome, PyPlan, from_python};
 
 /// A loaded and checked config: the TOML file the `teamsync` command reads.
 #[pyclass(name = "Config", module = "teamsync", frozen, skip_from_py_object)]
@@ -108,6 +108,8 @@ impl PyConfig {
 pub struct PySyncResult {
     plan: Py<PyPlan>,
     outcome: Option<Py<PyOutcome>>,
+    desired: Py<PyDesiredState>,
+    actual: Py<PyActualState>,
 }
 
 #[pymethods]
@@ -122,6 +124,18 @@ impl PySyncResult {
     #[getter]
     fn outcome(&self, py: Python<'_>) -> Option<Py<PyOutcome>> {
         self.outcome.as_ref().map(|o| o.clone_ref(py))
+    }
+
+    /// The directory as this run read it (the plan was made from it).
+    #[getter]
+    fn desired(&self, py: Python<'_>) -> Py<PyDesiredState> {
+        self.desired.clone_ref(py)
+    }
+
+    /// The team as this run read it, before applying.
+    #[getter]
+    fn actual(&self, py: Python<'_>) -> Py<PyActualState> {
+        self.actual.clone_ref(py)
     }
 
     /// Whether the plan was applied.
@@ -141,16 +155,18 @@ impl PySyncResult {
 }
 
 /// One run from the command's config: read the team, then the directory (with the team's
-/// managed ids), plan, and apply unless `dry_run`; recorded in the run history when the
-/// config names a `history_dir`.
+/// managed ids), plan, restrict the plan to `only` (emails or directory ids, as `teamsync plan
+/// --only` / `apply --only` do) when given, and apply unless `dry_run`; recorded in the run
+/// history when the config names a `history_dir`.
 #[pyfunction]
-#[pyo3(signature = (config, dry_run = true, allow_deprovision = None, force = false))]
+#[pyo3(signature = (config, dry_run = true, allow_deprovision = None, force = false, only = None))]
 pub fn sync(
     py: Python<'_>,
     config: &Bound<'_, PyAny>,
     dry_run: bool,
     allow_deprovision: Option<usize>,
     force: bool,
+    only: Option<Vec<String>>,
 ) -> BindingResult<PySyncResult> {
     let config = PyConfig::coerce(config)?;
     // Recorded in the run history when the config names one (history_dir).
@@ -161,8 +177,9 @@ pub fn sync(
         (false, Some(count)) => Permission::UpTo(count),
         (false, None) => Permission::WithinLimits,
     };
-    let (plan, outcome) =
-        crate::history::plan_and_apply(py, runner, dry_run, permission, recording)?;
+    let only = only.unwrap_or_default();
+    let (plan, sides, outcome) =
+        crate::history::plan_and_apply(py, runner, dry_run, permission, only, recording)?;
     let outcome = match outcome {
         Some(inner) => Some(Py::new(
             py,
@@ -176,5 +193,17 @@ pub fn sync(
     Ok(PySyncResult {
         plan: Py::new(py, PyPlan { inner: plan })?,
         outcome,
+        desired: Py::new(
+            py,
+            PyDesiredState {
+                inner: Arc::new(sides.desired),
+            },
+        )?,
+        actual: Py::new(
+            py,
+            PyActualState {
+                inner: Arc::new(sides.actual),
+            },
+        )?,
     })
 }

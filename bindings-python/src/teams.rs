@@ -11,7 +11,7 @@ use teamsync_core::{ApplyOptions, Directory, ErrorKind, Permission, StoreError, 
 use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, ProxySetting, Secret,
 };
-use teamsync_ldap::{Bind, LdapConfig, LdapDirectory, Profile, ProfileKind};
+use teamsync_ldap::{Bind, ClientCertificate, LdapConfig, LdapDirectory, Profile, ProfileKind};
 
 use crate::errors::{BindingError, BindingResult};
 use crate::model::{PyActualState, PyDesiredState, PyOutcome, PyPlan, from_python};
@@ -318,6 +318,54 @@ fn profile_named(name: &str) -> BindingResult<Profile> {
     Ok(Profile::for_kind(kind))
 }
 
+/// The bind the config's `directory.bind` names: `simple` (the default with a `bind_dn`),
+/// `gssapi` (Kerberos, from the credential cache or keytab), `external` (the TLS client
+/// certificate) or `anonymous` (the default without). A password or host name that the bind
+/// would not use is refused rather than ignored.
+fn bind_of(
+    bind: Option<&str>,
+    bind_dn: Option<String>,
+    bind_password: Option<String>,
+    kerberos_fqdn: Option<String>,
+) -> BindingResult<Bind> {
+    let name = bind.unwrap_or(if bind_dn.is_some() {
+        "simple"
+    } else {
+        "anonymous"
+    });
+    if name != "simple" && bind_password.is_some() {
+        return Err(BindingError::Config(format!(
+            "bind_password is for bind=\"simple\" only, not bind={name:?}"
+        )));
+    }
+    if name != "gssapi" && kerberos_fqdn.is_some() {
+        return Err(BindingError::Config(format!(
+            "kerberos_fqdn is for bind=\"gssapi\" only, not bind={name:?}"
+        )));
+    }
+    Ok(match (name, bind_dn, bind_password) {
+        ("simple", Some(dn), Some(password)) => Bind::simple(dn, Secret::new(password)),
+        ("simple", _, _) => {
+            return Err(BindingError::Config(
+                "bind_dn and bind_password go together".into(),
+            ));
+        }
+        ("gssapi", _, _) => Bind::gssapi(kerberos_fqdn),
+        ("external", _, _) => Bind::External,
+        ("anonymous", None, _) => Bind::Anonymous,
+        ("anonymous", Some(_), _) => {
+            return Err(BindingError::Config(
+                "bind_dn is for bind=\"simple\"; an anonymous bind has none".into(),
+            ));
+        }
+        (other, _, _) => {
+            return Err(BindingError::Config(format!(
+                "unknown bind {other:?} (expected simple, gssapi, external or anonymous)"
+            )));
+        }
+    })
+}
+
 /// An LDAP or Active Directory server as the directory side.
 #[pyclass(
     name = "LdapDirectory",
@@ -333,7 +381,8 @@ pub struct PyLdapDirectory {
 impl PyLdapDirectory {
     #[new]
     #[pyo3(signature = (
-        url, base_dn, *, profile = "openldap", bind_dn = None, bind_password = None, ca_file = None,
+        url, base_dn, *, profile = "openldap", bind = None, bind_dn = None, bind_password = None,
+        kerberos_fqdn = None, client_cert_file = None, client_key_file = None, ca_file = None,
         starttls = false, no_tls_verify = false, allow_plaintext_bind = false,
         user_root_dns = Vec::new(), group_root_dns = Vec::new(), user_base_dn = None, group_base_dn = None,
         extra_user_filter = None, known_ids = Vec::new(), page_size = None, connect_timeout = None, operation_timeout = None
@@ -343,8 +392,12 @@ impl PyLdapDirectory {
         url: String,
         base_dn: String,
         profile: &str,
+        bind: Option<&str>,
         bind_dn: Option<String>,
         bind_password: Option<String>,
+        kerberos_fqdn: Option<String>,
+        client_cert_file: Option<PathBuf>,
+        client_key_file: Option<PathBuf>,
         ca_file: Option<PathBuf>,
         starttls: bool,
         no_tls_verify: bool,
@@ -360,12 +413,13 @@ impl PyLdapDirectory {
         operation_timeout: Option<f64>,
     ) -> BindingResult<Self> {
         let mut config = LdapConfig::new(url, base_dn, profile_named(profile)?);
-        config.bind = match (bind_dn, bind_password) {
-            (Some(dn), Some(password)) => Bind::simple(dn, Secret::new(password)),
-            (None, None) => Bind::Anonymous,
+        config.bind = bind_of(bind, bind_dn, bind_password, kerberos_fqdn)?;
+        config.client_certificate = match (client_cert_file, client_key_file) {
+            (Some(cert), Some(key)) => Some(ClientCertificate::new(cert, key)),
+            (None, None) => None,
             _ => {
                 return Err(BindingError::Config(
-                    "bind_dn and bind_password go together".into(),
+                    "client_cert_file and client_key_file go together".into(),
                 ));
             }
         };
