@@ -180,6 +180,11 @@ impl PyDropboxTeam {
     /// `None` (use the environment), `""` (no proxy) or a proxy URL.
     #[new]
     #[pyo3(signature = (base_url = teamsync_dropbox::DEFAULT_BASE_URL.to_owned(), token = None, refresh_token = None, app_key = None, app_secret = None, ca_file = None, proxy = None, timeout = None))]
+    // The default is a Rust constant, which pyo3 would show as `...`; spelled out for
+    // `help()` and stubtest (a test checks it is the constant's value).
+    #[pyo3(
+        text_signature = "(base_url='https://api.dropboxapi.com', token=None, refresh_token=None, app_key=None, app_secret=None, ca_file=None, proxy=None, timeout=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         base_url: String,

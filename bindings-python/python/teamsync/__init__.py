@@ -4,7 +4,8 @@ Plan from plain Python data or a live directory, review the plan, apply it::
 
     import teamsync
 
-    desired = teamsync.DesiredState.from_dict({...})   # or teamsync.LdapDirectory(...).snapshot()
+    desired = teamsync.DesiredState.from_dict({...})   # or teamsync.LdapDirectory(...).snapshot(),
+                                                       # or teamsync.EntraDirectory(...).snapshot()
     team = teamsync.DropboxTeam(token="...")
     plan = teamsync.plan(desired, team.snapshot(), teamsync.Policy(on_leave="remove"))
     print(plan.render())
@@ -15,6 +16,7 @@ through the same library run as `teamsync plan` / `teamsync apply`::
 
     result = teamsync.sync("/etc/teamsync/teamsync.toml", dry_run=True)
     print(result.plan.to_json())
+    teamsync.sync("/etc/teamsync/teamsync.toml", dry_run=False, only=["ann@example.org"])  # on demand
 
 The heavy lifting is Rust (``teamsync._native``, private); blocking calls release the GIL.
 """
@@ -27,6 +29,7 @@ from teamsync._native import (
     DirectoryError,
     DropboxTeam,
     EmulatorError,
+    EntraDirectory,
     GuardRefusedError,
     InvalidDataError,
     LdapDirectory,
@@ -56,6 +59,7 @@ __all__ = [
     "DirectoryError",
     "DropboxTeam",
     "EmulatorError",
+    "EntraDirectory",
     "GuardRefusedError",
     "InvalidDataError",
     "LdapDirectory",

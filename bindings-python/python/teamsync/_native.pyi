@@ -4,9 +4,42 @@ from collections.abc import Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, final
+from typing import Any, Literal, Self, TypedDict, final
+
+from typing_extensions import disjoint_base
 
 __version__: str
+__all__ = [
+    "ActualState",
+    "Config",
+    "ConfigError",
+    "DesiredState",
+    "DirectoryError",
+    "DropboxTeam",
+    "Emulator",
+    "EmulatorError",
+    "EntraDirectory",
+    "GraphEmulator",
+    "GuardRefusedError",
+    "InvalidDataError",
+    "LdapDirectory",
+    "MemoryTeam",
+    "Operation",
+    "Outcome",
+    "Plan",
+    "PlanError",
+    "Policy",
+    "RateLimitedError",
+    "SyncResult",
+    "TeamAuthError",
+    "TeamError",
+    "TeamsyncError",
+    "__version__",
+    "apply",
+    "history",
+    "plan",
+    "sync",
+]
 
 # ---- exceptions ----
 
@@ -22,7 +55,7 @@ class InvalidDataError(TeamsyncError):
 class DirectoryError(TeamsyncError):
     """Reading the directory failed."""
 
-    kind: Literal["connect", "bind", "incomplete", "root_not_found", "other"]
+    kind: Literal["config", "connect", "bind", "incomplete", "root_not_found", "other"]
 
 class TeamError(TeamsyncError):
     """The team refused or failed a call."""
@@ -39,13 +72,13 @@ class RateLimitedError(TeamError):
     retry_after_ms: int | None
 
 class PlanError(TeamsyncError):
-    """The planner refused to plan (invalid policy, no users in scope)."""
+    """The planner refused to plan (invalid policy, no users in scope, an `only` name nobody has)."""
 
 class GuardRefusedError(TeamsyncError):
     """apply() refused a plan over the deprovision limits without permission."""
 
 class EmulatorError(TeamsyncError):
-    """The Dropbox emulator could not start, refused a seed, or is closed."""
+    """An emulator (Dropbox or Graph) could not start, refused a seed, or is closed."""
 
 # ---- states and policy ----
 
@@ -81,15 +114,15 @@ class ActualState:
     @property
     def group_count(self) -> int: ...
 
-LeaveAction = Literal["suspend", "remove"]
-GroupLeave = Literal["empty", "delete", "keep"]
+_LeaveAction = Literal["suspend", "remove"]
+_GroupLeave = Literal["empty", "delete", "keep"]
 
 @final
 class Policy:
     """The sync rules; knobs not given keep the Rust defaults. Unknown knobs raise ConfigError."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         external_id_prefix: str = ...,
         manage_existing_users: bool = ...,
@@ -97,23 +130,24 @@ class Policy:
         adopt_existing_groups: bool = ...,
         group_sync: Literal["off", "user_roots", "group_roots"] = ...,
         strict_group_scope: bool = ...,
-        on_leave: LeaveAction = ...,
-        on_delete: LeaveAction = ...,
+        on_leave: _LeaveAction = ...,
+        on_delete: _LeaveAction = ...,
         on_invited_deprovision: Literal["remove_invitation", "leave"] = ...,
         wipe_data: bool = ...,
         transfer: Mapping[str, Any] = ...,
         deprovision_admins: bool = ...,
-        on_group_leave: GroupLeave = ...,
+        on_group_leave: _GroupLeave = ...,
         max_deprovision: Mapping[str, Any] = ...,
         max_group_member_removals: Mapping[str, Any] = ...,
         send_welcome_email: bool = ...,
-    ) -> None: ...
+        rules: Mapping[str, Any] = ...,
+    ) -> Self: ...
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Policy: ...
     @staticmethod
     def knobs() -> list[str]: ...
     def to_dict(self) -> dict[str, Any]: ...
-    # Knobs read as attributes (read-only).
+    # Knobs read as attributes (read-only). `rules` is the rules as written ({} for none).
     @property
     def external_id_prefix(self) -> str: ...
     @property
@@ -146,6 +180,8 @@ class Policy:
     def max_group_member_removals(self) -> dict[str, Any]: ...
     @property
     def send_welcome_email(self) -> bool: ...
+    @property
+    def rules(self) -> dict[str, Any]: ...
 
 # ---- plans ----
 
@@ -190,7 +226,7 @@ class Plan:
         """One self-contained HTML page for review (as `teamsync plan --report` writes)."""
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Operation]: ...
-    def __getitem__(self, index: int) -> Operation: ...
+    def __getitem__(self, key: int, /) -> Operation: ...
     @property
     def operations(self) -> list[Operation]: ...
     @property
@@ -206,6 +242,10 @@ class Plan:
     @property
     def is_empty(self) -> bool: ...
     def stale_operations(self, actual: ActualState) -> list[dict[str, Any]]: ...
+    def only(self, people: Sequence[str], desired: DesiredState, actual: ActualState) -> Plan:
+        """The plan restricted to `people` (emails or directory ids), as `teamsync plan --only`
+        restricts it; `desired`/`actual` are what it was made from. Raises PlanError for a name
+        nobody has."""
 
 @final
 class Outcome:
@@ -230,7 +270,7 @@ def plan(desired: DesiredState, actual: ActualState, policy: Policy | None = Non
 
 # ---- the two sides ----
 
-StoreCall = Literal[
+_StoreCall = Literal[
     "snapshot", "invite", "set_profile", "suspend", "unsuspend", "remove", "recover",
     "create_group", "update_group", "delete_group", "add_group_members", "remove_group_members",
 ]
@@ -239,13 +279,13 @@ StoreCall = Literal[
 class MemoryTeam:
     """A Dropbox team in memory that follows Dropbox's rules."""
 
-    def __init__(self, state: ActualState | Mapping[str, Any] | None = None) -> None: ...
+    def __new__(cls, state: ActualState | Mapping[str, Any] | None = None) -> Self: ...
     def snapshot(self) -> ActualState: ...
     def replace_state(self, state: ActualState | Mapping[str, Any]) -> None: ...
     def set_license_limit(self, limit: int | None) -> None: ...
     def inject_fault(
         self,
-        call: StoreCall,
+        call: _StoreCall,
         subject: str = "",
         times: int = 1,
         kind: Literal["transient", "rate_limited", "auth", "conflict", "not_found", "permanent"] = "permanent",
@@ -258,8 +298,8 @@ class MemoryTeam:
 class DropboxTeam:
     """A Dropbox team over HTTP: `token=`, or `refresh_token=` + `app_key=` (+ `app_secret=`)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         base_url: str = "https://api.dropboxapi.com",
         token: str | None = None,
         refresh_token: str | None = None,
@@ -268,7 +308,7 @@ class DropboxTeam:
         ca_file: str | PathLike[str] | None = None,
         proxy: str | None = None,
         timeout: float | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def snapshot(self) -> ActualState: ...
     def team_name(self) -> str: ...
 
@@ -276,14 +316,18 @@ class DropboxTeam:
 class LdapDirectory:
     """An LDAP or Active Directory server. Raises ConfigError for unusable settings."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         url: str,
         base_dn: str,
         *,
         profile: Literal["active_directory", "ad", "openldap", "freeipa", "389ds", "generic"] | str = "openldap",
+        bind: Literal["simple", "gssapi", "external", "anonymous"] | None = None,
         bind_dn: str | None = None,
         bind_password: str | None = None,
+        kerberos_fqdn: str | None = None,
+        client_cert_file: str | PathLike[str] | None = None,
+        client_key_file: str | PathLike[str] | None = None,
         ca_file: str | PathLike[str] | None = None,
         starttls: bool = False,
         no_tls_verify: bool = False,
@@ -297,8 +341,43 @@ class LdapDirectory:
         page_size: int | None = None,
         connect_timeout: float | None = None,
         operation_timeout: float | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def snapshot(self) -> DesiredState: ...
+
+class _EntraEmail(TypedDict, total=False):
+    fallback_to_upn: bool
+    allow_external_upn: bool
+    allow_onmicrosoft_upn: bool
+
+@final
+class EntraDirectory:
+    """Microsoft Entra ID through Graph: the config's `[directory] kind = "entra"`. Exactly one of
+    `client_secret`, `certificate` (PEM text) or `certificate_file`. Raises ConfigError."""
+
+    def __new__(
+        cls,
+        tenant_id: str,
+        client_id: str,
+        *,
+        client_secret: str | None = None,
+        certificate: str | None = None,
+        certificate_file: str | PathLike[str] | None = None,
+        root_groups: Sequence[str] = ...,
+        app_id: str | None = None,
+        id: Literal["object_id", "on_premises_immutable_id"] = "object_id",
+        email: _EntraEmail | None = None,
+        include_guests: bool = False,
+        cloud: Literal["global", "us_gov", "us_gov_dod", "china"] = "global",
+        authority_url: str | None = None,
+        graph_url: str | None = None,
+        ca_file: str | PathLike[str] | None = None,
+        known_ids: Sequence[str] = ...,
+        low_throttle_priority: bool = True,
+        request_timeout: float | None = None,
+    ) -> Self: ...
+    def snapshot(self) -> DesiredState:
+        """Reads users and groups in scope (GIL released). Raises DirectoryError."""
+    def requests_sent(self) -> int: ...
 
 def apply(
     plan: Plan,
@@ -312,6 +391,7 @@ def apply(
 
 # ---- the command's config and run ----
 
+@final
 class Config:
     """A loaded and checked config: the TOML file the `teamsync` command reads."""
 
@@ -331,11 +411,16 @@ class Config:
     @property
     def warnings(self) -> list[str]: ...
 
+@final
 class SyncResult:
     """What `sync` did: the plan, and the outcome when it applied (None on a dry run)."""
 
     @property
     def plan(self) -> Plan: ...
+    @property
+    def desired(self) -> DesiredState: ...
+    @property
+    def actual(self) -> ActualState: ...
     @property
     def outcome(self) -> Outcome | None: ...
     @property
@@ -346,9 +431,11 @@ def sync(
     dry_run: bool = True,
     allow_deprovision: int | None = None,
     force: bool = False,
+    only: Sequence[str] | None = None,
 ) -> SyncResult:
     """One run from the command's config (GIL released): read the team, then the directory with
-    the team's managed ids, plan, and apply unless `dry_run`. Raises ConfigError, DirectoryError,
+    the team's managed ids, plan, restrict to `only` (emails or directory ids, as the command's
+    `--only`), and apply unless `dry_run`. Raises ConfigError, DirectoryError,
     TeamError / TeamAuthError, PlanError, GuardRefusedError. Recorded in the run history when
     the config names a `history_dir`."""
 
@@ -363,11 +450,12 @@ def history(
 
 # ---- testing ----
 
+@disjoint_base
 class Emulator:
     """The in-process Dropbox emulator (see `teamsync.testing.Emulator`)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         team_name: str | None = None,
         license_limit: int | None = None,
@@ -378,7 +466,7 @@ class Emulator:
         job_polls_in_progress: int | None = None,
         async_add_threshold: int | None = None,
         faults: Mapping[str, Any] | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -397,6 +485,36 @@ class Emulator:
     def state(self) -> dict[str, Any]: ...
     def seed(self, seed: Mapping[str, Any], strict: bool = True) -> None: ...
     def set_faults(self, faults: Mapping[str, Any]) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]: ...
+
+@disjoint_base
+class GraphEmulator:
+    """The in-process Microsoft Graph / Entra token endpoint emulator (see
+    `teamsync.testing.GraphEmulator`)."""
+
+    def __new__(
+        cls,
+        *,
+        tls: bool = False,
+        seed: int | None = None,
+        access_token_ttl: float | None = None,
+        max_page_size: int | None = None,
+        faults: Mapping[str, Any] | None = None,
+    ) -> Self: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def ca_pem(self) -> str | None: ...
+    def seed(self, seed: Mapping[str, Any]) -> None: ...
+    def call_counts(self) -> dict[str, int]: ...
+    def reset_call_counts(self) -> None: ...
+    def tokens_issued(self) -> int: ...
+    def set_faults(self, faults: Mapping[str, Any]) -> None: ...
+    def requests(self) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(
