@@ -71,6 +71,18 @@ def test_each_knob_can_be_set_alone(knob: str) -> None:
     assert p != Policy()
 
 
+def test_knobs_are_real_attributes_and_signatures_are_visible() -> None:
+    # Getters on the class (what help(), dir() and mypy.stubtest see), one per knob, rules too.
+    assert set(Policy.knobs()) | {"rules"} <= set(dir(Policy))
+    with pytest.raises(AttributeError):
+        Policy().no_such_knob  # type: ignore[attr-defined]  # noqa: B018
+    # DropboxTeam's default base URL is the Rust constant's value, spelled out in its signature.
+    import inspect
+
+    assert inspect.signature(teamsync.DropboxTeam).parameters["base_url"].default == "https://api.dropboxapi.com"
+    assert "https://api.dropboxapi.com" in repr(teamsync.DropboxTeam(token="t"))
+
+
 def test_all_knobs_at_once() -> None:
     assert Policy(**NON_DEFAULTS).to_dict() == NON_DEFAULTS
 

@@ -39,6 +39,27 @@ result: teamsync.SyncResult = teamsync.sync(config, dry_run=True)
 outcome: teamsync.Outcome | None = result.outcome
 memory = teamsync.MemoryTeam()
 memory.inject_fault("invite", kind="conflict")
+only: teamsync.SyncResult = teamsync.sync(config, only=["ann@example.org"])
+restricted: teamsync.Plan = result.plan.only(["ann"], result.desired, result.actual)
+rules: dict[str, Any] = teamsync.Policy(rules={"scope": []}).rules
+ldap = teamsync.LdapDirectory(
+    "ldaps://ldap.example.org", "dc=example,dc=org", bind="external",
+    client_cert_file="client.pem", client_key_file="client.key",
+)
+kerberos = teamsync.LdapDirectory("ldaps://dc.example.org", "dc=example,dc=org", bind="gssapi", kerberos_fqdn="dc.example.org")
+
+
+def entra() -> teamsync.DesiredState:
+    from teamsync.testing import GraphEmulator
+
+    with GraphEmulator() as graph:
+        graph.seed({"tenant_id": "t"})
+        directory: teamsync.EntraDirectory = graph.directory("t", "app", client_secret="s", root_groups=["Staff"])
+        table: dict[str, Any] = graph.directory_config("t", "app", client_secret={"env": "SECRET"})
+        return directory.snapshot()
+
+
+certificate = teamsync.EntraDirectory("t", "app", certificate_file="app.pem", id="on_premises_immutable_id", email={"fallback_to_upn": False})
 '''
 
 WRONG_SCRIPT = '''
@@ -47,6 +68,8 @@ import teamsync
 plan = teamsync.plan(teamsync.DesiredState(), teamsync.ActualState(), "strict")
 count: str = plan.counts
 teamsync.MemoryTeam().inject_fault("invitee")
+teamsync.LdapDirectory("ldaps://x", "dc=x", bind="ntlm")
+teamsync.EntraDirectory("t", "app", email={"fallback": True})
 '''
 
 
@@ -84,9 +107,10 @@ def test_mypy_strict_rejects_wrong_use(tmp_path: Path) -> None:
     script.write_text(WRONG_SCRIPT)
     checked = mypy(script, tmp_path / "cache")
     assert checked.returncode == 1, checked.stdout + checked.stderr
-    # One error per wrong line: a str for a Policy, a dict for a str, an unknown store call.
+    # One error per wrong line: a str for a Policy, a dict for a str, an unknown store call,
+    # an unknown bind, an unknown email key.
     errors = [line for line in checked.stdout.splitlines() if ": error:" in line]
-    assert [int(line.split(":")[1]) for line in errors] == [4, 5, 6], checked.stdout
+    assert sorted({int(line.split(":")[1]) for line in errors}) == [4, 5, 6, 7, 8], checked.stdout
 
 
 def test_sync_csv_example_applies_into_the_emulator(tmp_path: Path) -> None:
