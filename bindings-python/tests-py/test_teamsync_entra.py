@@ -164,7 +164,7 @@ def test_errors_are_the_hierarchy_s(graph: GraphEmulator) -> None:
     with pytest.raises(teamsync.ConfigError, match="go together"):
         teamsync.EntraDirectory(TENANT, APP, client_secret=SECRET, authority_url=graph.base_url)
     with pytest.raises(teamsync.ConfigError, match="email"):
-        teamsync.EntraDirectory(TENANT, APP, client_secret=SECRET, email={"fallback_to_UPN": True})
+        teamsync.EntraDirectory(TENANT, APP, client_secret=SECRET, email={"fallback_to_UPN": True})  # type: ignore[arg-type]
     with pytest.raises(teamsync.ConfigError, match="unknown id"):
         teamsync.EntraDirectory(TENANT, APP, client_secret=SECRET, id="upn")  # type: ignore[arg-type]
     with pytest.raises(teamsync.EmulatorError):

@@ -1,6 +1,7 @@
 """Golden plans shared with the Rust tests: every `sync-core/tests/cases/*.json` planned from
-Python must give the operations (and the rendered table) the file holds, exactly as
-`sync-core/tests/golden_cases.rs` checks them."""
+Python must give the operations (and the rendered table, the warnings' kinds and the figures,
+when the file holds them) exactly as `sync-core/tests/golden_cases.rs` checks them. The cases
+live only there: add a case as a file, not as a test here."""
 
 from __future__ import annotations
 
@@ -35,3 +36,8 @@ def test_case_plans_as_written(path: Path) -> None:
     assert ops(plan) == case["ops"]
     if "render" in case:
         assert plan.render() == case["render"]
+        assert str(plan) == case["render"]
+    if "warnings" in case:
+        assert [w["kind"] for w in plan.warnings] == case["warnings"]
+    for name, value in case.get("stats", {}).items():
+        assert plan.stats[name] == value, name

@@ -94,7 +94,7 @@ def test_a_certificate_from_another_ca_is_refused(slapd: dict[str, str]) -> None
 
 
 def test_bind_settings_that_do_not_go_together_are_refused() -> None:
-    base = {"url": "ldaps://127.0.0.1:1", "base_dn": "dc=x"}
+    base: dict[str, Any] = {"url": "ldaps://127.0.0.1:1", "base_dn": "dc=x"}
     cases: list[tuple[dict[str, Any], str]] = [
         ({"bind": "external"}, "client_cert_file"),  # EXTERNAL on ldaps:// needs a certificate
         ({"bind": "external", "client_cert_file": "/c.pem"}, "go together"),

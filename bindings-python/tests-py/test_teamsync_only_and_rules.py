@@ -18,7 +18,7 @@ import teamsync
 from teamsync.testing import Emulator
 from test_teamsync_config_parity import TOKEN_VAR, binary  # noqa: F401  (the module's fixture)
 
-STATE = {
+STATE: dict[str, Any] = {
     "user_roots": ["staff"],
     "groups": [{"id": "staff", "name": "Staff", "members": ["ann", "bob", "cy", "dee"]}],
     "users": [
@@ -28,7 +28,7 @@ STATE = {
         {"id": "dee", "email": "dee@corp.test", "given_name": "Dee", "surname": "Park", "attributes": {"title": "Engineer", "uid": "dee"}},
     ],
 }
-RULES = {
+RULES: dict[str, Any] = {
     "scope": [{"name": "no-contractors", "exclude": 'has(user.title) && user.title.startsWith("Contractor")'}],
     "mapping": {"email": {"expr": 'user.email != "" ? user.email : user.uid + "@corp.test"'}},
 }

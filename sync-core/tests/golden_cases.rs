@@ -1,7 +1,9 @@
 //! Golden plans kept as data in `tests/cases/*.json`, read by these tests and by the Python
 //! package's tests (`bindings-python/tests-py/test_teamsync_golden_cases.py`), so both sides
-//! check one set of cases. Each file holds `desired`, `actual`, `policy` and the expected `ops`
-//! (one line per operation, as `case_ops` prints them) and, optionally, the rendered table.
+//! check one set of cases (one copy of each expected outcome). Each file holds `desired`,
+//! `actual`, `policy` and the expected `ops` (one line per operation, as `case_ops` prints
+//! them) and, optionally, the rendered table (`render`), the warnings' kinds in order
+//! (`warnings`) and some of the plan's input figures (`stats`, compared by name).
 #![allow(clippy::unwrap_used)] // tests fail loudly on purpose
 
 use std::path::Path;
@@ -72,6 +74,22 @@ fn every_case_file_plans_as_written() {
         assert_eq!(case_ops(&plan), expected, "{}", path.display());
         if let Some(render) = case["render"].as_str() {
             assert_eq!(plan.render(), render, "{}", path.display());
+        }
+        if let Some(expected) = case.get("warnings") {
+            let kinds: Vec<Value> = serde_json::to_value(&plan.warnings)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["kind"].clone())
+                .collect();
+            assert_eq!(&Value::Array(kinds), expected, "{}", path.display());
+        }
+        if let Some(Value::Object(expected)) = case.get("stats") {
+            let stats = serde_json::to_value(&plan.stats).unwrap();
+            for (name, value) in expected {
+                assert_eq!(&stats[name], value, "stats.{name} in {}", path.display());
+            }
         }
     }
 }
