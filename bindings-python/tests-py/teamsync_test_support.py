@@ -1,8 +1,8 @@
 """Builders for the binding's tests: plain dicts shaped like the core's model.
 
-A literal port of `sync-core/tests/common/mod.rs`, so that the golden cases ported from the Rust
-tests read the same and must give the same operations. (Uniquely named: every `*/tests-py`
-directory runs in one pytest session.)
+A literal port of `sync-core/tests/common/mod.rs`; `ops()` prints a plan exactly as
+`sync-core/tests/golden_cases.rs` does, for the shared case files. (Uniquely named, so that no
+two `*/tests-py` folders' helpers collide.)
 """
 
 from __future__ import annotations
