@@ -119,6 +119,12 @@ GSSAPI_CHILD = textwrap.dedent(
                   operation_timeout=60.0)
     simple = teamsync.LdapDirectory(bind_dn=e["TEAMSYNC_AD_KRB5_SVC_DN"], bind_password=e["TEAMSYNC_AD_KRB5_SVC_PW"], **common)
     kerberos = teamsync.LdapDirectory(bind="gssapi", kerberos_fqdn=e["TEAMSYNC_AD_KRB5_FQDN"], **common)
+    if sys.argv[1] == "wrong_keytab":
+        try:
+            kerberos.snapshot()
+        except teamsync.DirectoryError as refused:
+            print(json.dumps({"refused": refused.kind}))
+        sys.exit(0)
     by_password, by_ticket = simple.snapshot(), kerberos.snapshot()
     assert by_ticket.user_count > 0 and by_ticket.user_count == by_password.user_count, (by_ticket, by_password)
     print(json.dumps({"users": by_ticket.user_count}))
@@ -126,14 +132,23 @@ GSSAPI_CHILD = textwrap.dedent(
 )
 
 
-def test_gssapi_bind_with_the_samba_kdc_keytab_reads_what_the_simple_bind_reads(tmp_path: Path) -> None:
-    env = env_or_skip(SAMBA, "the Samba AD DC fixture: scripts/fixtures/samba.sh start")
+def gssapi_child(env: dict[str, str], keytab: str, mode: str, folder: Path) -> str:
     child_env = {k: v for k, v in os.environ.items() if k not in ("KRB5_CLIENT_KTNAME", "KRB5_KTNAME", "KRB5CCNAME")}
     child_env.update(
         KRB5_CONFIG=env["TEAMSYNC_AD_KRB5_CONFIG"],
-        KRB5_CLIENT_KTNAME=f"FILE:{env['TEAMSYNC_AD_KRB5_KEYTAB']}",
-        KRB5CCNAME=f"FILE:{tmp_path / 'cc'}",
+        KRB5_CLIENT_KTNAME=f"FILE:{keytab}",
+        KRB5CCNAME=f"FILE:{folder / 'cc'}",
     )
-    done = subprocess.run([sys.executable, "-c", GSSAPI_CHILD], capture_output=True, text=True, env=child_env, timeout=180)
+    done = subprocess.run([sys.executable, "-c", GSSAPI_CHILD, mode], capture_output=True, text=True, env=child_env, timeout=180)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    assert '"users"' in done.stdout
+    return done.stdout
+
+
+def test_gssapi_bind_with_the_samba_kdc_keytab_reads_what_the_simple_bind_reads(tmp_path: Path) -> None:
+    env = env_or_skip(SAMBA, "the Samba AD DC fixture: scripts/fixtures/samba.sh start")
+    assert '"users"' in gssapi_child(env, env["TEAMSYNC_AD_KRB5_KEYTAB"], "snapshot", tmp_path)
+
+
+def test_gssapi_bind_with_wrong_keys_is_a_bind_error(tmp_path: Path) -> None:
+    env = env_or_skip((*SAMBA, "TEAMSYNC_AD_KRB5_WRONG_KEYTAB"), "the Samba AD DC fixture: scripts/fixtures/samba.sh start")
+    assert '{"refused": "bind"}' in gssapi_child(env, env["TEAMSYNC_AD_KRB5_WRONG_KEYTAB"], "wrong_keytab", tmp_path)
