@@ -175,6 +175,18 @@ impl PyEntraDirectory {
         })
     }
 
+    /// What the app may read, as `teamsync check` reports it: `{"roles": [...] or None,
+    /// "missing": ["GroupMember.Read.All", ...]}` (the permissions a snapshot needs that Graph
+    /// refused, by name). A refused credential raises `DirectoryError`.
+    fn check<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
+        let directory = Arc::clone(&self.directory);
+        let report = runtime::wait(py, async move { directory.check().await })??;
+        let dict = pyo3::types::PyDict::new(py);
+        dict.set_item("roles", report.roles)?;
+        dict.set_item("missing", report.missing)?;
+        Ok(dict.into_any())
+    }
+
     /// Graph requests sent so far (token requests not counted).
     fn requests_sent(&self) -> u64 {
         self.directory.requests_sent()

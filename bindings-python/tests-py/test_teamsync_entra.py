@@ -169,3 +169,13 @@ def test_errors_are_the_hierarchy_s(graph: GraphEmulator) -> None:
         teamsync.EntraDirectory(TENANT, APP, client_secret=SECRET, id="upn")  # type: ignore[arg-type]
     with pytest.raises(teamsync.EmulatorError):
         graph.seed({"users": [{"displayName": "no id"}]})
+
+
+def test_check_names_the_permissions_the_app_lacks(graph: GraphEmulator) -> None:
+    assert graph.directory(TENANT, APP, client_secret=SECRET, root_groups=["Dropbox Users"]).check()["missing"] == []
+    seed = tenant()
+    seed["apps"][0]["roles"] = ["User.Read.All"]
+    graph.seed(seed)
+    report = graph.directory(TENANT, APP, client_secret=SECRET, root_groups=["Dropbox Users"]).check()
+    assert report["missing"] == ["GroupMember.Read.All"], report
+    assert report["roles"] == ["User.Read.All"]

@@ -55,7 +55,7 @@ class InvalidDataError(TeamsyncError):
 class DirectoryError(TeamsyncError):
     """Reading the directory failed."""
 
-    kind: Literal["config", "connect", "bind", "incomplete", "root_not_found", "other"]
+    kind: Literal["connect", "bind", "incomplete", "root_not_found", "other"]
 
 class TeamError(TeamsyncError):
     """The team refused or failed a call."""
@@ -344,6 +344,10 @@ class LdapDirectory:
     ) -> Self: ...
     def snapshot(self) -> DesiredState: ...
 
+class _EntraAccess(TypedDict):
+    roles: list[str] | None
+    missing: list[str]
+
 class _EntraEmail(TypedDict, total=False):
     fallback_to_upn: bool
     allow_external_upn: bool
@@ -377,6 +381,8 @@ class EntraDirectory:
     ) -> Self: ...
     def snapshot(self) -> DesiredState:
         """Reads users and groups in scope (GIL released). Raises DirectoryError."""
+    def check(self) -> _EntraAccess:
+        """What the app may read (as `teamsync check` says): its roles and the missing permissions."""
     def requests_sent(self) -> int: ...
 
 def apply(
