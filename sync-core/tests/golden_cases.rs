@@ -86,7 +86,7 @@ fn every_case_file_plans_as_written() {
             assert_eq!(&Value::Array(kinds), expected, "{}", path.display());
         }
         if let Some(Value::Object(expected)) = case.get("stats") {
-            let stats = serde_json::to_value(&plan.stats).unwrap();
+            let stats = serde_json::to_value(plan.stats).unwrap();
             for (name, value) in expected {
                 assert_eq!(&stats[name], value, "stats.{name} in {}", path.display());
             }
