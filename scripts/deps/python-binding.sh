@@ -17,8 +17,10 @@ cd "$(dirname "$0")/../.."
 
 . scripts/lib/pip.sh
 
-if ! "$python" -c 'import maturin, mypy, pytest' >/dev/null 2>&1; then
-  pip_install 'maturin>=1.7,<2' 'mypy>=1.10' 'pytest>=7'
+# mypy >= 1.18: the stubs mark the subclassable native classes @disjoint_base (PEP 800), which
+# older stubtest neither requires nor knows.
+if ! "$python" -c 'import maturin, pytest, mypy.version as v, sys; sys.exit(tuple(map(int, v.__version__.split("+")[0].split(".")[:2])) < (1, 18))' >/dev/null 2>&1; then
+  pip_install 'maturin>=1.7,<2' 'mypy>=1.18' 'pytest>=7'
 fi
 
 export CARGO_TARGET_DIR=${TEAMSYNC_PY_TARGET_DIR:-$HOME/.cache/teamsync-pytarget}
