@@ -182,64 +182,64 @@ impl PyPolicy {
 /// Rust struct's fields; a test checks that every knob `Policy.knobs()` names has its getter.
 macro_rules! policy_methods {
     ($class:ident; $($knob:ident),* $(,)?) => {
-#[pymethods]
-impl $class {
-    #[new]
-    #[pyo3(signature = (**knobs))]
-    fn new(knobs: Option<&Bound<'_, PyDict>>) -> BindingResult<Self> {
-        let knobs = match knobs {
-            Some(knobs) => from_python::<serde_json::Value>(knobs.as_any())
-                .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?,
-            None => serde_json::Value::Object(serde_json::Map::new()),
-        };
-        Self::from_knobs(knobs)
-    }
+        #[pymethods]
+        impl $class {
+            #[new]
+            #[pyo3(signature = (**knobs))]
+            fn new(knobs: Option<&Bound<'_, PyDict>>) -> BindingResult<Self> {
+                let knobs = match knobs {
+                    Some(knobs) => from_python::<serde_json::Value>(knobs.as_any())
+                        .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?,
+                    None => serde_json::Value::Object(serde_json::Map::new()),
+                };
+                Self::from_knobs(knobs)
+            }
 
-    /// A policy from a dict of knobs (the shape `to_dict()` returns).
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
-        let knobs = from_python::<serde_json::Value>(data)
-            .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
-        Self::from_knobs(knobs)
-    }
+            /// A policy from a dict of knobs (the shape `to_dict()` returns).
+            #[staticmethod]
+            fn from_dict(data: &Bound<'_, PyAny>) -> BindingResult<Self> {
+                let knobs = from_python::<serde_json::Value>(data)
+                    .map_err(|e| BindingError::Config(format!("invalid policy: {e}")))?;
+                Self::from_knobs(knobs)
+            }
 
-    /// The knob names, in declaration order.
-    #[staticmethod]
-    fn knobs(py: Python<'_>) -> BindingResult<Vec<String>> {
-        // pythonize keeps the struct's field order (a serde_json map would sort it).
-        let defaults = to_python(py, &teamsync_core::Policy::default())?;
-        let defaults = defaults.cast::<PyDict>().map_err(PyErr::from)?;
-        defaults
-            .keys()
-            .iter()
-            .map(|key| key.extract::<String>().map_err(BindingError::from))
-            .collect()
-    }
+            /// The knob names, in declaration order.
+            #[staticmethod]
+            fn knobs(py: Python<'_>) -> BindingResult<Vec<String>> {
+                // pythonize keeps the struct's field order (a serde_json map would sort it).
+                let defaults = to_python(py, &teamsync_core::Policy::default())?;
+                let defaults = defaults.cast::<PyDict>().map_err(PyErr::from)?;
+                defaults
+                    .keys()
+                    .iter()
+                    .map(|key| key.extract::<String>().map_err(BindingError::from))
+                    .collect()
+            }
 
-    fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
-        to_python(py, &*self.inner)
-    }
+            fn to_dict<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
+                to_python(py, &*self.inner)
+            }
 
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<Self>()
-            .is_ok_and(|o| o.get().inner == self.inner)
-    }
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other
+                    .cast::<Self>()
+                    .is_ok_and(|o| o.get().inner == self.inner)
+            }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Policy({})",
-            serde_json::to_string(&*self.inner).unwrap_or_default()
-        )
-    }
+            fn __repr__(&self) -> String {
+                format!(
+                    "Policy({})",
+                    serde_json::to_string(&*self.inner).unwrap_or_default()
+                )
+            }
 
-    $(
-        #[getter]
-        fn $knob<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
-            to_python(py, &self.inner.$knob)
+            $(
+                #[getter]
+                fn $knob<'py>(&self, py: Python<'py>) -> BindingResult<Bound<'py, PyAny>> {
+                    to_python(py, &self.inner.$knob)
+                }
+            )*
         }
-    )*
-}
     };
 }
 
