@@ -77,13 +77,14 @@ pub struct PyEntraDirectory {
 impl PyEntraDirectory {
     /// The keys of the config's `[directory] kind = "entra"`: exactly one of `client_secret`
     /// (the secret's value), `certificate` (PEM text: certificate and RSA key) or
-    /// `certificate_file` (a path to that PEM).
+    /// `certificate_file` (a path to that PEM). `max_attempts` per request (default 8; 1: no
+    /// retries of throttled, unavailable or dropped requests).
     #[new]
     #[pyo3(signature = (
         tenant_id, client_id, *, client_secret = None, certificate = None, certificate_file = None,
         root_groups = Vec::new(), app_id = None, id = "object_id", email = None, include_guests = false,
         cloud = "global", authority_url = None, graph_url = None, ca_file = None, known_ids = Vec::new(),
-        low_throttle_priority = true, request_timeout = None
+        low_throttle_priority = true, request_timeout = None, max_attempts = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -104,6 +105,7 @@ impl PyEntraDirectory {
         known_ids: Vec<String>,
         low_throttle_priority: bool,
         request_timeout: Option<f64>,
+        max_attempts: Option<u32>,
     ) -> BindingResult<Self> {
         let credential = match (client_secret, certificate, certificate_file) {
             (Some(secret), None, None) => Credential::client_secret(secret),
@@ -157,6 +159,14 @@ impl PyEntraDirectory {
                     "request_timeout {seconds} is not a positive number of seconds"
                 ))
             })?;
+        }
+        if let Some(attempts) = max_attempts {
+            if attempts == 0 {
+                return Err(BindingError::Config(
+                    "max_attempts counts the first attempt: 1 or more (1: no retries)".into(),
+                ));
+            }
+            config.retry.max_attempts = attempts;
         }
         // The HTTP client is built inside the runtime it will run on.
         let _guard = runtime::runtime()?.enter();

@@ -179,3 +179,20 @@ def test_check_names_the_permissions_the_app_lacks(graph: GraphEmulator) -> None
     report = graph.directory(TENANT, APP, client_secret=SECRET, root_groups=["Dropbox Users"]).check()
     assert report["missing"] == ["GroupMember.Read.All"], report
     assert report["roles"] == ["User.Read.All"]
+
+
+def test_a_dropped_page_fails_the_read_whole_and_a_retry_converges(graph: GraphEmulator) -> None:
+    def directory(**options: Any) -> teamsync.EntraDirectory:
+        return graph.directory(TENANT, APP, client_secret=SECRET, root_groups=["Dropbox Users"], **options)
+
+    healthy = directory().snapshot()
+    # Every time: no partial snapshot, an incomplete read.
+    graph.set_faults({"drop_on_page": {"listing": "users", "page": 1}})
+    with pytest.raises(teamsync.DirectoryError) as dropped:
+        directory(max_attempts=1).snapshot()
+    assert dropped.value.kind == "incomplete", dropped.value
+    # Once: the retry reads the same people.
+    graph.set_faults({"drop_on_page": {"listing": "users", "page": 1, "times": 1}})
+    assert directory().snapshot() == healthy
+    with pytest.raises(teamsync.ConfigError, match="max_attempts"):
+        directory(max_attempts=0)

@@ -378,6 +378,7 @@ class EntraDirectory:
         known_ids: Sequence[str] = ...,
         low_throttle_priority: bool = True,
         request_timeout: float | None = None,
+        max_attempts: int | None = None,
     ) -> Self: ...
     def snapshot(self) -> DesiredState:
         """Reads users and groups in scope (GIL released). Raises DirectoryError."""
