@@ -1,11 +1,14 @@
 """EntraDirectory end to end: the Graph emulator (teamsync.testing.GraphEmulator) -> plan ->
 the Dropbox emulator, from Python, with nested groups, a disabled user, a guest, a user without
 `mail` and a soft-deleted user; a second run writes nothing. The same directory through
-``teamsync.sync`` with the config's ``[directory] kind = "entra"`` as a dict, and its errors
-mapped onto the exception hierarchy."""
+``teamsync.sync`` with the config's ``[directory] kind = "entra"`` as a dict, byte for byte the
+command's ``plan --json`` for the same config file, and its errors mapped onto the exception
+hierarchy."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import pytest
 
 import teamsync
 from teamsync.testing import Emulator, GraphEmulator
+from test_teamsync_config_parity import TOKEN_VAR, binary  # noqa: F401  (the module's fixture)
 
 TENANT = "7e1ea5e0-0000-4000-8000-00000000c0de"
 APP = "a99c11e0-0000-4000-8000-000000000001"
@@ -196,3 +200,25 @@ def test_a_dropped_page_fails_the_read_whole_and_a_retry_converges(graph: GraphE
     assert directory().snapshot() == healthy
     with pytest.raises(teamsync.ConfigError, match="max_attempts"):
         directory(max_attempts=0)
+
+
+def test_an_entra_config_plans_byte_for_byte_like_the_command(  # noqa: F811
+    binary: Path, graph: GraphEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Emulator() as dropbox:
+        config = tmp_path / "teamsync.toml"
+        config.write_text(
+            f'[directory]\nkind = "entra"\ntenant_id = "{TENANT}"\nclient_id = "{APP}"\n'
+            'client_secret = { env = "TEAMSYNC_TEST_ENTRA_SECRET" }\nroot_groups = ["Dropbox Users"]\n'
+            f'authority_url = "{graph.base_url}"\ngraph_url = "{graph.base_url}"\n\n'
+            f'[team]\nbase_url = "{dropbox.base_url}"\ntoken = {{ env = "{TOKEN_VAR}" }}\n\n'
+            "[policy]\nsend_welcome_email = false\n"
+        )
+        config.chmod(0o600)
+        env = {**os.environ, TOKEN_VAR: dropbox.access_token, "TEAMSYNC_TEST_ENTRA_SECRET": SECRET, "NO_PROXY": "127.0.0.1"}
+        command = subprocess.run([str(binary), "--config", str(config), "plan", "--json"], capture_output=True, text=True, env=env, timeout=120)
+        assert command.returncode == 0, command.stderr
+        for name in (TOKEN_VAR, "TEAMSYNC_TEST_ENTRA_SECRET", "NO_PROXY"):
+            monkeypatch.setenv(name, env[name])
+        python = teamsync.sync(config)
+    assert command.stdout == python.plan.to_json() + "\n"
+    assert len(python.plan) > 0
