@@ -144,3 +144,14 @@ def test_rules_and_only_plan_byte_for_byte_like_the_command(binary: Path, tmp_pa
     only = teamsync.sync(config, only=["cy", "bob@corp.test"])
     assert command_plan(binary, config, emulator, "--only", "cy,bob@corp.test") == only.plan.to_json() + "\n"
     assert len(only.plan) == 2
+
+
+def test_a_restricted_run_is_recorded_with_only_its_operations(tmp_path: Path, emulator: Emulator) -> None:
+    config = {**dict_config(tmp_path, emulator), "history_dir": str(tmp_path / "history")}
+    teamsync.sync(config, only=["cy@corp.test"])
+    with pytest.raises(teamsync.PlanError):
+        teamsync.sync(config, only=["nobody@corp.test"])
+    runs = teamsync.history(config)
+    assert [op["target"] for op in runs[0]["operations"]] == ["cy@corp.test"]
+    # As the command records `--only` with a name nobody has: usage (2), the name in the error.
+    assert runs[1]["exit_code"] == 2 and "nobody@corp.test" in runs[1]["error"]
