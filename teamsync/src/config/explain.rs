@@ -36,7 +36,11 @@ pub struct KeyDoc {
 impl KeyDoc {
     /// `directory.url (kind = "ldap")`: the path and what it applies to.
     pub fn title(&self) -> String {
-        let mut title = self.path.clone();
+        let mut title = if self.section {
+            format!("[{}]", self.path)
+        } else {
+            self.path.clone()
+        };
         if !self.only_with.is_empty() {
             let with: Vec<String> = self
                 .only_with
@@ -360,7 +364,7 @@ pub fn render(keys: &[KeyDoc]) -> String {
     let mut out = String::new();
     for key in keys {
         if key.section {
-            let _ = writeln!(out, "[{}]", key.title());
+            let _ = writeln!(out, "{}", key.title());
         } else {
             let default = match &key.default {
                 DefaultDoc::Required => " (required)".to_owned(),
