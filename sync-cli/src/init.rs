@@ -246,7 +246,7 @@ pub async fn run(args: InitArgs, default_output: &Path) -> Result<(), InitError>
     Config::from_toml_str(&text, &output).map_err(|e| InitError::Invalid(e.to_string()))?;
     write(&output, &text, args.force)?;
     println!("Wrote {}.", output.display());
-    let config_flag = if output == absolute(default_output) {
+    let config_flag = if output == absolute(&teamsync::platform::default_config_path()) {
         String::new()
     } else {
         format!(" -c {}", output.display())
@@ -523,7 +523,8 @@ fn policy_section(docs: &Docs) -> String {
         if name.contains('.') {
             continue;
         }
-        let Some(value) = key.default_toml() else {
+        // An empty table (no rules) is no example.
+        let Some(value) = key.default_toml().filter(|v| v != "{}") else {
             continue;
         };
         s.comment(key);
@@ -586,6 +587,12 @@ impl<'d> Section<'d> {
     fn comment(&mut self, key: &KeyDoc) {
         self.out
             .push_str(&explain::wrap(key.doc, "# ", explain::WIDTH));
+        if !key.values.is_empty() {
+            let values: Vec<String> = key.values.iter().map(|(v, _)| format!("\"{v}\"")).collect();
+            let line = format!("One of {}.", values.join(", "));
+            self.out
+                .push_str(&explain::wrap(&line, "# ", explain::WIDTH));
+        }
     }
 
     fn key(&mut self, name: &str, value: &str) {
@@ -821,13 +828,18 @@ async fn ask_ldap<R: BufRead, W: Write>(
                 },
             )?);
         }
-        // base_dn is required by the config; the bind test does not read under it.
-        let placeholder = a
+        // A config needs a base DN and a root group, which are asked next: the bind test
+        // reads nothing under them, so stand-ins do.
+        let base = a
             .base_dn
             .clone()
-            .or_else(|| a.bind_dn.as_deref().and_then(dc_suffix));
+            .or_else(|| a.bind_dn.as_deref().and_then(dc_suffix))
+            .unwrap_or_else(|| "dc=invalid".into());
         let mut draft = a.clone();
-        draft.base_dn = Some(placeholder.unwrap_or_else(|| "dc=invalid".into()));
+        if draft.roots.is_empty() {
+            draft.roots = vec![format!("cn=not-yet-asked,{base}")];
+        }
+        draft.base_dn = Some(base);
         prompt.say("Testing the connection and the bind ...")?;
         match bind_test(&draft, output).await {
             Ok(identity) => {

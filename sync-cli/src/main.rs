@@ -157,7 +157,7 @@ enum Command {
     /// Write a commented config (to --config, or --output) for a source: with --source and
     /// its flags at once; on a terminal without them, by asking and testing each connection.
     /// Secrets are written as { env = "…" } or { file = "…" } references, never inline.
-    Init(init::InitArgs),
+    Init(Box<init::InitArgs>),
     /// Explain the config: `teamsync config explain [KEY]` prints every key with its meaning and
     /// default.
     #[command(subcommand)]
@@ -280,7 +280,7 @@ async fn run(cli: Cli) -> Exit {
     match &cli.command {
         Command::Config(config) => return explain::run(config),
         Command::Init(args) => {
-            return match init::run(args.clone(), &cli.config).await {
+            return match init::run((**args).clone(), &cli.config).await {
                 Ok(()) => Exit::Success,
                 Err(e) => {
                     eprintln!("teamsync: error: {e}");
