@@ -239,6 +239,12 @@ fn config_explain_prints_every_key_and_names_close_matches_for_an_unknown_one() 
         assert!(text.contains(key), "{key} missing:\n{text}");
     }
     assert!(text.lines().all(|l| l.chars().count() <= 80));
+    // --help names both.
+    let help = stdout(&teamsync(dir.path(), &["--help"]));
+    assert!(
+        help.contains("init") && help.contains("teamsync config explain"),
+        "{help}"
+    );
     let output = teamsync(dir.path(), &["config", "explain", "policy.wipe_data"]);
     assert_eq!(code(&output), 0);
     assert!(stdout(&output).starts_with("policy.wipe_data = true (default)\n"));

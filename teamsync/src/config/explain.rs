@@ -390,9 +390,27 @@ pub fn render(keys: &[KeyDoc]) -> String {
         }
         if !key.values.is_empty() {
             out.push_str("    One of:\n");
+            // Values in a column with their docs beside them, when the column is narrow.
+            let column = key
+                .values
+                .iter()
+                .map(|(v, _)| v.len() + 2)
+                .max()
+                .unwrap_or(0);
             for (value, doc) in &key.values {
-                let _ = writeln!(out, "      \"{value}\"");
-                out.push_str(&wrap(doc, "          ", WIDTH));
+                let quoted = format!("\"{value}\"");
+                if column <= 20 {
+                    let indent = " ".repeat(6 + column + 2);
+                    let text = wrap(doc, &indent, WIDTH);
+                    let text = text.strip_prefix(indent.as_str()).unwrap_or(&text);
+                    let _ = write!(out, "      {quoted:<column$}  {text}");
+                    if text.is_empty() {
+                        out.push('\n');
+                    }
+                } else {
+                    let _ = writeln!(out, "      {quoted}");
+                    out.push_str(&wrap(doc, "          ", WIDTH));
+                }
             }
         }
         out.push('\n');
