@@ -194,3 +194,52 @@ pub mod __private {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::{GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Limit, Policy};
+
+    /// The names the derive lists are the ones serde reads.
+    fn values_are_serde_names<T: Documented + serde::de::DeserializeOwned>() {
+        let doc = T::type_doc();
+        assert_eq!(doc.shape, Shape::Values);
+        for value in &doc.entries {
+            serde_json::from_value::<T>(serde_json::Value::String(value.key.into()))
+                .unwrap_or_else(|e| panic!("{}: {e}", value.key));
+            assert!(!value.doc.is_empty(), "{} has no doc", value.key);
+        }
+    }
+
+    #[test]
+    fn enum_values_are_what_serde_accepts() {
+        values_are_serde_names::<LeaveAction>();
+        values_are_serde_names::<InvitedDeprovision>();
+        values_are_serde_names::<GroupSync>();
+        values_are_serde_names::<GroupLeave>();
+    }
+
+    #[test]
+    fn policy_keys_are_its_serialized_keys_with_real_defaults() {
+        let doc = Policy::type_doc();
+        let serde_json::Value::Object(serialized) =
+            serde_json::to_value(Policy::default()).unwrap()
+        else {
+            panic!("a table")
+        };
+        for (key, value) in &serialized {
+            let entry = doc.entry(key).unwrap_or_else(|| panic!("{key} not listed"));
+            assert_eq!(entry.default, DefaultDoc::Value(value.clone()), "{key}");
+            assert!(!entry.doc.is_empty(), "{key}");
+        }
+        // A nested table is listed with its own keys; a key without a default is required.
+        let limit = doc.entry("max_deprovision").unwrap().nested.unwrap()();
+        assert_eq!(limit.entry("floor").unwrap().default, DefaultDoc::Required);
+        assert_eq!(Limit::type_doc().entries.len(), 2);
+        // The tagged enum names its tag.
+        let transfer = doc.entry("transfer").unwrap().nested.unwrap()();
+        assert_eq!(transfer.tag, Some("mode"));
+        assert!(transfer.entry("transfer").unwrap().nested.is_some());
+    }
+}
