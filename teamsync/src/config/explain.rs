@@ -523,6 +523,11 @@ mod tests {
             profile.values.iter().any(|(v, _)| *v == "389ds"),
             "{profile:?}"
         );
+        // Every value listed is one serde reads.
+        for (value, _) in &profile.values {
+            serde_json::from_value::<super::super::schema::ProfileName>((*value).into())
+                .unwrap_or_else(|e| panic!("{value}: {e}"));
+        }
         // user_base_dn / group_base_dn say what they are for.
         for key in ["directory.user_base_dn", "directory.group_base_dn"] {
             let doc = find(key, "ldap").doc;
