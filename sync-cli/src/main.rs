@@ -7,8 +7,10 @@ mod auth;
 mod demo;
 mod diagnostics;
 mod exit;
+mod explain;
 mod files;
 mod history;
+mod init;
 mod lock;
 mod log;
 mod notify;
@@ -152,6 +154,14 @@ enum Command {
         #[arg(long, value_name = "N")]
         last: Option<usize>,
     },
+    /// Write a commented config (to --config, or --output) for a source: with --source and
+    /// its flags at once; on a terminal without them, by asking and testing each connection.
+    /// Secrets are written as { env = "…" } or { file = "…" } references, never inline.
+    Init(Box<init::InitArgs>),
+    /// Explain the config: `teamsync config explain [KEY]` prints every key with its meaning and
+    /// default.
+    #[command(subcommand)]
+    Config(explain::ConfigCommand),
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -186,7 +196,7 @@ fn parse_age(text: &str) -> Result<std::time::Duration, String> {
 
 fn after_help() -> String {
     format!(
-        "{}\nExamples:\n  teamsync demo\n  teamsync -c /etc/teamsync/teamsync.toml check\n  teamsync plan --out plan.json\n  teamsync apply --plan plan.json\n",
+        "{}\nExamples:\n  teamsync demo\n  teamsync init\n  teamsync config explain policy\n  teamsync -c /etc/teamsync/teamsync.toml check\n  teamsync plan --out plan.json\n  teamsync apply --plan plan.json\n",
         Exit::table()
     )
 }
@@ -200,6 +210,8 @@ impl Command {
             Command::Demo => "demo",
             Command::Auth { .. } => "auth",
             Command::History { .. } => "history",
+            Command::Init(_) => "init",
+            Command::Config(_) => "config",
         }
     }
 }
@@ -263,6 +275,20 @@ async fn run(cli: Cli) -> Exit {
             last: *last,
         };
         return history::command(&cli.config, cli.log_file.as_deref(), &query);
+    }
+    // Neither reads a config (init writes one): no log, no lock.
+    match &cli.command {
+        Command::Config(config) => return explain::run(config),
+        Command::Init(args) => {
+            return match init::run((**args).clone(), &cli.config).await {
+                Ok(()) => Exit::Success,
+                Err(e) => {
+                    eprintln!("teamsync: error: {e}");
+                    init::exit(&e)
+                }
+            };
+        }
+        _ => {}
     }
     if let Command::Demo = cli.command {
         let mut log = match &cli.log_file {
@@ -384,7 +410,11 @@ async fn run(cli: Cli) -> Exit {
             )
             .await
         }
-        Command::Demo | Command::Auth { .. } | Command::History { .. } => Ok(()),
+        Command::Demo
+        | Command::Auth { .. }
+        | Command::History { .. }
+        | Command::Init(_)
+        | Command::Config(_) => Ok(()),
     };
     let result = if test_mail_sent {
         result

@@ -46,6 +46,10 @@
 //! [`TeamStore`]: store::TeamStore
 #![warn(missing_docs)]
 
+// The derive in `docs` names this crate by its path, also from inside it.
+extern crate self as teamsync_core;
+
+pub mod docs;
 pub mod model;
 pub mod policy;
 pub mod rules;

@@ -6,7 +6,9 @@ use crate::model::MemberRef;
 use crate::rules::Rules;
 
 /// What happens to a managed member who should no longer be on the team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, crate::docs::Documented,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum LeaveAction {
@@ -17,7 +19,9 @@ pub enum LeaveAction {
 }
 
 /// What happens to a pending invitation when its person should not be on the team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, crate::docs::Documented,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum InvitedDeprovision {
@@ -28,7 +32,9 @@ pub enum InvitedDeprovision {
 }
 
 /// Which directory groups become Dropbox groups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, crate::docs::Documented,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GroupSync {
@@ -41,7 +47,9 @@ pub enum GroupSync {
 }
 
 /// What happens to a managed group that left scope, was deleted, or when group sync is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, crate::docs::Documented,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GroupLeave {
@@ -54,7 +62,7 @@ pub enum GroupLeave {
 }
 
 /// What happens to a removed member's files.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, crate::docs::Documented)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RemovalTransfer {
@@ -72,7 +80,7 @@ pub enum RemovalTransfer {
 }
 
 /// A limit that is the larger of a fixed count and a share of a total.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, crate::docs::Documented)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Always allowed, whatever the total.
@@ -121,7 +129,7 @@ impl Limit {
 /// same.max_deprovision = Limit::new(10, 5.0);
 /// assert_eq!(policy, same);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, crate::docs::Documented)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct Policy {

@@ -25,6 +25,22 @@ pub enum Readers {
 
 /// Replaces `path` with `contents` atomically (see the module doc). The folder must exist.
 pub fn write_atomically(path: &Path, contents: &[u8], readers: Readers) -> std::io::Result<()> {
+    write_whole(path, contents, readers, true)
+}
+
+/// Writes `contents` as a new file at `path`, whole or not at all; fails with
+/// `AlreadyExists` when something (a file, a symlink) is there already, even if it appeared
+/// a moment ago (`teamsync init` without `--force`). The folder must exist.
+pub fn write_new(path: &Path, contents: &[u8], readers: Readers) -> std::io::Result<()> {
+    write_whole(path, contents, readers, false)
+}
+
+fn write_whole(
+    path: &Path,
+    contents: &[u8],
+    readers: Readers,
+    replace: bool,
+) -> std::io::Result<()> {
     let folder = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(parent) => parent.to_owned(),
         None => std::env::current_dir()?,
@@ -53,7 +69,12 @@ pub fn write_atomically(path: &Path, contents: &[u8], readers: Readers) -> std::
     }
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
+    if replace {
+        temp.persist(path).map_err(|e| e.error)?;
+    } else {
+        // A hard link, which fails on an existing name: no window where a file there is lost.
+        temp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
     Ok(())
 }
 
@@ -146,6 +167,18 @@ fn refuse_symlink(path: &Path, error: std::io::Error) -> std::io::Error {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("teamsync.toml");
+        write_new(&path, b"first", Readers::Owner).unwrap();
+        let error = write_new(&path, b"second", Readers::Owner).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "first");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "only the target remains");
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {

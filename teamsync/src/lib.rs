@@ -35,8 +35,8 @@ pub mod source;
 pub use config::{Config, ConfigError};
 #[cfg(feature = "dropbox")]
 pub use run::{
-    Planned, RunError, RunErrorKind, RunEvent, Runner, SavedPlanOptions, Sides, TeamInfo,
-    known_ids, plan_sides, read_plan_file,
+    DirectoryCheck, Planned, RunError, RunErrorKind, RunEvent, Runner, SavedPlanOptions, Sides,
+    TeamInfo, known_ids, plan_sides, read_plan_file,
 };
 pub use teamsync_core as core;
 pub use teamsync_core::{ApplyOptions, Outcome, Permission, Plan, Policy, Secret};

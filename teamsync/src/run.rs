@@ -223,19 +223,7 @@ impl Runner {
     /// builds the team client. Nothing is contacted yet.
     pub fn new(config: Config) -> Result<Runner, RunError> {
         let team = &config.file().team;
-        // The directory's one secret: LDAP's bind password, or Entra's client secret or certificate.
-        let bind = match &config.file().directory {
-            DirectoryConfig::Ldap(ldap) => ldap
-                .bind_password
-                .as_ref()
-                .map(|s| ("directory.bind_password", s)),
-            DirectoryConfig::Entra(e) => match (&e.client_secret, &e.certificate) {
-                (Some(s), _) => Some(("directory.client_secret", s)),
-                (None, Some(c)) => Some(("directory.certificate", c)),
-                (None, None) => None,
-            },
-            DirectoryConfig::File(_) => None,
-        };
+        let bind = directory_secret(&config);
         let mut wanted = Vec::new();
         if let Some((key, spec)) = bind {
             wanted.push((key, spec));
@@ -355,53 +343,7 @@ impl Runner {
     /// The directory the config names; `known_ids` feed deletion detection by lookup
     /// (OpenLDAP keeps no tombstones).
     pub fn directory(&self, known_ids: Vec<SourceId>) -> Result<Box<dyn Directory>, RunError> {
-        match &self.config.file().directory {
-            DirectoryConfig::File(file) => Ok(Box::new(FileDirectory::new(
-                self.config.resolve(&file.path),
-                file.clone(),
-            ))),
-            #[cfg(feature = "ldap")]
-            DirectoryConfig::Ldap(ldap) => {
-                let mut settings = self.config.ldap_config(ldap, self.bind_password.clone())?;
-                settings.known_ids = known_ids;
-                Ok(Box::new(
-                    teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?,
-                ))
-            }
-            #[cfg(feature = "entra")]
-            DirectoryConfig::Entra(entra) => {
-                let secret = self.bind_password.clone().ok_or_else(|| {
-                    RunError::Internal("the Entra credential went missing".into())
-                })?;
-                let mut settings = entra_config(&self.config, entra, secret);
-                settings.known_ids = known_ids;
-                Ok(Box::new(
-                    teamsync_entra::EntraDirectory::new(settings).map_err(RunError::Directory)?,
-                ))
-            }
-            #[cfg(not(feature = "entra"))]
-            DirectoryConfig::Entra(_) => {
-                let _ = known_ids;
-                Err(self
-                    .config
-                    .invalid(
-                        "directory.kind",
-                        "this build of teamsync has no `entra` feature",
-                    )
-                    .into())
-            }
-            #[cfg(not(feature = "ldap"))]
-            DirectoryConfig::Ldap(_) => {
-                let _ = known_ids;
-                Err(self
-                    .config
-                    .invalid(
-                        "directory.kind",
-                        "this build of teamsync has no `ldap` feature",
-                    )
-                    .into())
-            }
-        }
+        directory_for(&self.config, self.bind_password.clone(), known_ids)
     }
 
     /// Who the directory's bind makes this run, as the server sees it (LDAP's "Who am I?"),
@@ -410,13 +352,7 @@ impl Runner {
     /// error a read would give.
     #[cfg(feature = "ldap")]
     pub async fn ldap_identity(&self) -> Result<Option<teamsync_ldap::BoundIdentity>, RunError> {
-        let DirectoryConfig::Ldap(ldap) = &self.config.file().directory else {
-            return Ok(None);
-        };
-        let settings = self.config.ldap_config(ldap, self.bind_password.clone())?;
-        let directory = teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?;
-        let identity = directory.whoami().await.map_err(RunError::Directory)?;
-        Ok(Some(identity))
+        ldap_identity_for(&self.config, self.bind_password.clone()).await
     }
 
     /// Reads the directory.
@@ -629,6 +565,134 @@ pub fn known_ids(actual: &ActualState, policy: &Policy) -> Vec<SourceId> {
         .filter_map(|e| e.strip_prefix(prefix))
         .filter_map(|id| SourceId::new(id).ok())
         .collect()
+}
+
+/// The directory's one secret: LDAP's bind password, or Entra's client secret or certificate.
+fn directory_secret(config: &Config) -> Option<(&'static str, &crate::config::SecretSpec)> {
+    match &config.file().directory {
+        DirectoryConfig::Ldap(ldap) => ldap
+            .bind_password
+            .as_ref()
+            .map(|s| ("directory.bind_password", s)),
+        DirectoryConfig::Entra(e) => match (&e.client_secret, &e.certificate) {
+            (Some(s), _) => Some(("directory.client_secret", s)),
+            (None, Some(c)) => Some(("directory.certificate", c)),
+            (None, None) => None,
+        },
+        DirectoryConfig::File(_) => None,
+    }
+}
+
+/// The directory the config names (see [`Runner::directory`]).
+fn directory_for(
+    config: &Config,
+    bind_password: Option<Secret>,
+    known_ids: Vec<SourceId>,
+) -> Result<Box<dyn Directory>, RunError> {
+    match &config.file().directory {
+        DirectoryConfig::File(file) => Ok(Box::new(FileDirectory::new(
+            config.resolve(&file.path),
+            file.clone(),
+        ))),
+        #[cfg(feature = "ldap")]
+        DirectoryConfig::Ldap(ldap) => {
+            let mut settings = config.ldap_config(ldap, bind_password.clone())?;
+            settings.known_ids = known_ids;
+            Ok(Box::new(
+                teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?,
+            ))
+        }
+        #[cfg(feature = "entra")]
+        DirectoryConfig::Entra(entra) => {
+            let secret = bind_password
+                .clone()
+                .ok_or_else(|| RunError::Internal("the Entra credential went missing".into()))?;
+            let mut settings = entra_config(config, entra, secret);
+            settings.known_ids = known_ids;
+            Ok(Box::new(
+                teamsync_entra::EntraDirectory::new(settings).map_err(RunError::Directory)?,
+            ))
+        }
+        #[cfg(not(feature = "entra"))]
+        DirectoryConfig::Entra(_) => {
+            let _ = known_ids;
+            Err(config
+                .invalid(
+                    "directory.kind",
+                    "this build of teamsync has no `entra` feature",
+                )
+                .into())
+        }
+        #[cfg(not(feature = "ldap"))]
+        DirectoryConfig::Ldap(_) => {
+            let _ = (known_ids, bind_password);
+            Err(config
+                .invalid(
+                    "directory.kind",
+                    "this build of teamsync has no `ldap` feature",
+                )
+                .into())
+        }
+    }
+}
+
+#[cfg(feature = "ldap")]
+async fn ldap_identity_for(
+    config: &Config,
+    bind_password: Option<Secret>,
+) -> Result<Option<teamsync_ldap::BoundIdentity>, RunError> {
+    let DirectoryConfig::Ldap(ldap) = &config.file().directory else {
+        return Ok(None);
+    };
+    let settings = config.ldap_config(ldap, bind_password)?;
+    let directory = teamsync_ldap::LdapDirectory::new(settings).map_err(RunError::Directory)?;
+    let identity = directory.whoami().await.map_err(RunError::Directory)?;
+    Ok(Some(identity))
+}
+
+/// The directory side of a config alone, before a team is configured: `teamsync init` tests
+/// each answer with it (the bind, then the root groups), the same way [`Runner`] reads.
+#[derive(Clone)]
+pub struct DirectoryCheck {
+    config: Config,
+    bind_password: Option<Secret>,
+}
+
+impl std::fmt::Debug for DirectoryCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryCheck")
+            .field("config", &self.config.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DirectoryCheck {
+    /// Reads the directory's secret (the `[team]` section is not looked at).
+    pub fn new(config: Config) -> Result<DirectoryCheck, RunError> {
+        let bind_password = match directory_secret(&config) {
+            Some((key, spec)) => Some(config.secret(key, spec)?),
+            None => None,
+        };
+        Ok(DirectoryCheck {
+            config,
+            bind_password,
+        })
+    }
+
+    /// Who the bind makes us (`None` without an LDAP bind): the first connection test.
+    #[cfg(feature = "ldap")]
+    pub async fn identity(&self) -> Result<Option<teamsync_ldap::BoundIdentity>, RunError> {
+        ldap_identity_for(&self.config, self.bind_password.clone()).await
+    }
+
+    /// Reads the whole directory: the root groups must be there, and the users in scope are
+    /// counted from it.
+    pub async fn read(&self) -> Result<DesiredState, RunError> {
+        directory_for(&self.config, self.bind_password.clone(), Vec::new())?
+            .snapshot()
+            .await
+            .map_err(RunError::Directory)
+    }
 }
 
 /// Reads a plan file; an unreadable or malformed file is refused (exit code of its own), not

@@ -12,6 +12,7 @@
 //! # Ok::<(), teamsync::ConfigError>(())
 //! ```
 
+pub mod explain;
 mod schema;
 mod secret;
 mod spans;

@@ -5,13 +5,14 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use teamsync_core::Policy;
+use teamsync_core::docs::Documented;
 
 use super::secret::SecretSpec;
 
 /// The whole config file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ConfigFile {
@@ -36,7 +37,8 @@ pub struct ConfigFile {
     /// The Dropbox team.
     #[serde(default)]
     pub team: TeamSection,
-    /// The sync rules: every knob of `teamsync_core::Policy`, defaults as documented there.
+    /// The sync rules (`teamsync_core::Policy`): who is in scope, what happens to leavers and
+    /// groups, and the limits of the deprovision guard.
     #[serde(default)]
     pub policy: Policy,
     /// The command's email notifications.
@@ -45,7 +47,7 @@ pub struct ConfigFile {
 }
 
 /// `[directory]`: where people come from, by `kind`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DirectoryConfig {
@@ -78,7 +80,7 @@ impl DirectoryConfig {
 }
 
 /// Preset entry shapes of an LDAP server (and of an LDIF export).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Documented)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProfileName {
@@ -96,7 +98,7 @@ pub enum ProfileName {
 }
 
 /// `[directory]` with `kind = "ldap"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct LdapSection {
@@ -137,12 +139,18 @@ pub struct LdapSection {
     pub client_key_file: Option<PathBuf>,
     /// Preset entry shapes.
     pub profile: ProfileName,
-    /// Base DN.
+    /// The directory's base DN, e.g. `dc=example,dc=org` (AD: the domain root). Users and
+    /// groups are searched in its whole subtree unless `user_base_dn` or `group_base_dn` say
+    /// otherwise; deleted users are looked for under it.
     pub base_dn: String,
-    /// Where users are searched, when not under `base_dn`.
+    /// Where users are searched (the whole subtree), instead of `base_dn`, e.g.
+    /// `ou=people,dc=example,dc=org`. A user outside it is not read, so is not in scope even
+    /// when a root group lists it; it must lie under `base_dn` for deletions to be noticed.
     #[serde(default)]
     pub user_base_dn: Option<String>,
-    /// Where groups are searched, when not under `base_dn`.
+    /// Where groups are searched (the whole subtree), instead of `base_dn`, e.g.
+    /// `ou=groups,dc=example,dc=org`. Nested groups outside it are not followed; the root
+    /// groups (`user_roots`, `group_roots`) are read by DN wherever they are.
     #[serde(default)]
     pub group_base_dn: Option<String>,
     /// Root group DN(s) of user scope.
@@ -154,14 +162,17 @@ pub struct LdapSection {
     /// An extra filter users must match, e.g. `(department=Sales)`.
     #[serde(default)]
     pub user_filter: Option<String>,
-    /// Page size (at most 1000).
+    /// Entries per page of every search (at most 1000, AD's MaxPageSize).
     #[serde(default)]
+    #[explain(default = "ldap_defaults::page_size")]
     pub page_size: Option<u16>,
-    /// Connect timeout in seconds.
+    /// Limit in seconds for the TCP connect, the TLS handshake and StartTLS.
     #[serde(default)]
+    #[explain(default = "ldap_defaults::connect_timeout_secs")]
     pub connect_timeout_secs: Option<u64>,
-    /// Per-operation timeout in seconds.
+    /// Limit in seconds for each operation; for searches, the longest wait for the next entry.
     #[serde(default)]
+    #[explain(default = "ldap_defaults::operation_timeout_secs")]
     pub operation_timeout_secs: Option<u64>,
     /// Overrides of the profile's attribute names.
     #[serde(default)]
@@ -237,8 +248,46 @@ impl LdapSection {
     }
 }
 
+/// The LDAP adapter's own defaults for the keys left unset, for `teamsync config explain`.
+mod ldap_defaults {
+    #[cfg(feature = "ldap")]
+    fn config() -> teamsync_ldap::LdapConfig {
+        teamsync_ldap::LdapConfig::new("", "", teamsync_ldap::Profile::generic())
+    }
+
+    #[cfg(feature = "ldap")]
+    pub(super) fn page_size() -> Option<u16> {
+        Some(config().page_size)
+    }
+
+    #[cfg(feature = "ldap")]
+    pub(super) fn connect_timeout_secs() -> Option<u64> {
+        Some(config().connect_timeout.as_secs())
+    }
+
+    #[cfg(feature = "ldap")]
+    pub(super) fn operation_timeout_secs() -> Option<u64> {
+        Some(config().operation_timeout.as_secs())
+    }
+
+    #[cfg(not(feature = "ldap"))]
+    pub(super) fn page_size() -> Option<u16> {
+        None
+    }
+
+    #[cfg(not(feature = "ldap"))]
+    pub(super) fn connect_timeout_secs() -> Option<u64> {
+        None
+    }
+
+    #[cfg(not(feature = "ldap"))]
+    pub(super) fn operation_timeout_secs() -> Option<u64> {
+        None
+    }
+}
+
 /// `directory.bind`: how to authenticate to an LDAP server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Documented)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BindName {
@@ -266,7 +315,7 @@ impl BindName {
 }
 
 /// Format of a file source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, Documented)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FileFormat {
@@ -285,7 +334,7 @@ pub enum FileFormat {
 }
 
 /// `[directory]` with `kind = "file"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FileSection {
@@ -340,7 +389,7 @@ impl FileSection {
 
 /// `[directory.columns]`: the CSV header name of each field. Only `id` and `email` must be
 /// present in the file; a missing optional column reads as empty.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Documented)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct CsvColumns {
@@ -375,7 +424,7 @@ impl Default for CsvColumns {
 }
 
 /// `[directory.attributes]`: every field replaces the profile's.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct AttributeOverrides {
@@ -415,7 +464,7 @@ pub struct AttributeOverrides {
 pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";
 
 /// `[team]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct TeamSection {
@@ -461,7 +510,7 @@ impl Default for TeamSection {
 }
 
 /// When notification mails are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, Documented)]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyWhen {
     /// Only when a run fails (exit code not 0).
@@ -472,7 +521,7 @@ pub enum NotifyWhen {
 }
 
 /// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Documented)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
     /// STARTTLS upgrade (port 587), required.
@@ -484,7 +533,7 @@ pub enum SmtpSecurity {
 }
 
 /// `[notify]`: the command's report mails (the library only reads them).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct NotifySection {
@@ -552,7 +601,7 @@ fn required_path<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Pa
 /// `[directory]` with `kind = "entra"`: an app registration reading Entra ID through Graph
 /// (application permissions `User.Read.All`, `GroupMember.Read.All`; `Application.Read.All`
 /// with `app_id`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct EntraSection {
@@ -615,7 +664,7 @@ impl EntraSection {
 }
 
 /// Which value is an Entra user's id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, Documented)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EntraId {
@@ -627,7 +676,7 @@ pub enum EntraId {
 }
 
 /// `email = { fallback_to_upn, allow_external_upn, allow_onmicrosoft_upn }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Documented)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct EntraEmail {
@@ -650,7 +699,7 @@ impl Default for EntraEmail {
 }
 
 /// The Microsoft cloud.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, Documented)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EntraCloud {
