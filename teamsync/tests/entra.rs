@@ -94,9 +94,15 @@ token = {{ file = "dropbox-token" }}
         rendered.contains("ann@contoso.com") && rendered.contains("bob@contoso.com"),
         "{rendered}"
     );
+    // The disabled user is only listed as idle (nothing to do); the guest is not read at all.
+    let operations = serde_json::to_string(&planned.plan.operations).unwrap();
     assert!(
-        !rendered.contains("cat@contoso.com") && !rendered.contains("dan@contoso.com"),
+        !operations.contains("cat@contoso.com") && !rendered.contains("dan@contoso.com"),
         "disabled and guest: {rendered}"
+    );
+    assert!(
+        rendered.contains("cat@contoso.com (cat@contoso.com): never invited"),
+        "{rendered}"
     );
     assert!(rendered.contains("Engineering"), "{rendered}");
 
