@@ -625,3 +625,83 @@ fn team_at_its_license_limit_fails_each_invite_by_name_with_exit_11() {
             .all(|m| m.status != MemberStatus::Suspended)
     );
 }
+
+/// Issue 11: one id of 65+ characters or one group name two groups share no longer fails the
+/// whole read. The entries are held: their members and groups are left exactly as they are,
+/// each is named in the plan's warnings, and the joiner and the leaver are processed.
+#[test]
+fn an_unusable_id_and_a_shared_group_name_are_held_and_the_rest_is_synced() {
+    let env = Env::new(&admin_only());
+    let people = |bob_id: &str, last: (&str, &str)| {
+        serde_json::json!([
+            person("1", "ann@corp.test", "Ann", "A"),
+            person(bob_id, "bob@corp.test", "Bob", "B"),
+            {"id": "3", "email": "cy@corp.test", "given_name": "Cy", "surname": "C", "groups": ["Eng"]},
+            {"id": "4", "email": "dee@corp.test", "given_name": "Dee", "surname": "D", "groups": ["Platform"]},
+            person(last.0, last.1, "Last", "L"),
+        ])
+    };
+    let eng = serde_json::json!({"name": "Eng", "id": "g-eng", "groups": ["Staff"]});
+    let platform = serde_json::json!({"name": "Platform", "id": "g-platform", "groups": ["Eng"]});
+    plan_with(
+        &env,
+        &directory(
+            people("2", ("5", "old@corp.test")),
+            serde_json::json!([eng, platform]),
+        ),
+        &[],
+    );
+    apply(&env);
+    let before = env.state();
+    assert_eq!(before.members.len(), 6);
+
+    let long_id = "b".repeat(65);
+    let twin = serde_json::json!({"name": "eng", "id": "g-eng-2", "groups": ["Staff"]});
+    let out = plan_with(
+        &env,
+        &directory(
+            people(&long_id, ("6", "new@corp.test")),
+            serde_json::json!([eng, platform, twin]),
+        ),
+        &[
+            "person bob@corp.test (id \"bbbb",
+            "a directory id may be at most 64 characters, this one has 65",
+            "group \"Eng\": 2 groups are named \"Eng\" (ids \"g-eng\", \"g-eng-2\")",
+            "group \"Platform\": it is beneath a group that is skipped",
+            "person 3: in group \"Eng\", which is skipped",
+            "person 4: in group \"Platform\", which is skipped",
+        ],
+    );
+    assert!(out.contains("+ invite            new@corp.test"), "{out}");
+    assert!(out.contains("- remove            old@corp.test"), "{out}");
+    assert!(out.contains("Plan: 2 operations"), "{out}");
+    apply(&env);
+    let after = env.state();
+    // Nobody but the joiner and the leaver changed; the held groups kept every member.
+    for email in [
+        "admin@corp.test",
+        "ann@corp.test",
+        "bob@corp.test",
+        "cy@corp.test",
+        "dee@corp.test",
+    ] {
+        assert_eq!(
+            before.member_by_email(email),
+            after.member_by_email(email),
+            "{email} changed"
+        );
+    }
+    // old@ never joined: the leaver's invitation is withdrawn.
+    assert_eq!(
+        after.member_by_email("old@corp.test").map(|m| m.status),
+        Some(MemberStatus::Removed)
+    );
+    assert!(after.member_by_email("new@corp.test").is_some());
+    for group in ["Eng", "Platform"] {
+        assert_eq!(
+            before.group_by_name(group),
+            after.group_by_name(group),
+            "{group} changed"
+        );
+    }
+}

@@ -378,4 +378,35 @@ mail: nobody@ex.test\n";
             LdifError::RootNotFound("nope".into())
         );
     }
+
+    /// Issue 11: an entry whose id is unusable (none, or over 64 characters) is an issue that
+    /// carries its address, so the team member with it is held; the rest is read.
+    #[test]
+    fn an_entry_with_an_unusable_id_is_an_issue_holding_its_email() {
+        let long = format!(
+            "\n\ndn: uid=long,ou=people,dc=ex\nobjectClass: inetOrgPerson\nentryUUID: {}\nmail: Long@ex.test\n",
+            "l".repeat(65)
+        );
+        let entries = parse_ldif(&format!("{LDIF}{long}")).unwrap();
+        let profile = guess_profile(&entries);
+        let state = desired_from_entries(
+            entries,
+            &profile,
+            &["staff".into()],
+            &[],
+            SystemTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        let held: BTreeMap<&str, &str> = state
+            .issues
+            .iter()
+            .filter_map(|i| Some((i.email.as_deref()?, i.problem.as_str())))
+            .collect();
+        assert!(held["nobody@ex.test"].contains("left as it is"), "{held:?}");
+        assert!(
+            held["long@ex.test"].contains("at most 64 characters"),
+            "{held:?}"
+        );
+        assert_eq!(state.users.len(), 2, "ann and bob");
+    }
 }

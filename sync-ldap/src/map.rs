@@ -473,6 +473,9 @@ pub struct UserRecord {
     pub dn: String,
     /// The mapped user, or why the entry has no usable id.
     pub mapped: Result<MappedUser, String>,
+    /// With no usable id: the entry's address, when it has one, so that a team member with
+    /// it is held rather than taken for a leaver.
+    pub unusable_email: Option<String>,
     /// Lower-cased value of the profile's uid attribute (for `memberUid`).
     pub uid: Option<String>,
     /// AD: SID of the group named by `primaryGroupID`.
@@ -495,9 +498,15 @@ pub fn user_record(entry: &RawEntry, profile: &Profile, now: SystemTime) -> User
     } else {
         None
     };
+    let mapped = map_user(entry, profile, now);
+    let unusable_email = match &mapped {
+        Ok(_) => None,
+        Err(_) => Some(select_email(entry, profile).0).filter(|e| !e.trim().is_empty()),
+    };
     UserRecord {
         dn: entry.dn.clone(),
-        mapped: map_user(entry, profile, now),
+        mapped,
+        unusable_email,
         uid: entry
             .first_text(&profile.uid_attribute)
             .map(str::to_lowercase),
@@ -617,9 +626,11 @@ pub fn assemble_records(
             Err(problem) => {
                 issues.push(SourceIssue {
                     entry: record.dn.clone(),
-                    problem: problem.clone(),
+                    problem: format!(
+                        "{problem}; this entry is skipped, and a team member with its email is left as it is"
+                    ),
                     id: None,
-                    email: None,
+                    email: record.unusable_email.clone(),
                 });
             }
             Ok(mapped) => match owner_of.entry(mapped.user.id.as_str()) {

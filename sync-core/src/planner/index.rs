@@ -59,7 +59,8 @@ pub(super) struct IdEntry {
     /// Several users have it, or the source reported a problem with its entry: its member is
     /// left as it is.
     pub(super) held: bool,
-    /// Several groups have it: the group is not synced and its team group is left as it is.
+    /// Several groups have it, or a source issue names it and no group of the snapshot has it:
+    /// the group is not synced and its team group is left as it is.
     pub(super) group_held: bool,
     /// The directory says it was deleted.
     pub(super) deleted: bool,
@@ -158,6 +159,11 @@ impl<'a> DirectoryIndex<'a> {
             if let Some(id) = &issue.id {
                 let entry = index.ids.entry(id.as_str()).or_insert(IdEntry::EMPTY);
                 entry.held = true;
+                // An id no user or group of the snapshot carries is an entry the source could
+                // not deliver: a team group with it is left as it is, like a member.
+                if entry.user == NONE && entry.group == NONE {
+                    entry.group_held = true;
+                }
                 let user = entry.user;
                 if user != NONE {
                     index.hold_user(d.users.len(), user);

@@ -3,15 +3,16 @@
 //! config.
 //!
 //! Bad rows never deprovision anyone: a row with an id but a bad value (an `enabled` that is
-//! not a yes/no, an unknown root, a duplicate id) becomes an issue that holds that id; a row
-//! the parser cannot read, or one without an id, fails the whole read (a person whose id is
-//! lost cannot be held, so nothing is planned).
+//! not a yes/no, a duplicate id) becomes an issue that holds that id; a row whose id is empty
+//! or longer than 64 characters becomes an issue that holds the team member with its email
+//! (issue 11); a group name too long to be an id skips that group. A row the parser cannot
+//! read, or a root that cannot be used, fails the whole read (nothing is planned).
 
 use std::collections::BTreeMap;
 
 use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
 
-use super::{SourceError, source_id};
+use super::{SourceError, shown_id};
 use crate::config::CsvColumns;
 
 /// CSV text to a [`DesiredState`]; `user_roots`/`group_roots` are group names.
@@ -61,19 +62,22 @@ pub(crate) fn desired_from_csv(
         let line = record.position().map_or(0, |p| p.line() as usize);
         let cell = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("");
         let raw_id = cell(Some(id_col));
-        if raw_id.is_empty() {
-            return Err(SourceError::Csv {
-                line,
-                problem: format!(
-                    "the {:?} cell is empty: a person whose id is lost cannot be held, so nothing is planned",
-                    columns.id
-                ),
-            });
-        }
-        let id = source_id(raw_id, "person id").map_err(|e| SourceError::Csv {
-            line,
-            problem: e.to_string(),
-        })?;
+        let id = match SourceId::new(raw_id) {
+            Ok(id) => id,
+            Err(e) => {
+                let email = cell(Some(email_col));
+                issues.push(SourceIssue {
+                    entry: format!("line {line} (id {:?})", shown_id(raw_id)),
+                    problem: format!(
+                        "the {:?} cell: {e}; this row is skipped, and a team member with its email is left as it is",
+                        columns.id
+                    ),
+                    id: None,
+                    email: (!email.is_empty()).then(|| email.to_owned()),
+                });
+                continue;
+            }
+        };
         let entry = format!("line {line} (id {raw_id})");
         if let Some(first) = seen.insert(id.clone(), line) {
             issues.push(SourceIssue {
@@ -127,18 +131,42 @@ pub(crate) fn desired_from_csv(
         users.push(user);
     }
     let mut directory_groups = Vec::with_capacity(groups.len());
-    for (name, members) in groups.into_values() {
-        directory_groups.push(DirectoryGroup {
-            id: source_id(&name, "group name")?,
-            name,
-            members,
-            locator: None,
-        });
+    // Names that cannot be group ids (over 64 characters), and why.
+    let mut unusable: BTreeMap<String, String> = BTreeMap::new();
+    for (key, (name, members)) in groups {
+        match SourceId::new(&name) {
+            Ok(id) => directory_groups.push(DirectoryGroup {
+                id,
+                name,
+                members,
+                locator: None,
+            }),
+            Err(e) => {
+                issues.push(SourceIssue {
+                    entry: format!("group {:?}", shown_id(&name)),
+                    problem: format!(
+                        "the name is the group's id, and {e}; this group is skipped ({} people keep their other groups)",
+                        members.len()
+                    ),
+                    id: None,
+                    email: None,
+                });
+                unusable.insert(key, e.to_string());
+            }
+        }
     }
     let resolve = |names: &[String]| -> Result<Vec<SourceId>, SourceError> {
         names
             .iter()
             .map(|n| {
+                if let Some(why) = unusable.get(&n.to_lowercase()) {
+                    return Err(SourceError::Csv {
+                        line: 1,
+                        problem: format!(
+                            "root group {n:?} cannot be used (its name is its id, and {why}): the scope is unknown, so nothing is planned"
+                        ),
+                    });
+                }
                 directory_groups
                     .iter()
                     .find(|g| g.name.eq_ignore_ascii_case(n))
@@ -227,9 +255,43 @@ mod tests {
     }
 
     #[test]
+    fn rows_with_an_unusable_id_hold_their_email_and_long_group_names_are_skipped() {
+        let long = "x".repeat(65);
+        let state = read(&format!(
+            "id,email,groups\n1,a@ex.test,Staff\n,b@ex.test,Staff\n{long},c@ex.test,Staff\n4,d@ex.test,Staff;{long}\n"
+        ))
+        .unwrap();
+        assert_eq!(state.users.len(), 2, "{:?}", state.issues);
+        let held: Vec<_> = state
+            .issues
+            .iter()
+            .filter_map(|i| i.email.as_deref())
+            .collect();
+        assert_eq!(held, ["b@ex.test", "c@ex.test"]);
+        assert!(
+            state.issues[0].entry.starts_with("line 3"),
+            "{:?}",
+            state.issues
+        );
+        assert!(state.issues[1].problem.contains("at most 64 characters"));
+        assert!(
+            state.issues[2].entry.starts_with("group \"xxx"),
+            "{:?}",
+            state.issues
+        );
+        assert_eq!(state.groups.len(), 1);
+        let err = desired_from_csv(
+            &format!("id,email,groups\n1,a@ex.test,{long}\n"),
+            &CsvColumns::default(),
+            &[long.clone()],
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot be used"), "{err}");
+    }
+
+    #[test]
     fn unreadable_rows_fail_the_read_naming_the_line() {
-        let err = read("id,email,groups\n1,a@ex.test,Staff\n,b@ex.test,Staff\n").unwrap_err();
-        assert!(matches!(err, SourceError::Csv { line: 3, .. }), "{err}");
         let err = read("id,email,groups\n1,a@ex.test\n").unwrap_err();
         assert!(matches!(err, SourceError::Csv { line: 2, .. }), "{err}");
         let err = read("name,email\nx,a@ex.test\n").unwrap_err();

@@ -51,6 +51,15 @@ pub(crate) fn source_id(text: &str, what: &str) -> Result<SourceId, SourceError>
     SourceId::new(text).map_err(|e| SourceError::Json(format!("{what} {text:?}: {e}")))
 }
 
+/// An id for a message, cut at [`SourceId::MAX_LEN`] characters (a bad one may be very long).
+pub(crate) fn shown_id(id: &str) -> String {
+    let mut cut: String = id.chars().take(SourceId::MAX_LEN).collect();
+    if cut.len() < id.len() {
+        cut.push('…');
+    }
+    cut
+}
+
 /// A [`Directory`] over a file ([`FileSection`]: path, format, roots, LDIF profile, CSV
 /// columns).
 #[derive(Debug, Clone)]

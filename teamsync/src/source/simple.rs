@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
 
-use super::{SourceError, source_id};
+use super::{SourceError, shown_id as shown};
 
 /// The simple JSON shape an HR export maps to easily: people and groups, each listing the
 /// groups it is a direct member of (so nesting is a group listing its parent).
@@ -78,28 +78,132 @@ pub(crate) fn is_simple_json(value: &serde_json::Value) -> bool {
 
 /// The simple shape to a [`DesiredState`]. `user_roots`/`group_roots` (group names), when not
 /// empty, replace the file's own.
+///
+/// Bad entries are held, not fatal (issue 11): a person whose id is empty or longer than
+/// [`SourceId::MAX_LEN`] is skipped, and a team member with its email is left as it is; a
+/// group whose name several groups share, or whose id is unusable, is skipped with every
+/// group and person beneath it (the file names groups by name, so their place in the tree is
+/// unknown), and they are left as they are on the team until the file is fixed. Only a root
+/// that is such a group fails the read: the scope itself would be unknown.
 pub(crate) fn desired_from_simple(
     simple: SimpleDirectory,
     user_roots: &[String],
     group_roots: &[String],
 ) -> Result<DesiredState, SourceError> {
     let mut issues = Vec::new();
-    // Group name (case-insensitive) -> id.
+    // Group name (case-insensitive) -> the groups carrying it.
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, group) in simple.groups.iter().enumerate() {
+        by_name
+            .entry(group.name.to_lowercase())
+            .or_default()
+            .push(i);
+    }
+    // Usable names -> id; unusable names -> why, for what lies beneath them.
     let mut group_ids: BTreeMap<String, SourceId> = BTreeMap::new();
-    for group in &simple.groups {
-        let id = source_id(group.id.as_deref().unwrap_or(&group.name), "group id")?;
-        if group_ids.insert(group.name.to_lowercase(), id).is_some() {
-            return Err(SourceError::Json(format!(
-                "group name {:?} appears twice",
-                group.name
-            )));
+    let mut unusable: BTreeMap<String, String> = BTreeMap::new();
+    for (key, carriers) in &by_name {
+        let first = &simple.groups[carriers[0]];
+        if carriers.len() > 1 {
+            let ids: Vec<String> = carriers
+                .iter()
+                .map(|&i| format!("{:?}", shown(group_id_text(&simple.groups[i]))))
+                .collect();
+            for &i in carriers {
+                let group = &simple.groups[i];
+                issues.push(SourceIssue {
+                    entry: format!("group {:?}", group.name),
+                    problem: format!(
+                        "{} groups are named {:?} (ids {}); groups are named by name in this file, \
+                         so none of them is synced and what is in them is left as it is until the name is made unique",
+                        carriers.len(),
+                        first.name,
+                        ids.join(", ")
+                    ),
+                    id: SourceId::new(group_id_text(group)).ok(),
+                    email: None,
+                });
+            }
+            unusable.insert(
+                key.clone(),
+                format!("{} groups share the name {:?}", carriers.len(), first.name),
+            );
+            continue;
         }
+        match SourceId::new(group_id_text(first)) {
+            Ok(id) => {
+                group_ids.insert(key.clone(), id);
+            }
+            Err(e) => {
+                issues.push(SourceIssue {
+                    entry: format!(
+                        "group {:?} (id {:?})",
+                        first.name,
+                        shown(group_id_text(first))
+                    ),
+                    problem: format!(
+                        "{e}; this group is skipped, and what is in it is left as it is"
+                    ),
+                    id: None,
+                    email: None,
+                });
+                unusable.insert(
+                    key.clone(),
+                    format!("group {:?} has an unusable id", first.name),
+                );
+            }
+        }
+    }
+    // Groups beneath an unusable name (through their parents), with the name they are beneath.
+    let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for group in &simple.groups {
+        for parent in &group.groups {
+            children
+                .entry(parent.to_lowercase())
+                .or_default()
+                .push(group.name.to_lowercase());
+        }
+    }
+    let mut beneath: BTreeMap<String, String> = BTreeMap::new();
+    let mut queue: Vec<(String, String)> =
+        unusable.keys().map(|k| (k.clone(), k.clone())).collect();
+    while let Some((key, origin)) = queue.pop() {
+        for child in children.get(&key).into_iter().flatten() {
+            if !unusable.contains_key(child) && !beneath.contains_key(child) {
+                beneath.insert(child.clone(), origin.clone());
+                queue.push((child.clone(), origin.clone()));
+            }
+        }
+    }
+    // Why a group (by key) cannot be used, if it cannot.
+    let held_because = |key: &str| -> Option<String> {
+        unusable.get(key).cloned().or_else(|| {
+            beneath
+                .get(key)
+                .map(|origin| format!("beneath a skipped group: {}", unusable[origin]))
+        })
+    };
+    for (key, origin) in &beneath {
+        let Some(id) = group_ids.remove(key) else {
+            continue;
+        };
+        let name = &simple.groups[by_name[key][0]].name;
+        issues.push(SourceIssue {
+            entry: format!("group {name:?}"),
+            problem: format!(
+                "it is beneath a group that is skipped ({}); this group is skipped too, and what is in it is left as it is",
+                unusable[origin]
+            ),
+            id: Some(id),
+            email: None,
+        });
     }
     let lookup = |name: &str| group_ids.get(&name.to_lowercase()).cloned();
     let mut members: BTreeMap<SourceId, Vec<SourceId>> = BTreeMap::new();
     for group in &simple.groups {
-        let id = lookup(&group.name)
-            .ok_or_else(|| SourceError::Json(format!("group {:?} lost its id", group.name)))?;
+        let Some(id) = lookup(&group.name) else {
+            continue; // skipped above, with an issue
+        };
         for parent in &group.groups {
             match lookup(parent) {
                 Some(parent_id) => members.entry(parent_id).or_default().push(id.clone()),
@@ -114,8 +218,27 @@ pub(crate) fn desired_from_simple(
     }
     let mut users = Vec::with_capacity(simple.people.len());
     let mut seen: BTreeSet<SourceId> = BTreeSet::new();
-    for person in simple.people {
-        let id = source_id(&person.id, "person id")?;
+    'people: for person in simple.people {
+        let email = person.email.trim();
+        let id = match SourceId::new(&person.id) {
+            Ok(id) => id,
+            Err(e) => {
+                let entry = if email.is_empty() {
+                    format!("person with id {:?}", shown(&person.id))
+                } else {
+                    format!("person {email} (id {:?})", shown(&person.id))
+                };
+                issues.push(SourceIssue {
+                    entry,
+                    problem: format!(
+                        "{e}; this entry is skipped, and a team member with its email is left as it is"
+                    ),
+                    id: None,
+                    email: (!email.is_empty()).then(|| email.to_owned()),
+                });
+                continue;
+            }
+        };
         if !seen.insert(id.clone()) {
             issues.push(SourceIssue {
                 entry: format!("person {:?}", person.id),
@@ -124,6 +247,19 @@ pub(crate) fn desired_from_simple(
                 email: None,
             });
             continue;
+        }
+        for group in &person.groups {
+            if let Some(why) = held_because(&group.to_lowercase()) {
+                issues.push(SourceIssue {
+                    entry: format!("person {}", person.id),
+                    problem: format!(
+                        "in group {group:?}, which is skipped ({why}); this person is left as it is"
+                    ),
+                    id: Some(id),
+                    email: (!email.is_empty()).then(|| email.to_owned()),
+                });
+                continue 'people;
+            }
         }
         for group in &person.groups {
             match lookup(group) {
@@ -155,7 +291,14 @@ pub(crate) fn desired_from_simple(
     let resolve_roots = |names: &[String]| -> Result<Vec<SourceId>, SourceError> {
         names
             .iter()
-            .map(|n| lookup(n).ok_or_else(|| SourceError::RootNotFound(n.clone())))
+            .map(|n| {
+                if let Some(why) = held_because(&n.to_lowercase()) {
+                    return Err(SourceError::Json(format!(
+                        "root group {n:?} cannot be used ({why}): the scope is unknown, so nothing is planned"
+                    )));
+                }
+                lookup(n).ok_or_else(|| SourceError::RootNotFound(n.clone()))
+            })
             .collect()
     };
     let user_roots = resolve_roots(if user_roots.is_empty() {
@@ -168,11 +311,18 @@ pub(crate) fn desired_from_simple(
     } else {
         group_roots
     })?;
-    let deleted = simple
-        .deleted
-        .iter()
-        .map(|d| source_id(d, "deleted id"))
-        .collect::<Result<_, _>>()?;
+    let mut deleted = Vec::with_capacity(simple.deleted.len());
+    for text in &simple.deleted {
+        match SourceId::new(text) {
+            Ok(id) => deleted.push(id),
+            Err(e) => issues.push(SourceIssue {
+                entry: format!("deleted id {:?}", shown(text)),
+                problem: format!("{e}; it names nobody, so it is ignored"),
+                id: None,
+                email: None,
+            }),
+        }
+    }
     Ok(DesiredState {
         user_roots,
         group_roots,
@@ -181,6 +331,11 @@ pub(crate) fn desired_from_simple(
         deleted,
         issues,
     })
+}
+
+/// A group's id as written: its own, else its name.
+fn group_id_text(group: &SimpleGroup) -> &str {
+    group.id.as_deref().unwrap_or(&group.name)
 }
 
 #[cfg(test)]
@@ -226,6 +381,78 @@ mod tests {
         assert_eq!(
             desired_from_simple(simple, &["Sales".into()], &[]).unwrap_err(),
             SourceError::RootNotFound("Sales".into())
+        );
+    }
+
+    #[test]
+    fn an_unusable_person_id_is_held_by_its_email() {
+        let long = "9".repeat(65);
+        let simple: SimpleDirectory = serde_json::from_str(&format!(
+            r#"{{"user_roots":["All"],"groups":[{{"name":"All"}}],
+                "people":[{{"id":"1","email":"a@x.test","groups":["All"]}},
+                          {{"id":"{long}","email":"Bob@x.test","groups":["All"]}},
+                          {{"id":"","email":"c@x.test","groups":["All"]}}],
+                "deleted":["{long}"]}}"#
+        ))
+        .unwrap();
+        let state = desired_from_simple(simple, &[], &[]).unwrap();
+        assert_eq!(state.users.len(), 1);
+        assert_eq!(state.deleted, Vec::<SourceId>::new());
+        assert_eq!(state.issues.len(), 3, "{:?}", state.issues);
+        assert_eq!(state.issues[0].email.as_deref(), Some("Bob@x.test"));
+        assert!(
+            state.issues[0]
+                .entry
+                .starts_with("person Bob@x.test (id \"999")
+        );
+        assert!(
+            state.issues[0].entry.ends_with("…\")"),
+            "{}",
+            state.issues[0].entry
+        );
+        assert!(state.issues[0].problem.contains("at most 64 characters"));
+        assert_eq!(state.issues[1].email.as_deref(), Some("c@x.test"));
+        assert!(state.issues[2].entry.starts_with("deleted id"));
+    }
+
+    #[test]
+    fn a_shared_group_name_skips_those_groups_and_holds_what_is_beneath() {
+        let simple: SimpleDirectory = serde_json::from_str(
+            r#"{"user_roots":["All"],
+                "groups":[{"name":"All"},{"name":"Eng","id":"g1","groups":["All"]},
+                          {"name":"eng","id":"g2","groups":["All"]},
+                          {"name":"Platform","groups":["Eng"]},{"name":"Sales","groups":["All"]}],
+                "people":[{"id":"1","email":"a@x.test","groups":["Sales"]},
+                          {"id":"2","email":"b@x.test","groups":["Eng"]},
+                          {"id":"3","email":"c@x.test","groups":["Platform","Sales"]}]}"#,
+        )
+        .unwrap();
+        let state = desired_from_simple(simple.clone(), &[], &[]).unwrap();
+        let id = |s: &str| SourceId::new(s).unwrap();
+        let names: Vec<_> = state.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["All", "Sales"]);
+        assert_eq!(state.users.len(), 1);
+        let held: Vec<_> = state.issues.iter().map(|i| i.id.clone().unwrap()).collect();
+        assert_eq!(held, [id("g1"), id("g2"), id("Platform"), id("2"), id("3")]);
+        assert!(
+            state.issues[0]
+                .problem
+                .contains("2 groups are named \"Eng\" (ids \"g1\", \"g2\")"),
+            "{}",
+            state.issues[0].problem
+        );
+        assert!(
+            state.issues[2]
+                .problem
+                .contains("beneath a group that is skipped")
+        );
+        assert_eq!(state.issues[3].email.as_deref(), Some("b@x.test"));
+        // A root with a shared name leaves the scope unknown: the read fails, naming it.
+        let err = desired_from_simple(simple, &["eng".into()], &[]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("root group \"eng\" cannot be used"),
+            "{err}"
         );
     }
 
