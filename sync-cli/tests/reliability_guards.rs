@@ -280,3 +280,23 @@ fn ldap_user_filter_narrowed_by_mistake_is_refused() {
         stdout(&output)
     );
 }
+
+/// `[team] max_team_members` reaches the client the run builds: a team with more members
+/// than it allows is an incomplete read, exit 8 naming the bound, and nothing is written.
+#[test]
+fn max_team_members_smaller_than_the_team_fails_the_read_with_exit_8() {
+    let env = synced_env(6, 2);
+    let directory = serde_json::to_string(&simple_directory(6, 2)).unwrap();
+    env.file_config("people.json", &directory, "", "max_team_members = 3\n");
+    assert_refused(
+        &env,
+        &[&["apply"], &["apply", "--force"]],
+        8,
+        &["past 3 entries", "max_team_members"],
+    );
+    // The same team under the default bound is read and already in sync.
+    env.file_config("people.json", &directory, "", "");
+    let output = env.run(&["apply"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(env.write_calls(), 0);
+}

@@ -21,7 +21,9 @@ use teamsync_core::{
     DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, Secret, SourceId, StoreError,
     TeamStore as _,
 };
-use teamsync_dropbox::{CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam};
+use teamsync_dropbox::{
+    CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, TeamOptions,
+};
 
 use crate::config::{Config, ConfigError, DirectoryConfig};
 use crate::source::FileDirectory;
@@ -272,10 +274,24 @@ impl Runner {
         if let Some(secs) = team.request_timeout_secs {
             client_config.request_timeout = Duration::from_secs(secs);
         }
+        if let Some(secs) = team.read_deadline_secs {
+            client_config.read_deadline = Duration::from_secs(secs);
+        }
+        if let Some(secs) = team.max_server_wait_secs {
+            client_config.read_retry.max_server_wait = Duration::from_secs(secs);
+        }
+        if let Some(bytes) = team.max_response_bytes {
+            client_config.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
+        client_config.allow_insecure_http = team.allow_insecure_http;
+        let mut options = TeamOptions::default();
+        if let Some(entries) = team.max_team_members {
+            options.max_team_members = usize::try_from(entries).unwrap_or(usize::MAX);
+        }
         let client = DropboxClient::new(client_config, credentials)
             .map_err(|e| RunError::Config(config.invalid("team", e.to_string())))?;
         Ok(Runner {
-            team: DropboxTeam::new(client),
+            team: DropboxTeam::with_options(client, options),
             config,
             bind_password,
             observer: None,

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use teamsync_core::Secret;
 
+use schema::DEFAULT_READ_DEADLINE_SECS;
 pub use schema::{
     AttributeOverrides, BindName, ConfigFile, CsvColumns, DEFAULT_BASE_URL, DirectoryConfig,
     EntraCloud, EntraEmail, EntraId, EntraSection, FileFormat, FileSection, LdapSection,
@@ -386,6 +387,7 @@ impl Config {
         if f.team.refresh_token.is_some() && f.team.app_key.is_none() {
             return Err(self.invalid("team.app_key", "required with team.refresh_token"));
         }
+        self.check_team_bounds()?;
         if !(f.team.base_url.starts_with("https://") || f.team.base_url.starts_with("http://")) {
             return Err(self.invalid(
                 "team.base_url",
@@ -399,6 +401,60 @@ impl Config {
             && notify.to.is_empty()
         {
             return Err(self.invalid("notify.to", "name at least one recipient"));
+        }
+        Ok(())
+    }
+
+    /// Checks the team client's bounds: zero would fail every read, and an absurd value would
+    /// turn off the protection it exists for.
+    fn check_team_bounds(&self) -> Result<(), ConfigError> {
+        let t = &self.file.team;
+        let in_range = |key: &str, value: Option<u64>, low: u64, high: u64, unit: &str| match value
+        {
+            Some(v) if !(low..=high).contains(&v) => Err(self.invalid(
+                key,
+                format!("{v} is out of range: give {low} to {high} {unit}"),
+            )),
+            _ => Ok(()),
+        };
+        in_range(
+            "team.read_deadline_secs",
+            t.read_deadline_secs,
+            1,
+            86_400,
+            "seconds",
+        )?;
+        in_range(
+            "team.max_server_wait_secs",
+            t.max_server_wait_secs,
+            1,
+            3_600,
+            "seconds",
+        )?;
+        in_range(
+            "team.max_response_bytes",
+            t.max_response_bytes,
+            1 << 20,
+            1 << 30,
+            "bytes",
+        )?;
+        in_range(
+            "team.max_team_members",
+            t.max_team_members,
+            1,
+            10_000_000,
+            "entries",
+        )?;
+        let deadline = t.read_deadline_secs.unwrap_or(DEFAULT_READ_DEADLINE_SECS);
+        if let Some(wait) = t.max_server_wait_secs
+            && wait > deadline
+        {
+            return Err(self.invalid(
+                "team.max_server_wait_secs",
+                format!(
+                    "{wait} is longer than the read deadline ({deadline} s, team.read_deadline_secs): such a wait could never be honoured"
+                ),
+            ));
         }
         Ok(())
     }

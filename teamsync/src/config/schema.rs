@@ -463,6 +463,9 @@ pub struct AttributeOverrides {
 /// Dropbox's API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.dropboxapi.com";
 
+/// The default of [`TeamSection::read_deadline_secs`] (teamsync-dropbox's own default).
+pub const DEFAULT_READ_DEADLINE_SECS: u64 = 600;
+
 /// `[team]`.
 #[derive(Debug, Clone, Deserialize, Documented)]
 #[serde(deny_unknown_fields)]
@@ -489,6 +492,35 @@ pub struct TeamSection {
     /// Per-request timeout in seconds.
     #[serde(default)]
     pub request_timeout_secs: Option<u64>,
+    /// The longest one team read may take, in seconds, its retries and waits included; past
+    /// it the read fails as incomplete (exit 8) and nothing is written. Default 600 (10
+    /// minutes); 1 to 86400. It stops a server that sends a byte a second from holding the
+    /// run (and its lock) for hours.
+    #[serde(default)]
+    pub read_deadline_secs: Option<u64>,
+    /// The longest wait a team read honours when Dropbox asks for one (`Retry-After`, or
+    /// `retry_after` in a rate-limit error), in seconds. A longer wait fails the read as
+    /// incomplete (exit 8), naming the wait asked for. Default 120 (2 minutes); 1 to 3600, and
+    /// not more than `read_deadline_secs`.
+    #[serde(default)]
+    pub max_server_wait_secs: Option<u64>,
+    /// The largest response body accepted from Dropbox, in bytes; a longer body is not read
+    /// further and the read fails as incomplete (exit 8). Default 67108864 (64 MiB; a page of
+    /// 1,000 members is about 1 MB); 1048576 (1 MiB) to 1073741824 (1 GiB).
+    #[serde(default)]
+    pub max_response_bytes: Option<u64>,
+    /// The most entries one team listing may return: members (removed ones included),
+    /// groups, or the members of one group. Past it, or past the pages it takes, the read
+    /// fails as incomplete (exit 8): a server paging forever cannot fill memory. Default
+    /// 500000 (Dropbox publishes no maximum; its largest plans hold tens of thousands of
+    /// seats); 1 to 10000000.
+    #[serde(default)]
+    pub max_team_members: Option<u64>,
+    /// Accept a plain `http://` `base_url` for a host that is not loopback. Default false:
+    /// the access token would travel in clear. `http://` to 127.0.0.0/8 or ::1 (a local
+    /// emulator) is always accepted.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 fn default_base_url() -> String {
@@ -505,6 +537,11 @@ impl Default for TeamSection {
             app_secret: None,
             ca_file: None,
             request_timeout_secs: None,
+            read_deadline_secs: None,
+            max_server_wait_secs: None,
+            max_response_bytes: None,
+            max_team_members: None,
+            allow_insecure_http: false,
         }
     }
 }

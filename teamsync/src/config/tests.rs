@@ -373,3 +373,68 @@ fn gssapi_and_external_build_their_binds() {
         ))
     );
 }
+
+#[test]
+fn team_client_bounds_are_read_and_zero_or_absurd_values_are_refused_by_key_and_line() {
+    let config = parse(&format!(
+        "{FILE_MIN}[team]\nread_deadline_secs = 300\nmax_server_wait_secs = 30\n\
+         max_response_bytes = 2097152\nmax_team_members = 1000\nallow_insecure_http = true\n"
+    ))
+    .unwrap();
+    let t = &config.file().team;
+    assert_eq!(t.read_deadline_secs, Some(300));
+    assert_eq!(t.max_server_wait_secs, Some(30));
+    assert_eq!(t.max_response_bytes, Some(2_097_152));
+    assert_eq!(t.max_team_members, Some(1000));
+    assert!(t.allow_insecure_http);
+    assert!(!parse(FILE_MIN).unwrap().file().team.allow_insecure_http);
+    for (line, key) in [
+        ("read_deadline_secs = 0", "team.read_deadline_secs"),
+        ("read_deadline_secs = 8640000", "team.read_deadline_secs"),
+        ("max_server_wait_secs = 0", "team.max_server_wait_secs"),
+        ("max_server_wait_secs = 99999", "team.max_server_wait_secs"),
+        ("max_response_bytes = 0", "team.max_response_bytes"),
+        (
+            "max_response_bytes = 99999999999",
+            "team.max_response_bytes",
+        ),
+        ("max_team_members = 0", "team.max_team_members"),
+        ("max_team_members = 1000000000", "team.max_team_members"),
+    ] {
+        let err = parse(&format!(
+            "{FILE_MIN}[team]\nbase_url = \"https://x.test\"\n{line}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Invalid { key: k, line: Some(6), .. } if k == key),
+            "{line}: {err}"
+        );
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+    let err = parse(&format!(
+        "{FILE_MIN}[team]\nread_deadline_secs = 60\nmax_server_wait_secs = 120\n"
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::Invalid { key, line: Some(6), .. } if key == "team.max_server_wait_secs"),
+        "{err}"
+    );
+    let err = parse(&format!("{FILE_MIN}[team]\nmax_team_members = \"many\"\n")).unwrap_err();
+    assert!(err.to_string().contains("line 5"), "{err}");
+}
+
+#[cfg(feature = "dropbox")]
+#[test]
+fn the_documented_defaults_are_the_clients() {
+    let client = teamsync_dropbox::ClientConfig::default();
+    assert_eq!(
+        client.read_deadline,
+        std::time::Duration::from_secs(schema::DEFAULT_READ_DEADLINE_SECS)
+    );
+    assert_eq!(client.read_retry.max_server_wait.as_secs(), 120);
+    assert_eq!(client.max_response_bytes, 64 << 20);
+    assert_eq!(
+        teamsync_dropbox::TeamOptions::default().max_team_members,
+        500_000
+    );
+}
