@@ -530,6 +530,49 @@ async fn check(config: &Config, test_mail: bool, log: &mut RunLog) -> Result<(),
             json!({"bind": me.mechanism, "client": me.client, "server": me.server}),
         );
     }
+    // An Entra app's permissions, all of them: a read stops at the first one refused.
+    if let Some(access) = runner.entra_access().await? {
+        if let Some(roles) = &access.roles {
+            let line = format!(
+                "Directory: the Entra app's token carries {}",
+                if roles.is_empty() {
+                    "no application permissions".to_owned()
+                } else {
+                    roles
+                        .iter()
+                        .map(|r| teamsync_core::text::escape_for_display(r))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            println!("{line}");
+            log.event("check", &line, json!({"roles": roles}));
+        }
+        if !access.missing.is_empty() {
+            let list = access.missing.join(", ");
+            let line = format!(
+                "Directory: the Entra app lacks {} application permission{} a read needs: {list}; grant {} in Entra (App registrations → API permissions → Microsoft Graph → Application permissions), grant admin consent, and run check again",
+                access.missing.len(),
+                if access.missing.len() == 1 { "" } else { "s" },
+                if access.missing.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            );
+            println!("{line}");
+            log.event(
+                "check",
+                &line,
+                json!({"missing_permissions": access.missing}),
+            );
+            return Err(RunError::Directory(teamsync_core::DirectoryError::new(
+                teamsync_core::DirectoryErrorKind::Bind,
+                format!("the Entra app lacks the application permissions {list}"),
+            ))
+            .into());
+        }
+    }
     let desired = runner.read_directory(Vec::new()).await;
     events.log(log);
     let desired = desired?;

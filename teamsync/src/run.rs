@@ -371,6 +371,26 @@ impl Runner {
         ldap_identity_for(&self.config, self.bind_password.clone()).await
     }
 
+    /// What the Entra app may read, for `teamsync check`: every application permission a
+    /// snapshot needs that Graph refuses (not only the first, as a read would stop at), and
+    /// the permissions the token carries. `None` for other directories. A refused token
+    /// (`invalid_client`, an unknown app) is the error a read would give.
+    #[cfg(feature = "entra")]
+    pub async fn entra_access(&self) -> Result<Option<teamsync_entra::AccessReport>, RunError> {
+        let DirectoryConfig::Entra(entra) = &self.config.file().directory else {
+            return Ok(None);
+        };
+        let secret = self
+            .bind_password
+            .clone()
+            .ok_or_else(|| RunError::Internal("the Entra credential went missing".into()))?;
+        let directory =
+            teamsync_entra::EntraDirectory::new(entra_config(&self.config, entra, secret))
+                .map_err(RunError::Directory)?;
+        let report = directory.check().await.map_err(RunError::Directory)?;
+        Ok(Some(report))
+    }
+
     /// Reads the directory.
     pub async fn read_directory(&self, known_ids: Vec<SourceId>) -> Result<DesiredState, RunError> {
         let desired = self

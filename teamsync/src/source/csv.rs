@@ -283,7 +283,7 @@ mod tests {
         let err = desired_from_csv(
             &format!("id,email,groups\n1,a@ex.test,{long}\n"),
             &CsvColumns::default(),
-            &[long.clone()],
+            std::slice::from_ref(&long),
             &[],
         )
         .unwrap_err();
