@@ -646,7 +646,7 @@ async fn plan(
     }
     if let Some(out) = out {
         // Bound to this team and this moment: `apply --plan` checks both.
-        runner.stamp(&mut plan, &planned.team, unix_now());
+        runner.stamp_only(&mut plan, &planned.team, unix_now(), only);
         app::write_output(out, &plan.to_json())?;
         eprintln!("teamsync: plan saved to {}", out.display());
         log.event(

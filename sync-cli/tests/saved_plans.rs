@@ -255,3 +255,84 @@ fn a_file_that_is_not_a_plan_or_has_no_origin_is_refused_with_its_own_code() {
         "does not say which team",
     );
 }
+
+/// `plan --only … --out`, reviewed, then `apply --plan`: the saved plan holds the named
+/// people's operations alone and applies exactly those, though the directory has other
+/// changes pending; the re-plan check compares it with a plan restricted to the same people.
+#[test]
+fn a_saved_plan_for_some_people_applies_only_their_operations() {
+    let env = synced(10);
+    // Two joiners (p0010, p0011) and a leaver (p0009) are pending…
+    let mut directory = simple_directory(12, 4);
+    directory["people"].as_array_mut().unwrap().remove(9);
+    std::fs::write(env.path("people.json"), directory.to_string()).unwrap();
+    // …and the reviewed plan is for p0010 alone.
+    let output = env.run(&["plan", "--only", "p0010@corp.test", "--out", "plan.json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("plan.json")).unwrap()).unwrap();
+    let targets: Vec<&str> = plan["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        targets.iter().all(|t| t.contains("p0010@corp.test")),
+        "{targets:?}"
+    );
+    assert!(!targets.is_empty());
+
+    // A plan for p0010 with p0011's invitation added by hand is not the plan reviewed: refused,
+    // though the planner would invite p0011 in a full plan.
+    let full = {
+        let output = env.run(&["plan", "--out", "full.json"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let full: Value =
+            serde_json::from_str(&std::fs::read_to_string(env.path("full.json")).unwrap()).unwrap();
+        full
+    };
+    let invite_p0011 = full["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["target"] == "p0011@corp.test" && op["kind"] == "invite")
+        .unwrap()
+        .clone();
+    let mut tampered = plan.clone();
+    tampered["operations"]
+        .as_array_mut()
+        .unwrap()
+        .push(invite_p0011);
+    std::fs::write(env.path("tampered.json"), tampered.to_string()).unwrap();
+    assert_refused(
+        &env,
+        &["apply", "--plan", "tampered.json"],
+        14,
+        "is not what the planner produces now",
+    );
+    // The leaver's suspension slipped into it is refused too.
+    let mut tampered = plan.clone();
+    tampered["operations"]
+        .as_array_mut()
+        .unwrap()
+        .push(suspend_managed(9));
+    std::fs::write(env.path("tampered.json"), tampered.to_string()).unwrap();
+    assert_refused(
+        &env,
+        &["apply", "--plan", "tampered.json"],
+        14,
+        "is not what the planner produces now",
+    );
+
+    // The reviewed plan applies, and only for p0010.
+    let output = env.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let state = env.state();
+    assert!(state.member_by_email("p0010@corp.test").is_some());
+    assert!(state.member_by_email("p0011@corp.test").is_none());
+    assert_eq!(
+        state.member_by_email("p0009@corp.test").unwrap().status,
+        teamsync_dropbox_emulator::MemberStatus::Active
+    );
+}

@@ -40,6 +40,11 @@ pub struct PlanOrigin {
     pub directory: String,
     /// When it was made, in seconds since the Unix epoch.
     pub created_at: u64,
+    /// The people `plan --only` restricted it to (emails or directory ids, as given); empty
+    /// for a whole plan. `apply --plan` re-plans for the same people, so the plan reviewed
+    /// for them is applied, and nothing added for anyone else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only: Vec<String>,
 }
 
 impl PlanOrigin {
@@ -50,7 +55,14 @@ impl PlanOrigin {
             team_name,
             directory,
             created_at,
+            only: Vec::new(),
         }
+    }
+
+    /// The origin of a plan restricted to `people` ([`PlanOrigin::only`]).
+    pub fn with_only(mut self, people: Vec<String>) -> Self {
+        self.only = people;
+        self
     }
 }
 

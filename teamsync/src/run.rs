@@ -498,7 +498,20 @@ impl Runner {
         if options.replan {
             let desired = self.read_directory(known_ids(&actual, policy)).await?;
             let sides = Sides { desired, actual };
-            let fresh = plan_sides(&sides, policy)?;
+            let mut fresh = plan_sides(&sides, policy)?;
+            // A plan made for some people is compared with a plan for the same people: what
+            // the planner would add for anyone else was not reviewed.
+            if !origin.only.is_empty() {
+                let people: Vec<&str> = origin.only.iter().map(String::as_str).collect();
+                fresh = fresh
+                    .only(&people, &sides.desired, &sides.actual)
+                    .map_err(|e| {
+                        refuse(format!(
+                            "it was made for {} alone, and {e}; make a new plan",
+                            origin.only.join(", ")
+                        ))
+                    })?;
+            }
             let refusals = teamsync_core::saved::replan_refusals(&plan, &fresh);
             if !refusals.is_empty() {
                 return Err(refuse(describe_refusals(&refusals)));
@@ -514,12 +527,21 @@ impl Runner {
     /// Marks a plan as made now for this run's team and directory, so that `apply --plan` can
     /// check it (see [`Runner::saved_plan`]).
     pub fn stamp(&self, plan: &mut Plan, team: &TeamInfo, now: u64) {
-        plan.origin = Some(teamsync_core::saved::PlanOrigin::new(
-            team.team_id.clone(),
-            team.name.clone(),
-            self.config.directory_description(),
-            now,
-        ));
+        self.stamp_only(plan, team, now, &[]);
+    }
+
+    /// [`Runner::stamp`] for a plan restricted to `people` ([`Plan::only`]): `apply --plan`
+    /// re-plans for the same people.
+    pub fn stamp_only(&self, plan: &mut Plan, team: &TeamInfo, now: u64, people: &[String]) {
+        plan.origin = Some(
+            teamsync_core::saved::PlanOrigin::new(
+                team.team_id.clone(),
+                team.name.clone(),
+                self.config.directory_description(),
+                now,
+            )
+            .with_only(people.to_vec()),
+        );
     }
 }
 
