@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::config::ALL_TEAM_SCOPES;
-use crate::rng::Rng;
+use teamsync_emulator_support::Rng;
 
 type Scopes = BTreeSet<String>;
 

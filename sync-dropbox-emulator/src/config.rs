@@ -84,12 +84,4 @@ pub struct Faults {
     pub include_token_endpoint: bool,
 }
 
-/// A fixed-window rate limit over all API routes (Dropbox limits per team, not per route).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Calls allowed in one window.
-    pub max_calls: u32,
-    /// Window length in milliseconds; the first call after a window ends opens the next one.
-    pub window_ms: u64,
-}
+pub use teamsync_emulator_support::RateLimit;

@@ -32,12 +32,10 @@
 
 mod auth;
 mod config;
-mod rng;
 mod routes;
 mod seed;
 mod server;
 mod team;
-mod tls;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -45,9 +43,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use teamsync_emulator_support::Server;
+pub use teamsync_emulator_support::StartError;
 
 pub use config::{ALL_TEAM_SCOPES, EmulatorConfig, Faults, RateLimit};
 pub use routes::MAX_MEMBERS_PER_ADD;
@@ -61,17 +58,9 @@ use server::Shared;
 /// Why the emulator could not start or take a seed.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    /// The listening socket could not be bound.
-    #[error("could not bind {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The certificate or TLS configuration could not be built.
-    #[error("could not set up TLS: {0}")]
-    Tls(String),
+    /// The listening socket could not be bound, or TLS could not be set up.
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A seed broke a team rule (duplicate email, external id or group name, unknown member).
     #[error("invalid team seed: {0}")]
     InvalidSeed(String),
@@ -81,10 +70,7 @@ pub enum EmulatorError {
 /// Dropping it stops the server; [`Emulator::shutdown`] does so and waits.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    ca_pem: Option<String>,
-    shutdown_tx: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    server: Server,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -98,28 +84,6 @@ impl std::fmt::Debug for Emulator {
 impl Emulator {
     /// Binds `config.bind` (default `127.0.0.1:0`) and starts serving in the background.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let listener =
-            TcpListener::bind(config.bind)
-                .await
-                .map_err(|source| EmulatorError::Bind {
-                    addr: config.bind,
-                    source,
-                })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EmulatorError::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        let (acceptor, ca_pem) = if config.tls {
-            let (server_config, ca_pem) = tls::server_config()?;
-            (
-                Some(tokio_rustls::TlsAcceptor::from(server_config)),
-                Some(ca_pem),
-            )
-        } else {
-            (None, None)
-        };
         let team = team::Team::new(
             config.team_name.clone(),
             config.license_limit,
@@ -138,36 +102,24 @@ impl Emulator {
             config.seed,
             settings,
         ));
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(
-            listener,
-            acceptor,
-            Arc::clone(&shared),
-            shutdown_rx,
-        ));
-        Ok(Emulator {
-            shared,
-            addr,
-            ca_pem,
-            shutdown_tx,
-            task,
-        })
+        let handler = {
+            let shared = Arc::clone(&shared);
+            move |req| server::handle(Arc::clone(&shared), req)
+        };
+        let tls_ca = config.tls.then_some("teamsync Dropbox emulator CA");
+        let server = Server::start(config.bind, tls_ca, handler).await?;
+        Ok(Emulator { shared, server })
     }
 
     /// `http://127.0.0.1:PORT` (or `https://`): the API is at `{base}/2/...`, the token
     /// endpoint at `{base}/oauth2/token`.
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.server.base_url()
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// A non-expiring access token with every team scope.
@@ -203,7 +155,7 @@ impl Emulator {
 
     /// The PEM of the CA that signed the server certificate, when serving TLS.
     pub fn ca_pem(&self) -> Option<String> {
-        self.ca_pem.clone()
+        self.server.ca_pem()
     }
 
     /// Calls received per route since start or the last reset, keyed like
@@ -269,15 +221,7 @@ impl Emulator {
     }
 
     /// Stops accepting, aborts open connections and waits for the server task.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown_tx.send(true);
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.shutdown_tx.send(true);
-        self.task.abort();
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }

@@ -5,12 +5,13 @@
 //! serves until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use teamsync_dropbox_emulator::{Emulator, EmulatorConfig, Faults, TeamSeed};
+use teamsync_emulator_support::binary::{self, read_json, wait_for_signal, write_atomically};
 
 /// Emulates the Dropbox team API (members, groups, OAuth) on a local port.
 #[derive(Debug, Parser)]
@@ -55,18 +56,6 @@ struct Cli {
     /// Also write the startup JSON line to this file (written atomically).
     #[arg(long)]
     info_file: Option<PathBuf>,
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("invalid JSON in {}: {e}", path.display()))
-}
-
-fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
-    let tmp = path.with_extension("tmp-write");
-    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -118,46 +107,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sync-dropbox-emulator: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("sync-dropbox-emulator: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    binary::main("sync-dropbox-emulator", run(cli))
 }

@@ -8,29 +8,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
-use hyper::body::{Frame, Incoming};
-use hyper::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER,
-};
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
+use teamsync_emulator_support::Rng;
+use teamsync_emulator_support::faults::{RateWindow, latency};
+use teamsync_emulator_support::http::{Body, admin_json, full, response, text_response, truncate};
 
 use crate::auth::{Auth, TokenRejection};
 use crate::config::Faults;
-use crate::rng::Rng;
 use crate::routes::{self, Reply, RouteSettings};
 use crate::seed::TeamSeed;
 use crate::team::Team;
 use crate::wire::RouteError;
-
-pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
 /// Largest request body accepted (a 20-member add is a few kB).
 const MAX_BODY: usize = 16 << 20;
@@ -43,8 +35,8 @@ pub(crate) struct Inner {
     fault_rng: Rng,
     /// Dots of `error_summary`, request ids: kept apart so they do not shift fault decisions.
     misc_rng: Rng,
-    /// Current rate-limit window: when it opened and how many calls it has seen.
-    window: Option<(Instant, u32)>,
+    /// Current rate-limit window.
+    window: RateWindow,
     pub(crate) calls: BTreeMap<String, u64>,
 }
 
@@ -68,7 +60,7 @@ impl Shared {
                 faults,
                 fault_rng: Rng::new(seed ^ 0xfa17_fa17),
                 misc_rng: Rng::new(seed ^ 0x3157_3157),
-                window: None,
+                window: RateWindow::default(),
                 calls: BTreeMap::new(),
             }),
             settings,
@@ -86,69 +78,8 @@ impl Shared {
     pub(crate) fn set_faults(&self, faults: Faults) {
         let mut inner = self.lock();
         inner.faults = faults;
-        inner.window = None;
+        inner.window.reset();
     }
-}
-
-/// Runs the accept loop until `shutdown` turns true; then every connection is aborted.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow() {
-                    break;
-                }
-            }
-            accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else {
-                    // Out of file descriptors or similar: back off instead of spinning.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                // Small JSON responses must not wait for Nagle + delayed ACK.
-                let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let tls = tls.clone();
-                connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req));
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                    // Connection errors (client went away, injected drops) end only that connection.
-                    match tls {
-                        Some(acceptor) => {
-                            if let Ok(stream) = acceptor.accept(stream).await {
-                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-                            }
-                        }
-                        None => {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                    }
-                });
-                while connections.try_join_next().is_some() {}
-            }
-        }
-    }
-    connections.shutdown().await;
-}
-
-fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed()
-}
-
-fn response(status: u16, content_type: &'static str, body: Body) -> Response<Body> {
-    let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    resp
 }
 
 /// JSON with `Content-Type: application/json` exactly (the Python SDK compares the string).
@@ -156,11 +87,10 @@ fn json_response(status: u16, value: &Value) -> Response<Body> {
     response(status, "application/json", full(value.to_string()))
 }
 
-fn text_response(status: u16, text: impl Into<String>) -> Response<Body> {
-    response(status, "text/plain; charset=utf-8", full(text.into()))
-}
-
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -209,29 +139,16 @@ struct FaultPlan {
 
 fn plan_faults(inner: &mut Inner, now: Instant) -> FaultPlan {
     let faults = inner.faults.clone();
-    let mut rate_limited = None;
-    if let Some(limit) = &faults.rate_limit {
-        let window = Duration::from_millis(limit.window_ms.max(1));
-        let (start, count) = match inner.window {
-            Some((start, count)) if now < start + window => (start, count),
-            _ => (now, 0),
-        };
-        inner.window = Some((start, count.saturating_add(1)));
-        if count >= limit.max_calls {
-            let left = (start + window).saturating_duration_since(now);
-            rate_limited = Some(left.as_secs_f64().ceil().max(1.0) as u64);
-        }
-    }
+    let rate_limited = faults
+        .rate_limit
+        .as_ref()
+        .and_then(|limit| inner.window.hit(limit, now));
     let rng = &mut inner.fault_rng;
-    let jitter = if faults.latency_jitter_ms > 0 {
-        rng.up_to(faults.latency_jitter_ms)
-    } else {
-        0
-    };
+    let delay = latency(rng, faults.latency_ms, faults.latency_jitter_ms);
     let server_error = rng.chance(faults.server_error_rate);
     let drop_connection = rng.chance(faults.drop_connection_rate);
     FaultPlan {
-        delay: Duration::from_millis(faults.latency_ms + jitter),
+        delay,
         rate_limited,
         server_error,
         drop_connection,
@@ -285,31 +202,6 @@ async fn with_faults(shared: &Shared, reply: impl FnOnce() -> Response<Body>) ->
     } else {
         resp
     }
-}
-
-/// Sends the headers and half the body, then fails the body so the connection is cut.
-async fn truncate(resp: Response<Body>) -> Response<Body> {
-    let (parts, body) = resp.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    let half = bytes.slice(..bytes.len() / 2);
-    let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
-        Ok(Frame::data(half)),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "connection dropped (injected fault)",
-        )),
-    ];
-    let mut resp = Response::from_parts(
-        parts,
-        StreamBody::new(futures::stream::iter(frames)).boxed(),
-    );
-    resp.headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    resp
 }
 
 fn api_reply(shared: &Shared, route: &str, headers: &HeaderMap, body: &Bytes) -> Response<Body> {
@@ -461,27 +353,20 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response
             shared.lock().calls.clear();
             json_response(200, &Value::Null)
         }
-        (&Method::POST, "/__emulator/seed") => match serde_json::from_slice::<TeamSeed>(body) {
+        (&Method::POST, "/__emulator/seed") => match admin_json::<TeamSeed>(body, "seed", false) {
             Ok(seed) => match shared.lock().team.load_seed(&seed, true, SystemTime::now()) {
                 Ok(()) => json_response(200, &Value::Null),
                 Err(e) => text_response(400, format!("invalid seed: {e}")),
             },
-            Err(e) => text_response(400, format!("invalid seed JSON: {e}")),
+            Err(refused) => text_response(400, refused),
         },
-        (&Method::POST, "/__emulator/faults") => {
-            let parsed = if body.is_empty() {
-                Ok(Faults::default())
-            } else {
-                serde_json::from_slice::<Faults>(body)
-            };
-            match parsed {
-                Ok(faults) => {
-                    shared.set_faults(faults);
-                    json_response(200, &Value::Null)
-                }
-                Err(e) => text_response(400, format!("invalid faults JSON: {e}")),
+        (&Method::POST, "/__emulator/faults") => match admin_json::<Faults>(body, "faults", true) {
+            Ok(faults) => {
+                shared.set_faults(faults);
+                json_response(200, &Value::Null)
             }
-        }
+            Err(refused) => text_response(400, refused),
+        },
         (&Method::POST, "/__emulator/authorization_code") => {
             let code = shared.lock().auth.authorization_code();
             json_response(200, &json!({ "code": code }))

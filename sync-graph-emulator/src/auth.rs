@@ -11,8 +11,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 
-use crate::rng::Rng;
 use crate::seed::SeedApp;
+use teamsync_emulator_support::Rng;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Clock skew tolerated on `nbf` and `exp`, as Entra does (5 minutes).

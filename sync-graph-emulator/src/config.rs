@@ -65,15 +65,7 @@ pub struct Faults {
     pub include_token_endpoint: bool,
 }
 
-/// A fixed-window rate limit over all Graph calls.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Calls allowed in one window.
-    pub max_calls: u32,
-    /// Window length in milliseconds; the first call after a window ends opens the next one.
-    pub window_ms: u64,
-}
+pub use teamsync_emulator_support::RateLimit;
 
 /// Cut the connection while sending page `page` (1 = the first request, 2 = the first
 /// `@odata.nextLink`, ...) of every listing named `listing`.

@@ -36,18 +36,15 @@
 mod auth;
 mod config;
 mod directory;
-mod rng;
 mod seed;
 mod server;
-mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use teamsync_emulator_support::Server;
+pub use teamsync_emulator_support::StartError;
 
 pub use config::{DropOnPage, EmulatorConfig, Faults, RateLimit};
 pub use seed::{SeedApp, SeedGroup, SeedServicePrincipal, TenantSeed};
@@ -58,17 +55,9 @@ use server::Shared;
 /// Why the emulator could not start or take a seed.
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
-    /// The listening socket could not be bound.
-    #[error("could not bind {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The certificate or TLS configuration could not be built.
-    #[error("could not set up TLS: {0}")]
-    Tls(String),
+    /// The listening socket could not be bound, or TLS could not be set up.
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// A seed broke a rule (object without id, duplicate id, unknown member, bad certificate).
     #[error("invalid tenant seed: {0}")]
     InvalidSeed(String),
@@ -78,10 +67,7 @@ pub enum EmulatorError {
 /// Dropping it stops the server; [`Emulator::shutdown`] does so and waits.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    ca_pem: Option<String>,
-    shutdown_tx: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    server: Server,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -95,21 +81,6 @@ impl std::fmt::Debug for Emulator {
 impl Emulator {
     /// Binds `config.bind` (default `127.0.0.1:0`) and starts serving an empty tenant.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
-        let bind_error = |source| EmulatorError::Bind {
-            addr: config.bind,
-            source,
-        };
-        let listener = TcpListener::bind(config.bind).await.map_err(bind_error)?;
-        let addr = listener.local_addr().map_err(bind_error)?;
-        let (acceptor, ca_pem) = if config.tls {
-            let (server_config, ca_pem) = tls::server_config()?;
-            (
-                Some(tokio_rustls::TlsAcceptor::from(server_config)),
-                Some(ca_pem),
-            )
-        } else {
-            (None, None)
-        };
         let tenant = directory::Tenant::from_seed(&TenantSeed::default())
             .map_err(EmulatorError::InvalidSeed)?;
         let auth = auth::Auth::new(config.seed, config.access_token_ttl);
@@ -121,41 +92,29 @@ impl Emulator {
             config.max_page_size,
             config.tls,
         ));
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(
-            listener,
-            acceptor,
-            Arc::clone(&shared),
-            shutdown_rx,
-        ));
-        Ok(Emulator {
-            shared,
-            addr,
-            ca_pem,
-            shutdown_tx,
-            task,
-        })
+        let handler = {
+            let shared = Arc::clone(&shared);
+            move |req| server::handle(Arc::clone(&shared), req)
+        };
+        let tls_ca = config.tls.then_some("teamsync Graph emulator CA");
+        let server = Server::start(config.bind, tls_ca, handler).await?;
+        Ok(Emulator { shared, server })
     }
 
     /// `http://127.0.0.1:PORT` (or `https://`): Graph is at `{base}/v1.0/...`, the authority at
     /// `{base}` (token endpoint `{base}/{tenant}/oauth2/v2.0/token`).
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.server.base_url()
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+        self.server.local_addr()
     }
 
     /// The PEM of the CA that signed the server certificate, when serving TLS.
     pub fn ca_pem(&self) -> Option<String> {
-        self.ca_pem.clone()
+        self.server.ca_pem()
     }
 
     /// Replaces the tenant (apps, users, groups, service principals, deleted users); refuses,
@@ -204,15 +163,7 @@ impl Emulator {
     }
 
     /// Stops accepting, aborts open connections and waits for the server task.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown_tx.send(true);
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.shutdown_tx.send(true);
-        self.task.abort();
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }

@@ -7,28 +7,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
-use hyper::body::{Frame, Incoming};
-use hyper::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, RETRY_AFTER,
-};
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, HOST, HeaderMap, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
+use teamsync_emulator_support::Rng;
+use teamsync_emulator_support::faults::{RateWindow, latency};
+use teamsync_emulator_support::http::{Body, admin_json, full, response, text_response, truncate};
 
 use crate::auth::{Auth, TokenRejection};
 use crate::config::Faults;
 use crate::directory::{Cursor, GraphError, Listing, Tenant};
-use crate::rng::Rng;
 use crate::seed::TenantSeed;
-
-pub(crate) type Body = BoxBody<Bytes, std::io::Error>;
 
 /// Largest request body accepted (token requests and seeds).
 const MAX_BODY: usize = 256 << 20;
@@ -56,7 +48,7 @@ pub(crate) struct Inner {
     pub(crate) faults: Faults,
     fault_rng: Rng,
     misc_rng: Rng,
-    window: Option<(Instant, u32)>,
+    window: RateWindow,
     page_drops: u32,
     pub(crate) calls: BTreeMap<String, u64>,
     pub(crate) requests: Vec<RequestRecord>,
@@ -84,7 +76,7 @@ impl Shared {
                 faults,
                 fault_rng: Rng::new(seed ^ 0xfa17_fa17),
                 misc_rng: Rng::new(seed ^ 0x3157_3157),
-                window: None,
+                window: RateWindow::default(),
                 page_drops: 0,
                 calls: BTreeMap::new(),
                 requests: Vec::new(),
@@ -105,7 +97,7 @@ impl Shared {
     pub(crate) fn set_faults(&self, faults: Faults) {
         let mut inner = self.lock();
         inner.faults = faults;
-        inner.window = None;
+        inner.window.reset();
         inner.page_drops = 0;
     }
 
@@ -116,64 +108,6 @@ impl Shared {
         inner.tenant = tenant;
         Ok(())
     }
-}
-
-/// Runs the accept loop until `shutdown` turns true; then every connection is aborted.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow() {
-                    break;
-                }
-            }
-            accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let tls = tls.clone();
-                connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(Arc::clone(&shared), req));
-                    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                    match tls {
-                        Some(acceptor) => {
-                            if let Ok(stream) = acceptor.accept(stream).await {
-                                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-                            }
-                        }
-                        None => {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-                        }
-                    }
-                });
-                while connections.try_join_next().is_some() {}
-            }
-        }
-    }
-    connections.shutdown().await;
-}
-
-fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed()
-}
-
-fn response(status: u16, content_type: &'static str, body: Body) -> Response<Body> {
-    let mut resp = Response::new(body);
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    resp
 }
 
 fn json_response(status: u16, value: &Value) -> Response<Body> {
@@ -195,11 +129,10 @@ fn graph_error(e: &GraphError) -> Response<Body> {
     )
 }
 
-fn text_response(status: u16, text: impl Into<String>) -> Response<Body> {
-    response(status, "text/plain; charset=utf-8", full(text.into()))
-}
-
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -302,32 +235,20 @@ struct FaultPlan {
 
 fn plan_faults(inner: &mut Inner, now: Instant) -> FaultPlan {
     let faults = inner.faults.clone();
-    let mut throttled = None;
-    if let Some(limit) = &faults.rate_limit {
-        let window = Duration::from_millis(limit.window_ms.max(1));
-        let (start, count) = match inner.window {
-            Some((start, count)) if now < start + window => (start, count),
-            _ => (now, 0),
-        };
-        inner.window = Some((start, count.saturating_add(1)));
-        if count >= limit.max_calls {
-            let left = (start + window).saturating_duration_since(now);
-            throttled = Some(Some(left.as_secs_f64().ceil().max(1.0) as u64));
-        }
-    }
+    let mut throttled = faults
+        .rate_limit
+        .as_ref()
+        .and_then(|limit| inner.window.hit(limit, now))
+        .map(Some);
     let rng = &mut inner.fault_rng;
-    let jitter = if faults.latency_jitter_ms > 0 {
-        rng.up_to(faults.latency_jitter_ms)
-    } else {
-        0
-    };
+    let delay = latency(rng, faults.latency_ms, faults.latency_jitter_ms);
     if throttled.is_none() && rng.chance(faults.throttle_rate) {
         throttled = Some(None);
     }
     let unavailable = rng.chance(faults.unavailable_rate);
     let drop_connection = rng.chance(faults.drop_connection_rate);
     FaultPlan {
-        delay: Duration::from_millis(faults.latency_ms + jitter),
+        delay,
         throttled,
         unavailable,
         drop_connection,
@@ -375,31 +296,6 @@ async fn with_faults(
     } else {
         resp
     }
-}
-
-/// Sends the headers and half the body, then fails the body so the connection is cut.
-async fn truncate(resp: Response<Body>) -> Response<Body> {
-    let (parts, body) = resp.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    let half = bytes.slice(..bytes.len() / 2);
-    let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
-        Ok(Frame::data(half)),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "connection dropped (injected fault)",
-        )),
-    ];
-    let mut resp = Response::from_parts(
-        parts,
-        StreamBody::new(futures::stream::iter(frames)).boxed(),
-    );
-    resp.headers_mut()
-        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    resp
 }
 
 /// The parsed OData query options a listing honours.
@@ -765,27 +661,20 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &Bytes) -> Response
             inner.requests.clear();
             json_response(200, &Value::Null)
         }
-        (&Method::POST, "seed") => match serde_json::from_slice::<TenantSeed>(body) {
+        (&Method::POST, "seed") => match admin_json::<TenantSeed>(body, "seed", false) {
             Ok(seed) => match shared.load_seed(&seed) {
                 Ok(()) => json_response(200, &Value::Null),
                 Err(e) => text_response(400, format!("invalid seed: {e}")),
             },
-            Err(e) => text_response(400, format!("invalid seed JSON: {e}")),
+            Err(refused) => text_response(400, refused),
         },
-        (&Method::POST, "faults") => {
-            let parsed = if body.is_empty() {
-                Ok(Faults::default())
-            } else {
-                serde_json::from_slice::<Faults>(body)
-            };
-            match parsed {
-                Ok(faults) => {
-                    shared.set_faults(faults);
-                    json_response(200, &Value::Null)
-                }
-                Err(e) => text_response(400, format!("invalid faults JSON: {e}")),
+        (&Method::POST, "faults") => match admin_json::<Faults>(body, "faults", true) {
+            Ok(faults) => {
+                shared.set_faults(faults);
+                json_response(200, &Value::Null)
             }
-        }
+            Err(refused) => text_response(400, refused),
+        },
         (&Method::POST, "token") => {
             let roles: Vec<String> = serde_json::from_slice::<Value>(body)
                 .ok()

@@ -11,12 +11,12 @@ use std::time::SystemTime;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::rng::Rng;
 use crate::seed::{
     AccessType, GroupMemberState, GroupState, ManagementType, MemberState, MemberStatus, TeamSeed,
     TeamState,
 };
 use crate::wire::{self, Cursor, GroupSelector, RouteError, UserSelector};
+use teamsync_emulator_support::Rng;
 
 mod groups;
 mod jobs;

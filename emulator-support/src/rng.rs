@@ -3,18 +3,20 @@
 
 /// SplitMix64: passes BigCrush, one `u64` of state, trivially seedable.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng {
+pub struct Rng {
     state: u64,
 }
 
 const ID_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Self {
         Rng { state: seed }
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -23,12 +25,12 @@ impl Rng {
     }
 
     /// Uniform in `[0, 1)`.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Uniform in `0..=max`.
-    pub(crate) fn up_to(&mut self, max: u64) -> u64 {
+    pub fn up_to(&mut self, max: u64) -> u64 {
         if max == u64::MAX {
             self.next_u64()
         } else {
@@ -38,12 +40,13 @@ impl Rng {
 
     /// True with probability `p` (clamped to 0..=1); draws nothing when `p <= 0`, so a
     /// disabled fault does not shift the sequence of the others.
-    pub(crate) fn chance(&mut self, p: f64) -> bool {
+    pub fn chance(&mut self, p: f64) -> bool {
         p > 0.0 && self.next_f64() < p
     }
 
-    /// `len` characters of the URL-safe base64 alphabet, for opaque ids and tokens.
-    pub(crate) fn token(&mut self, len: usize) -> String {
+    /// `len` characters of the URL-safe base64 alphabet, for opaque ids and tokens (like
+    /// Dropbox's).
+    pub fn token(&mut self, len: usize) -> String {
         let mut out = String::with_capacity(len);
         while out.len() < len {
             let mut word = self.next_u64();
@@ -59,7 +62,7 @@ impl Rng {
     }
 
     /// `len` lowercase hex digits.
-    pub(crate) fn hex(&mut self, len: usize) -> String {
+    pub fn hex(&mut self, len: usize) -> String {
         let mut out = String::with_capacity(len + 16);
         while out.len() < len {
             out.push_str(&format!("{:016x}", self.next_u64()));

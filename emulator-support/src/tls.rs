@@ -1,4 +1,4 @@
-//! TLS for the emulator: a CA generated at start signs a server certificate for
+//! TLS for an emulator: a CA generated at start signs a server certificate for
 //! `127.0.0.1` and `localhost`; clients trust the CA's PEM.
 
 use std::sync::Arc;
@@ -10,11 +10,12 @@ use rcgen::{
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::EmulatorError;
+use crate::StartError;
 
-/// A server TLS configuration (ALPN h2 and http/1.1) and the PEM of the CA that signed it.
-pub(crate) fn server_config() -> Result<(Arc<ServerConfig>, String), EmulatorError> {
-    let tls = |e: rcgen::Error| EmulatorError::Tls(e.to_string());
+/// A server TLS configuration (ALPN h2 and http/1.1) and the PEM of the CA that signed it;
+/// the CA is named `ca_name` (e.g. "teamsync Dropbox emulator CA").
+pub fn server_config(ca_name: &str) -> Result<(Arc<ServerConfig>, String), StartError> {
+    let tls = |e: rcgen::Error| StartError::Tls(e.to_string());
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
@@ -24,7 +25,7 @@ pub(crate) fn server_config() -> Result<(Arc<ServerConfig>, String), EmulatorErr
     ];
     ca_params
         .distinguished_name
-        .push(DnType::CommonName, "teamsync Graph emulator CA");
+        .push(DnType::CommonName, ca_name);
     let ca_key = KeyPair::generate().map_err(tls)?;
     let ca_cert = ca_params.self_signed(&ca_key).map_err(tls)?;
 
@@ -49,10 +50,10 @@ pub(crate) fn server_config() -> Result<(Arc<ServerConfig>, String), EmulatorErr
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| EmulatorError::Tls(e.to_string()))?
+        .map_err(|e| StartError::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| EmulatorError::Tls(e.to_string()))?;
+        .map_err(|e| StartError::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((Arc::new(config), ca_cert.pem()))
 }
