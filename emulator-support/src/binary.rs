@@ -15,8 +15,17 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Strin
 /// Writes `contents` through a temporary file beside `path`, then renames it, so a reader
 /// never sees half a file.
 pub fn write_atomically(path: &Path, contents: &str) -> Result<(), String> {
+    use std::io::Write as _;
     let tmp = path.with_extension("tmp-write");
-    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    // A leftover or planted entry at the temp name is removed (a symlink itself, never its
+    // target), and the temp file is created exclusively, so nothing is written through a link.
+    let _ = std::fs::remove_file(&tmp);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut file| file.write_all(contents.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

@@ -109,5 +109,5 @@ async fn run(cli: Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    binary::main("sync-dropbox-emulator", run(cli))
+    binary::main("teamsync-dropbox-emulator", run(cli))
 }
