@@ -5,8 +5,9 @@
 //! never report an internal error.
 //!
 //! Nothing leaves the machine: every URL-like value is on loopback (port 1, closed), the
-//! `[team]` section always starts with a loopback `base_url`, proxies point at a closed
-//! loopback port, and paths stay inside the test's temp dir.
+//! `[team]` section always starts with a loopback `base_url` (a closed port, or for the
+//! mutations a loopback stub that refuses every token), proxies point at a closed loopback
+//! port, and paths stay inside the test's temp dir.
 #![allow(clippy::unwrap_used)]
 
 #[path = "reliability_support/mod.rs"]
@@ -249,15 +250,55 @@ fn document() -> impl Strategy<Value = String> {
 }
 
 /// A valid config (file source, loopback team) that the mutations start from.
-const VALID: &str = "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\n\n[directory]\nkind = \"file\"\npath = \"people.json\"\n\n\
+const VALID_TEMPLATE: &str = "log_file = \"teamsync.log\"\nlock_file = \"teamsync.lock\"\n\n[directory]\nkind = \"file\"\npath = \"people.json\"\n\n\
 [policy]\non_leave = \"suspend\"\nmax_deprovision = { floor = 25, percent = 10.0 }\ntransfer = { mode = \"none\" }\n\n\
-[team]\nbase_url = \"http://127.0.0.1:1\"\ntoken = { env = \"TEAMSYNC_FUZZ_SECRET\" }\n";
+[team]\nbase_url = \"TEAM_URL\"\ntoken = { env = \"TEAMSYNC_FUZZ_SECRET\" }\n";
 
-/// Byte mutations of [`VALID`], never touching the `base_url` line.
+/// The valid config, its team pointing at [`refusing_team`].
+fn valid() -> String {
+    VALID_TEMPLATE.replace("TEAM_URL", refusing_team())
+}
+
+/// A loopback "team" that answers every request at once with Dropbox's 401
+/// `invalid_access_token`, which is never retried. A closed port would do as well, but a refused
+/// connection is retried for about 10 s, and most mutations get as far as the team.
+fn refusing_team() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut stream = stream;
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let body = r#"{"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}}"#;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        url
+    })
+}
+
+/// Byte mutations of [`valid`], never touching the `base_url` line.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8).prop_map(
         |edits| {
-            let mut bytes = VALID.as_bytes().to_vec();
+            let mut bytes = valid().into_bytes();
             for (at, kind, byte) in edits {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 let protected = text.find("base_url").map(|s| s..s + 40);
@@ -396,8 +437,8 @@ fn random_toml_documents_never_crash_teamsync() {
 
 #[test]
 fn mutations_of_a_valid_config_never_crash_teamsync() {
-    // The valid config itself gets past the config stage (the team is unreachable: exit 8).
-    assert_eq!(run_plan(VALID.as_bytes()), Ok(8));
+    // The valid config itself gets past the config stage (the team refuses the token: exit 7).
+    assert_eq!(run_plan(valid().as_bytes()), Ok(7));
     let codes = fuzz(mutated(), 300);
     assert!(
         codes.len() >= 2,
@@ -408,8 +449,8 @@ fn mutations_of_a_valid_config_never_crash_teamsync() {
 #[test]
 fn empty_log_or_lock_path_is_a_config_error() {
     for (key, file) in [("log_file", "teamsync.log"), ("lock_file", "teamsync.lock")] {
-        let config = VALID.replace(&format!("{key} = \"{file}\""), &format!("{key} = \"\""));
-        assert_ne!(config, VALID);
+        let config = valid().replace(&format!("{key} = \"{file}\""), &format!("{key} = \"\""));
+        assert_ne!(config, valid());
         let ws = workspace();
         let path = ws.dir.path().join("empty-path.toml");
         support::write_private(&path, &config);
