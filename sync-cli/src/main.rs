@@ -14,6 +14,7 @@ mod init;
 mod lock;
 mod log;
 mod notify;
+mod progress;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -372,7 +372,19 @@ impl Graph {
         &self,
         first: &str,
         extra_headers: &[(&str, &str)],
+        on_item: impl FnMut(Value),
+    ) -> Result<(), Failure> {
+        self.list_pages(first, extra_headers, on_item, |_| {}).await
+    }
+
+    /// [`Graph::list`], calling `on_page` with the number of items of each page once its
+    /// items are through `on_item` (for progress).
+    pub(crate) async fn list_pages(
+        &self,
+        first: &str,
+        extra_headers: &[(&str, &str)],
         mut on_item: impl FnMut(Value),
+        mut on_page: impl FnMut(usize),
     ) -> Result<(), Failure> {
         let mut url = first.to_owned();
         let origin = format!("{}/", self.graph_url);
@@ -387,7 +399,11 @@ impl Graph {
             };
             let next = page.remove("@odata.nextLink");
             match page.remove("value") {
-                Some(Value::Array(items)) => items.into_iter().for_each(&mut on_item),
+                Some(Value::Array(items)) => {
+                    let count = items.len();
+                    items.into_iter().for_each(&mut on_item);
+                    on_page(count);
+                }
                 _ => {
                     return Err(incomplete(format!(
                         "a page of {} has no \"value\" array",

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use teamsync_core::{
     ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
-    DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, Secret, SourceId, StoreError,
-    TeamStore as _,
+    DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, ReadOptions, ReadProgress,
+    Secret, SourceId, StoreError, TeamStore as _,
 };
 use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, TeamOptions,
@@ -156,6 +156,9 @@ pub enum RunEvent {
         /// Groups.
         groups: usize,
     },
+    /// A read of the team or the directory is under way: what it has counted so far (many
+    /// per read; see [`ReadProgress`] for what a display may rely on).
+    Reading(ReadProgress),
 }
 
 /// The team's `team/get_info` answer, as much as a run reports.
@@ -310,6 +313,17 @@ impl Runner {
         }
     }
 
+    /// Reads that report their progress to the observer as [`RunEvent::Reading`].
+    fn read_options(&self) -> ReadOptions {
+        match &self.observer {
+            Some(observer) => {
+                let observer = observer.clone();
+                ReadOptions::default().with_progress(move |p| observer(&RunEvent::Reading(p)))
+            }
+            None => ReadOptions::default(),
+        }
+    }
+
     /// The config.
     pub fn config(&self) -> &Config {
         &self.config
@@ -348,7 +362,11 @@ impl Runner {
 
     /// Reads the team.
     pub async fn read_team(&self) -> Result<ActualState, RunError> {
-        let actual = self.team.snapshot().await.map_err(RunError::from_team)?;
+        let actual = self
+            .team
+            .snapshot_with(&self.read_options())
+            .await
+            .map_err(RunError::from_team)?;
         self.emit(RunEvent::TeamRead {
             members: actual.members.len(),
             groups: actual.groups.len(),
@@ -395,7 +413,7 @@ impl Runner {
     pub async fn read_directory(&self, known_ids: Vec<SourceId>) -> Result<DesiredState, RunError> {
         let desired = self
             .directory(known_ids)?
-            .snapshot()
+            .snapshot_with(&self.read_options())
             .await
             .map_err(RunError::Directory)?;
         self.emit(RunEvent::DirectoryRead {
