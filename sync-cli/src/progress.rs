@@ -21,10 +21,11 @@ pub struct ReadDisplay {
     bar: Mutex<Option<Shown>>,
 }
 
-/// The bar on a terminal and the stage it shows.
+/// The bar on a terminal, the stage it shows and that stage's total.
 struct Shown {
     bar: ProgressBar,
     stage: ReadStage,
+    total: Option<usize>,
 }
 
 impl ReadDisplay {
@@ -95,13 +96,15 @@ impl ReadDisplay {
             let bar = shown.get_or_insert_with(|| Shown {
                 bar: ProgressBar::hidden(),
                 stage,
+                total,
             });
             bar.stage = stage;
+            bar.total = total;
             restyle(&bar.bar, stage, total);
         }
         if let Some(shown) = shown.as_ref() {
             let count = progress.count() as u64;
-            match total {
+            match shown.total {
                 Some(total) => shown.bar.update(|state| {
                     state.set_len(total as u64);
                     state.set_pos(count);
@@ -118,11 +121,19 @@ impl ReadDisplay {
 
 /// Styles the bar for `stage`: a bar when its total is known, a spinner with a count when not.
 fn restyle(bar: &ProgressBar, stage: ReadStage, total: Option<usize>) {
+    // The new total before anything is drawn in the new style: never a bar at 0/0.
+    if let Some(total) = total {
+        bar.update(|state| {
+            state.set_len(total as u64);
+            state.set_pos(0);
+        });
+    }
     if bar.is_hidden() {
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     }
+    // Short enough for an 80-column terminal: a longer line wraps and every redraw scrolls.
     let style = match total {
-        Some(_) => ProgressStyle::with_template("{msg:40} [{bar:30}] {human_pos}/{human_len}")
+        Some(_) => ProgressStyle::with_template("{msg} [{bar:25}] {human_pos}/{human_len}")
             .map(|s| s.progress_chars("=> ")),
         None => ProgressStyle::with_template("{spinner} {msg}"),
     };
