@@ -357,7 +357,14 @@ impl DropboxTeam {
             }
             Ok(other) => Err(DropboxError::Decode {
                 route: "team/members/add_v2".to_owned(),
-                message: format!("launch answered {other:?}"),
+                message: match other {
+                    MembersAddStatus::InProgress => "launch answered in_progress".to_owned(),
+                    MembersAddStatus::Failed(why) => format!(
+                        "launch answered failed: {}",
+                        teamsync_core::text::escape_for_display(&why)
+                    ),
+                    _ => "launch answered an unexpected status".to_owned(),
+                },
             }),
             Err(error) => Err(error),
         };

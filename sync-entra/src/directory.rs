@@ -100,7 +100,10 @@ impl EntraDirectory {
             if !path_safe(app.trim()) {
                 return Err(DirectoryError::new(
                     DirectoryErrorKind::Config,
-                    format!("app_id {app:?} must be the service principal's object id (a GUID)"),
+                    format!(
+                        "app_id {} must be the service principal's object id (a GUID)",
+                        teamsync_core::text::quoted(app)
+                    ),
                 ));
             }
         }
@@ -451,13 +454,17 @@ fn resolve_root(
         [one] => Ok((*one).clone()),
         [] => Err(DirectoryError::new(
             DirectoryErrorKind::RootNotFound,
-            format!("no group has the object id or display name {root:?}"),
+            format!(
+                "no group has the object id or display name {}",
+                teamsync_core::text::quoted(root)
+            ),
         )),
         many => Err(DirectoryError::new(
             DirectoryErrorKind::Config,
             format!(
-                "{} groups are named {root:?} ({}); name the root group by its object id instead",
+                "{} groups are named {} ({}); name the root group by its object id instead",
                 many.len(),
+                teamsync_core::text::quoted(root),
                 many.iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()

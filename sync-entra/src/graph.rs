@@ -98,7 +98,10 @@ impl Graph {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(DirectoryError::new(
                     DirectoryErrorKind::Config,
-                    format!("the {what} URL {url:?} must start with https://"),
+                    format!(
+                        "the {what} URL {} must start with https://",
+                        teamsync_core::text::quoted(url)
+                    ),
                 ));
             }
         }
@@ -110,7 +113,10 @@ impl Graph {
         {
             return Err(DirectoryError::new(
                 DirectoryErrorKind::Config,
-                format!("tenant_id {tenant:?} must be a tenant GUID or a domain name"),
+                format!(
+                    "tenant_id {} must be a tenant GUID or a domain name",
+                    teamsync_core::text::quoted(tenant)
+                ),
             ));
         }
         if config.client_id.trim().is_empty() {
@@ -274,8 +280,8 @@ impl Graph {
             return Err(DirectoryError::new(
                 kind,
                 format!(
-                    "{message} (retries would wait longer than {:?} in total)",
-                    self.retry.max_total_wait
+                    "{message} (retries would wait longer than {} in total)",
+                    teamsync_core::text::human_duration(self.retry.max_total_wait)
                 ),
             ));
         }

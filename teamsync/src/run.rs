@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use teamsync_core::text::quoted;
 
 use teamsync_core::{
     ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
@@ -475,15 +476,19 @@ impl Runner {
         };
         if plan.external_id_prefix != policy.external_id_prefix {
             return Err(refuse(format!(
-                "it was made with external id prefix {:?}, the config says {:?}; make a new plan",
-                plan.external_id_prefix, policy.external_id_prefix
+                "it was made with external id prefix {}, the config says {}; make a new plan",
+                quoted(&plan.external_id_prefix),
+                quoted(&policy.external_id_prefix)
             )));
         }
         let info = self.team_info().await?;
         if origin.team_id != info.team_id {
             return Err(refuse(format!(
-                "it was made for team {:?} ({}), but this config reaches team {:?} ({}); make a new plan for this team",
-                origin.team_name, origin.team_id, info.name, info.team_id
+                "it was made for team {} ({}), but this config reaches team {} ({}); make a new plan for this team",
+                quoted(&origin.team_name),
+                origin.team_id,
+                quoted(&info.name),
+                info.team_id
             )));
         }
         let age = now.saturating_sub(origin.created_at);
