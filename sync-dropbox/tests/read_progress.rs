@@ -7,7 +7,6 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use teamsync_core::{ReadOptions, ReadProgress, ReadStage, TeamStore};
-use teamsync_dropbox::TeamOptions;
 use teamsync_dropbox_emulator::{SeedGroup, SeedMember, TeamSeed};
 
 /// Checks the promises of [`ReadProgress`] and returns each stage's final count, in order.
@@ -89,13 +88,7 @@ async fn a_team_snapshot_reports_each_page_and_ends_with_the_final_counts() {
     })
     .unwrap();
     // Pages of 40: 7 pages of members, 1 of groups, 1 of each group's members.
-    let store = common::store_with(
-        &emu,
-        TeamOptions {
-            page_size: 40,
-            ..common::test_options()
-        },
-    );
+    let store = common::store_with(&emu, common::test_options().with_page_size(40));
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let options = ReadOptions::default().with_progress(move |p| sink.lock().unwrap().push(p));

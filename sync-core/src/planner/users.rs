@@ -172,7 +172,7 @@ impl<'a> Planner<'a> {
                     self.warn(
                         WarningKind::NameCleaned,
                         email.to_string(),
-                        format!("{which} {} is sent as {} (Dropbox allows 50 characters and none of / : ? * < > \" |)", quoted(raw), quoted(&cleaned)),
+                        format!("{which} {} is sent as {} (Dropbox allows 50 characters and none of / : ? * < > \" |)", quoted(raw), quoted(cleaned)),
                     );
                 }
             }
