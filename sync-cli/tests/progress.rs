@@ -118,6 +118,12 @@ fn plan_prints_one_line_per_side_read_and_no_bar() {
     // Progress is for people watching; the plan on stdout is untouched by it.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("reading team"), "{stdout}");
+    // The log names the team in words, not as a Rust string literal.
+    let log = std::fs::read_to_string(env.path("teamsync.log")).unwrap();
+    assert!(
+        log.contains("connected to team \"Acme Corp (emulated)\" (7 members provisioned)"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -143,4 +149,73 @@ fn check_and_apply_show_the_reads_they_make() {
     // Then one line per finished apply phase.
     assert!(lines.len() > 2, "{stderr}");
     assert_no_bar_garbage(&stderr);
+}
+
+/// Runs `teamsync ARGS` with stderr on a pseudo-terminal (util-linux `script`), stdout to a
+/// file; returns what the terminal showed and the stdout file. `None` without `script`.
+fn run_on_a_terminal(env: &Env, args: &str) -> Option<(String, String)> {
+    let found = Command::new("script").arg("--version").output();
+    if found.map(|o| !o.status.success()).unwrap_or(true) {
+        eprintln!("SKIPPED: no util-linux `script` to run teamsync on a pseudo-terminal");
+        return None;
+    }
+    let out = env.path("stdout.txt");
+    let command = format!(
+        "{} --config {} {args} > {}",
+        env!("CARGO_BIN_EXE_teamsync"),
+        env.path("teamsync.toml").display(),
+        out.display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env(TOKEN_VAR, env.emulator().access_token())
+        .env("NO_PROXY", "127.0.0.1")
+        .env("COLUMNS", "80")
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let terminal = String::from_utf8_lossy(&output.stdout).into_owned();
+    Some((terminal, std::fs::read_to_string(out).unwrap()))
+}
+
+#[test]
+fn on_a_terminal_the_bar_is_cleared_and_never_shows_0_of_0() {
+    let env = Env::new();
+    let Some((terminal, stdout)) = run_on_a_terminal(&env, "plan") else {
+        return;
+    };
+    // The lines that stay once the bar is cleared.
+    assert!(
+        terminal.contains("reading team: 7 members, 3 groups"),
+        "{terminal:?}"
+    );
+    assert!(
+        terminal.contains("reading directory: 10 users, 6 groups"),
+        "{terminal:?}"
+    );
+    assert!(!terminal.contains("0/0"), "{terminal:?}");
+    // The plan itself never carries a bar.
+    assert!(stdout.starts_with("Directory: "), "{stdout:?}");
+    assert!(
+        !stdout.contains('\r') && !stdout.contains('\u{1b}'),
+        "{stdout:?}"
+    );
+}
+
+#[test]
+fn an_empty_team_draws_no_bar_at_0_of_0() {
+    let env = Env::new();
+    env.emulator().try_seed(&TeamSeed::default()).unwrap();
+    let Some((terminal, _)) = run_on_a_terminal(&env, "plan") else {
+        return;
+    };
+    assert!(
+        terminal.contains("reading team: 0 members, 0 groups"),
+        "{terminal:?}"
+    );
+    assert!(
+        !terminal.contains("0/0") && !terminal.contains("[="),
+        "{terminal:?}"
+    );
 }
