@@ -530,7 +530,7 @@ async fn missing_and_duplicate_ids_are_issues() {
     let mut expected_issues = vec![
         SourceIssue {
             entry: people("dave"),
-            problem: "no description (the id attribute)".into(),
+            problem: "no description (the id attribute); this entry is skipped, and a team member with its email is left as it is".into(),
             id: None,
             email: None,
         },
