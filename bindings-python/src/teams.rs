@@ -42,7 +42,8 @@ fn call_named(name: &str) -> BindingResult<Call> {
         "remove_group_members" => Call::RemoveGroupMembers,
         other => {
             return Err(BindingError::Config(format!(
-                "unknown store call {other:?}"
+                "unknown store call {}",
+                teamsync_core::text::quoted(other)
             )));
         }
     })
@@ -77,7 +78,8 @@ fn error_kind_named(name: &str) -> BindingResult<ErrorKind> {
         "permanent" => ErrorKind::Permanent,
         other => {
             return Err(BindingError::Config(format!(
-                "unknown error kind {other:?}"
+                "unknown error kind {}",
+                teamsync_core::text::quoted(other)
             )));
         }
     })
@@ -316,7 +318,8 @@ fn profile_named(name: &str) -> BindingResult<Profile> {
         "generic" => ProfileKind::Generic,
         _ => {
             return Err(BindingError::Config(format!(
-                "unknown LDAP profile {name:?} (expected active_directory, openldap, freeipa, 389ds or generic)"
+                "unknown LDAP profile {} (expected active_directory, openldap, freeipa, 389ds or generic)",
+                teamsync_core::text::quoted(name)
             )));
         }
     };
@@ -440,8 +443,12 @@ impl PyLdapDirectory {
         config.known_ids = known_ids
             .iter()
             .map(|id| {
-                teamsync_core::SourceId::new(id)
-                    .map_err(|e| BindingError::Config(format!("known id {id:?}: {e}")))
+                teamsync_core::SourceId::new(id).map_err(|e| {
+                    BindingError::Config(format!(
+                        "known id {}: {e}",
+                        teamsync_core::text::quoted(id)
+                    ))
+                })
             })
             .collect::<BindingResult<_>>()?;
         if let Some(size) = page_size {

@@ -2,7 +2,6 @@
 //! view of the runner's events, progress on stderr, and the terminal summary. The run itself
 //! is the `teamsync` library's [`teamsync::Runner`].
 
-use std::io::IsTerminal as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
@@ -10,9 +9,7 @@ use std::sync::mpsc::{Receiver, channel};
 use serde_json::json;
 use teamsync::config::ConfigError;
 use teamsync::{RunError, RunErrorKind, RunEvent, Runner};
-use teamsync_core::{
-    ApplyOptions, OpResult, OpStatus, Outcome, Permission, Plan, Progress, TeamStore,
-};
+use teamsync_core::{ApplyOptions, OpResult, OpStatus, Outcome, Permission, Plan, TeamStore};
 
 use crate::exit::Exit;
 use crate::log::RunLog;
@@ -97,30 +94,42 @@ impl CliError {
     }
 }
 
-/// The runner's events, waiting to be written to the run log.
-pub struct Events(Receiver<RunEvent>);
+/// The runner's events, waiting to be written to the run log, and the read progress shown.
+pub struct Events(Receiver<RunEvent>, Arc<crate::progress::ReadDisplay>);
 
-/// The config's runner, with its events collected for the log.
+/// The config's runner, with its events collected for the log and its reads' progress shown
+/// on stderr.
 pub fn runner(config: teamsync::Config) -> Result<(Runner, Events), CliError> {
     let (sender, receiver) = channel();
     let sender = std::sync::Mutex::new(sender);
+    let display = crate::progress::ReadDisplay::on_stderr();
+    let shown = display.clone();
     let runner = Runner::new(config)?.with_observer(move |event| {
+        shown.show(event);
+        if matches!(event, RunEvent::Reading(_)) {
+            return; // many per read: for the display, not the log
+        }
         if let Ok(sender) = sender.lock() {
             let _ = sender.send(event.clone());
         }
     });
-    Ok((runner, Events(receiver)))
+    Ok((runner, Events(receiver, display)))
 }
 
 impl Events {
-    /// Writes the events so far to the log.
+    /// Writes the events so far to the log. Called once a read is over, so it also clears the
+    /// read progress bar before the command prints.
     pub fn log(&self, log: &mut RunLog) {
+        self.1.finish();
         for event in self.0.try_iter() {
             crate::history::observe(log, &event);
             match event {
                 RunEvent::TeamConnected { name, provisioned } => log.event(
                     "team",
-                    &format!("connected to team {name:?} ({provisioned} members provisioned)"),
+                    &format!(
+                        "connected to team \"{}\" ({provisioned} members provisioned)",
+                        teamsync_core::text::escape_for_display(&name)
+                    ),
                     json!({}),
                 ),
                 RunEvent::TeamRead { members, groups } => log.event(
@@ -159,40 +168,6 @@ pub fn log_plan(plan: &Plan, log: &mut RunLog) {
     }
 }
 
-/// Progress on stderr: a bar on a terminal (returned, to be cleared at the end), a line per
-/// finished phase otherwise.
-fn progress_reporter() -> (
-    Arc<dyn Fn(Progress) + Send + Sync>,
-    Option<indicatif::ProgressBar>,
-) {
-    if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg:32} [{bar:30}] {pos}/{len}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        let shown = bar.clone();
-        let callback = Arc::new(move |p: Progress| {
-            // Position before length, so a shorter phase never shows more done than total.
-            shown.set_message(p.phase.title());
-            shown.set_position(p.done as u64);
-            shown.set_length(p.total as u64);
-            if p.done == p.total {
-                shown.println(format!("  {:<32} {}/{}", p.phase.title(), p.done, p.total));
-            }
-        });
-        (callback, Some(bar))
-    } else {
-        let callback = Arc::new(|p: Progress| {
-            if p.done == p.total {
-                eprintln!("  {:<32} {}/{}", p.phase.title(), p.done, p.total);
-            }
-        });
-        (callback, None)
-    }
-}
-
 /// Applies a plan to `store` with progress on stderr, logging every operation's result.
 pub async fn apply_plan(
     plan: &Plan,
@@ -200,7 +175,7 @@ pub async fn apply_plan(
     permission: Permission,
     log: &mut RunLog,
 ) -> Result<Outcome, CliError> {
-    let (on_progress, bar) = progress_reporter();
+    let (on_progress, bar) = crate::progress::apply_reporter();
     // Each result goes into the log file the moment it is known (an audit trail after any
     // crash); the mail gets them from the outcome below.
     let on_result = log.writer().map(|writer| {

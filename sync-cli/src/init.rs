@@ -96,7 +96,8 @@ impl SecretRef {
                 return Ok(SecretRef::Env(name.to_owned()));
             }
             return Err(format!(
-                "{name:?} is not an environment variable name (letters, digits and _)"
+                "{} is not an environment variable name (letters, digits and _)",
+                teamsync_core::text::quoted(name)
             ));
         }
         if let Some(path) = text.strip_prefix("file:") {
@@ -109,7 +110,8 @@ impl SecretRef {
             return Ok(SecretRef::Env(text.to_owned()));
         }
         Err(format!(
-            "{text:?}: give env:NAME (an environment variable) or file:PATH (a file holding only the secret)"
+            "{}: give env:NAME (an environment variable) or file:PATH (a file holding only the secret)",
+            teamsync_core::text::quoted(text)
         ))
     }
 
@@ -740,8 +742,12 @@ async fn ask<R: BufRead, W: Write>(
         "Where do people come from? ldap, ad, entra, csv, json or ldif",
         Some(a.source.unwrap_or(Source::Ldap).name()),
         |s| {
-            Source::parse(s)
-                .ok_or_else(|| format!("{s:?} is none of ldap, ad, entra, csv, json, ldif"))
+            Source::parse(s).ok_or_else(|| {
+                format!(
+                    "{} is none of ldap, ad, entra, csv, json, ldif",
+                    teamsync_core::text::quoted(s)
+                )
+            })
         },
     )?;
     a.source = Some(source);
@@ -823,7 +829,8 @@ async fn ask_ldap<R: BufRead, W: Write>(
                 |p| match p.trim() {
                     p @ ("openldap" | "freeipa" | "389ds" | "generic") => Ok(p.to_owned()),
                     other => Err(format!(
-                        "{other:?} is none of openldap, freeipa, 389ds, generic"
+                        "{} is none of openldap, freeipa, 389ds, generic",
+                        teamsync_core::text::quoted(other)
                     )),
                 },
             )?);

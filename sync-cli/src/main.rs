@@ -14,6 +14,7 @@ mod init;
 mod lock;
 mod log;
 mod notify;
+mod progress;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use teamsync::RunError;
+use teamsync_core::text::quoted;
 
 use crate::app::CliError;
 use crate::exit::Exit;
@@ -179,19 +181,28 @@ fn parse_age(text: &str) -> Result<std::time::Duration, String> {
         Some(at) => text.split_at(at),
         None => (text, "s"),
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not an age: use e.g. 90s, 30m, 12h or 2d"))?;
+    let n: u64 = number.parse().map_err(|_| {
+        format!(
+            "{} is not an age: use e.g. 90s, 30m, 12h or 2d",
+            quoted(text)
+        )
+    })?;
     let scale = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?}; use s, m, h or d")),
+        _ => {
+            return Err(format!(
+                "{}: unknown unit {}; use s, m, h or d",
+                quoted(text),
+                quoted(unit)
+            ));
+        }
     };
     n.checked_mul(scale)
         .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("{text:?} is too long"))
+        .ok_or_else(|| format!("{} is too long", quoted(text)))
 }
 
 fn after_help() -> String {

@@ -3,6 +3,7 @@
 //! `teamsync check --notify`.
 
 use std::time::Duration;
+use teamsync_core::text::quoted;
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
@@ -27,6 +28,15 @@ pub fn security_and_port(notify: &NotifySection) -> (SmtpSecurity, u16) {
     }
 }
 
+/// The config's word for `security`.
+fn security_word(security: SmtpSecurity) -> &'static str {
+    match security {
+        SmtpSecurity::Starttls => "starttls",
+        SmtpSecurity::Tls => "tls",
+        SmtpSecurity::Plain => "plain",
+    }
+}
+
 /// Sends one plain-text mail to every recipient.
 pub async fn send(
     config: &Config,
@@ -40,12 +50,14 @@ pub async fn send(
             notify
                 .from
                 .parse()
-                .map_err(|e| format!("notify.from {:?}: {e}", notify.from))?,
+                .map_err(|e| format!("notify.from {}: {e}", quoted(&notify.from)))?,
         )
         .subject(subject)
         .header(ContentType::TEXT_PLAIN);
     for to in &notify.to {
-        message = message.to(to.parse().map_err(|e| format!("notify.to {to:?}: {e}"))?);
+        message = message.to(to
+            .parse()
+            .map_err(|e| format!("notify.to {}: {e}", quoted(to)))?);
     }
     let message = message
         .body(body.to_owned())
@@ -89,7 +101,13 @@ pub async fn send(
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| format!("SMTP {}:{port} ({security:?}): {e}", notify.smtp_host))
+        .map_err(|e| {
+            format!(
+                "SMTP {}:{port} (security = \"{}\"): {e}",
+                notify.smtp_host,
+                security_word(security)
+            )
+        })
 }
 
 #[cfg(test)]

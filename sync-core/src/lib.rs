@@ -52,6 +52,7 @@ extern crate self as teamsync_core;
 pub mod docs;
 pub mod model;
 pub mod policy;
+mod reading;
 pub mod rules;
 pub mod saved;
 mod secret;
@@ -67,6 +68,7 @@ pub use policy::{
     GroupLeave, GroupSync, InvitedDeprovision, LeaveAction, Limit, Policy, PolicyError,
     RemovalTransfer,
 };
+pub use reading::{ReadCallback, ReadOptions, ReadProgress, ReadReporter, ReadSide, ReadStage};
 pub use secret::Secret;
 pub use store::{
     Directory, DirectoryError, DirectoryErrorKind, ErrorKind, GroupChange, NewMember,

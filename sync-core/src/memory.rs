@@ -307,8 +307,11 @@ impl Team {
             if part.chars().count() > NAME_PART_MAX
                 || part.contains(['/', ':', '?', '*', '<', '>', '"', '|'])
             {
-                return Err(StoreError::permanent(format!("invalid name part {part:?}"))
-                    .with_code("bad_request"));
+                return Err(StoreError::permanent(format!(
+                    "invalid name part {}",
+                    crate::text::quoted(part)
+                ))
+                .with_code("bad_request"));
             }
         }
         if self.by_email.contains_key(&n.email) {
@@ -400,8 +403,11 @@ impl Team {
             if part.chars().count() > NAME_PART_MAX
                 || part.contains(['/', ':', '?', '*', '<', '>', '"', '|'])
             {
-                return Err(StoreError::permanent(format!("invalid name part {part:?}"))
-                    .with_code("bad_request"));
+                return Err(StoreError::permanent(format!(
+                    "invalid name part {}",
+                    crate::text::quoted(part)
+                ))
+                .with_code("bad_request"));
             }
         }
         let old = self.member(i).clone();
@@ -610,7 +616,7 @@ impl TeamStore for MemoryTeam {
         if t.group_name_taken(name, None) {
             return Err(StoreError::conflict(
                 "group_name_already_used",
-                format!("a group named {name:?} exists"),
+                format!("a group named {} exists", crate::text::quoted(name)),
             ));
         }
         if t.group_external_taken(external_id, None) {
@@ -657,7 +663,7 @@ impl TeamStore for MemoryTeam {
             if t.group_name_taken(name, Some(gi)) {
                 return Err(StoreError::conflict(
                     "group_name_already_used",
-                    format!("a group named {name:?} exists"),
+                    format!("a group named {} exists", crate::text::quoted(name)),
                 ));
             }
         }

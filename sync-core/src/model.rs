@@ -108,7 +108,7 @@ pub enum EmailError {
         len: usize,
     },
     /// Does not match Dropbox's pattern.
-    #[error("{address:?} is not an address Dropbox accepts ({why})")]
+    #[error("{} is not an address Dropbox accepts ({why})", crate::text::quoted(.address))]
     Invalid {
         /// The address as given.
         address: String,
@@ -554,9 +554,9 @@ fn unusable_entry(kind: &str, locator: Option<&str>, label: &str, id: &str) -> S
     let shown: String = id.chars().take(SourceId::MAX_LEN).collect();
     let cut = if shown.len() < id.len() { "…" } else { "" };
     if label.is_empty() {
-        format!("{kind} with id {shown:?}{cut}")
+        format!("{kind} with id {}{cut}", crate::text::quoted(&shown))
     } else {
-        format!("{kind} {label} (id {shown:?}{cut})")
+        format!("{kind} {label} (id {}{cut})", crate::text::quoted(&shown))
     }
 }
 
@@ -624,7 +624,7 @@ impl From<RawDesiredState> for DesiredState {
                     entry: unusable_entry(
                         "group",
                         g.locator.as_deref(),
-                        &format!("{:?}", g.name),
+                        &crate::text::quoted(&g.name),
                         &text,
                     ),
                     problem: format!("{e}; this group is skipped"),

@@ -325,7 +325,7 @@ impl fmt::Display for Observed {
             } => {
                 write!(f, "{given_name} {surname} <{email}> {}", status.word())
             }
-            Observed::Group { name, .. } => write!(f, "group {name:?}"),
+            Observed::Group { name, .. } => write!(f, "group {}", crate::text::quoted(name)),
             Observed::InGroup => f.write_str("in group"),
         }
     }

@@ -255,7 +255,7 @@ impl Default for Policy {
 #[non_exhaustive]
 pub enum PolicyError {
     /// The prefix leaves no room for an id in Dropbox's 64-character external id.
-    #[error("external_id_prefix {0:?} is too long: Dropbox external ids hold 64 characters")]
+    #[error("external_id_prefix {} is too long: Dropbox external ids hold 64 characters", crate::text::quoted(.0))]
     PrefixTooLong(String),
     /// The prefix is empty, so every external id would look like ours.
     #[error("external_id_prefix may not be empty")]

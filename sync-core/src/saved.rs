@@ -134,7 +134,8 @@ impl fmt::Display for RefusalReason {
             }
             Self::ForeignExternalId { external_id } => write!(
                 f,
-                "would write the external id {external_id:?}, outside teamsync's prefix"
+                "would write the external id {}, outside teamsync's prefix",
+                crate::text::quoted(external_id)
             ),
             Self::NotPlannedNow => {
                 f.write_str("is not what the planner produces now from the directory and the team")

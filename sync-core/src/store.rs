@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ActualState, DesiredState, Email, GroupRef, MemberRef};
+use crate::reading::{ReadOptions, ReadStage};
 
 /// How an adapter error should be treated. `apply` decides retry or give up from this alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +208,17 @@ pub trait TeamStore: Send + Sync {
     /// Reads every member (removed ones included) and every group with its members.
     async fn snapshot(&self) -> Result<ActualState, StoreError>;
 
+    /// [`TeamStore::snapshot`], reporting progress as it goes (see [`ReadOptions`]). The
+    /// default reads with `snapshot` and reports each stage once, finished, at the end; an
+    /// adapter whose reads take long reports per page.
+    async fn snapshot_with(&self, options: &ReadOptions) -> Result<ActualState, StoreError> {
+        let actual = self.snapshot().await?;
+        let reporter = options.reporter();
+        reporter.finished(ReadStage::TeamMembers, actual.members.len());
+        reporter.finished(ReadStage::TeamGroups, actual.groups.len());
+        Ok(actual)
+    }
+
     /// Invites up to `limits().invites_per_call` people; one result per input, in order.
     async fn invite(&self, members: &[NewMember]) -> Vec<Result<(), StoreError>>;
 
@@ -370,4 +382,15 @@ pub trait Directory: Send + Sync {
     /// Reads the roots and everything reachable from them. Must fail rather than return a
     /// partial result.
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError>;
+
+    /// [`Directory::snapshot`], reporting progress as it goes (see [`ReadOptions`]). The
+    /// default reads with `snapshot` and reports users and groups once, finished, at the end
+    /// (right for a file); a directory whose reads take long reports per page.
+    async fn snapshot_with(&self, options: &ReadOptions) -> Result<DesiredState, DirectoryError> {
+        let desired = self.snapshot().await?;
+        let reporter = options.reporter();
+        reporter.finished(ReadStage::DirectoryUsers, desired.users.len());
+        reporter.finished(ReadStage::DirectoryGroups, desired.groups.len());
+        Ok(desired)
+    }
 }

@@ -43,6 +43,38 @@ pub fn escape_for_display(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` in double quotes for a message, escaped as [`escape_for_display`] does: what Rust's
+/// `{:?}` would show for a plain name, without its debug escapes (`\"`, `\\`) for people to
+/// decode. The quotes show where a name with spaces, or an empty one, begins and ends.
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", escape_for_display(text))
+}
+
+/// A delay for people: "250 ms", "3 s", "1.5 s", "2 min 5 s", "3 h 20 min" (never Rust's
+/// `3.000000001s`).
+pub fn human_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms} ms");
+    }
+    let secs = d.as_secs();
+    if secs < 60 {
+        let tenths = (ms % 1000) / 100;
+        return if tenths == 0 {
+            format!("{secs} s")
+        } else {
+            format!("{secs}.{tenths} s")
+        };
+    }
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m, s) {
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, 0, _) => format!("{h} h"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +100,27 @@ mod tests {
             "a\\r\\tb\\u{7f}\\u{85}"
         );
         assert_eq!(escape_for_display("x\u{2028}y"), "x\\u{2028}y");
+    }
+
+    #[test]
+    fn quoted_names_carry_no_debug_escapes() {
+        assert_eq!(quoted("Sales"), "\"Sales\"");
+        assert_eq!(quoted("O\"Brien \\ Co"), "\"O\"Brien \\ Co\"");
+        assert_eq!(quoted("a\nb"), "\"a\\nb\"");
+        assert_eq!(quoted(""), "\"\"");
+    }
+
+    #[test]
+    fn durations_in_words() {
+        use std::time::Duration;
+        assert_eq!(human_duration(Duration::from_millis(250)), "250 ms");
+        assert_eq!(human_duration(Duration::from_secs(3)), "3 s");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(human_duration(Duration::from_secs(125)), "2 min 5 s");
+        assert_eq!(human_duration(Duration::from_secs(120)), "2 min");
+        assert_eq!(
+            human_duration(Duration::from_secs(3 * 3600 + 20 * 60)),
+            "3 h 20 min"
+        );
     }
 }

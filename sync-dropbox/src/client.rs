@@ -200,13 +200,15 @@ impl DropboxClient {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(DropboxError::Config(format!(
-                "base URL {base_url:?} must start with http:// or https://"
+                "base URL {} must start with http:// or https://",
+                teamsync_core::text::quoted(&base_url)
             )));
         }
         if base_url.starts_with("http://") && !is_loopback(&base_url) && !config.allow_insecure_http
         {
             return Err(DropboxError::Config(format!(
-                "base URL {base_url:?} is plain http:// to a host that is not loopback: the access token would travel in clear; use https://, or allow it explicitly (allow_insecure_http)"
+                "base URL {} is plain http:// to a host that is not loopback: the access token would travel in clear; use https://, or allow it explicitly (allow_insecure_http)",
+                teamsync_core::text::quoted(&base_url)
             )));
         }
         let mut builder = reqwest::Client::builder()
@@ -310,8 +312,8 @@ impl DropboxClient {
             Err(_) => Err(DropboxError::Incomplete {
                 route: route.to_owned(),
                 reason: format!(
-                    "no complete answer within the read deadline of {:?} (read_deadline)",
-                    self.read_deadline
+                    "no complete answer within the read deadline of {} (read_deadline)",
+                    teamsync_core::text::human_duration(self.read_deadline)
                 ),
             }),
         }

@@ -172,29 +172,8 @@ fn asked_to_wait(retry_after: Option<Duration>) -> String {
         .unwrap_or_default()
 }
 
-/// A delay for people: "250 ms", "3 s", "1.5 s", "2 min 5 s", "3 h 20 min".
-pub(crate) fn human_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms} ms");
-    }
-    let secs = d.as_secs();
-    if secs < 60 {
-        let tenths = (ms % 1000) / 100;
-        return if tenths == 0 {
-            format!("{secs} s")
-        } else {
-            format!("{secs}.{tenths} s")
-        };
-    }
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    match (h, m, s) {
-        (0, m, 0) => format!("{m} min"),
-        (0, m, s) => format!("{m} min {s} s"),
-        (h, 0, _) => format!("{h} h"),
-        (h, m, _) => format!("{h} h {m} min"),
-    }
-}
+/// A delay for people (the core's one wording: "3 s", "2 min 5 s").
+pub(crate) use teamsync_core::text::human_duration;
 
 impl From<DropboxError> for StoreError {
     fn from(error: DropboxError) -> Self {

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use teamsync_core::{
     ActualState, Backoff, GroupChange, GroupRef, MemberRef, MemberStatus, NewMember, ProfileChange,
-    RemoveOptions, StoreError, StoreLimits, TeamGroup, TeamMember, TeamStore, WantedState,
+    ReadOptions, ReadReporter, ReadStage, RemoveOptions, StoreError, StoreLimits, TeamGroup,
+    TeamMember, TeamStore, WantedState,
 };
 
 use crate::client::DropboxClient;
@@ -207,7 +208,7 @@ impl DropboxTeam {
         }
     }
 
-    async fn list_members(&self) -> Result<Vec<TeamMember>, StoreError> {
+    async fn list_members(&self, reporter: &ReadReporter) -> Result<Vec<TeamMember>, StoreError> {
         let arg = MembersListArg {
             limit: self.options.page_size,
             include_removed: true,
@@ -220,7 +221,9 @@ impl DropboxTeam {
             for info in &page.members {
                 members.push(map::team_member(info)?);
             }
+            reporter.counted(ReadStage::TeamMembers, members.len(), None);
             if !page.has_more {
+                reporter.finished(ReadStage::TeamMembers, members.len());
                 return Ok(members);
             }
             pager.next(&page.cursor)?;
@@ -228,7 +231,7 @@ impl DropboxTeam {
         }
     }
 
-    async fn list_groups(&self) -> Result<Vec<GroupSummary>, StoreError> {
+    async fn list_groups(&self, reporter: &ReadReporter) -> Result<Vec<GroupSummary>, StoreError> {
         let arg = GroupsListArg {
             limit: self.options.page_size,
         };
@@ -236,12 +239,15 @@ impl DropboxTeam {
         let mut page = self.client.groups_list(&arg).await?;
         pager.entries(page.groups.len())?;
         let mut groups = std::mem::take(&mut page.groups);
+        reporter.counted(ReadStage::TeamGroups, groups.len(), None);
         while page.has_more {
             pager.next(&page.cursor)?;
             page = self.client.groups_list_continue(&page.cursor).await?;
             pager.entries(page.groups.len())?;
             groups.append(&mut page.groups);
+            reporter.counted(ReadStage::TeamGroups, groups.len(), None);
         }
+        reporter.finished(ReadStage::TeamGroups, groups.len());
         Ok(groups)
     }
 
@@ -351,7 +357,14 @@ impl DropboxTeam {
             }
             Ok(other) => Err(DropboxError::Decode {
                 route: "team/members/add_v2".to_owned(),
-                message: format!("launch answered {other:?}"),
+                message: match other {
+                    MembersAddStatus::InProgress => "launch answered in_progress".to_owned(),
+                    MembersAddStatus::Failed(why) => format!(
+                        "launch answered failed: {}",
+                        teamsync_core::text::escape_for_display(&why)
+                    ),
+                    _ => "launch answered an unexpected status".to_owned(),
+                },
             }),
             Err(error) => Err(error),
         };
@@ -364,9 +377,12 @@ impl DropboxTeam {
         }
     }
 
-    async fn snapshot_once(&self) -> Result<ActualState, StoreError> {
-        let members = self.list_members().await?;
-        let summaries = self.list_groups().await?;
+    async fn snapshot_once(&self, reporter: &ReadReporter) -> Result<ActualState, StoreError> {
+        let members = self.list_members(reporter).await?;
+        let summaries = self.list_groups(reporter).await?;
+        let lists = summaries.len();
+        let mut lists_read = 0;
+        reporter.counted(ReadStage::TeamGroupMembers, 0, Some(lists));
         // System-managed groups ("Everyone at …") are never touched, and listing their members
         // would read the whole team again; they are reported with no members.
         let groups: Vec<TeamGroup> = stream::iter(summaries)
@@ -380,8 +396,13 @@ impl DropboxTeam {
                 Ok::<_, StoreError>(map::team_group(&summary, members))
             })
             .buffered(self.options.max_concurrency)
+            .inspect_ok(|_| {
+                lists_read += 1;
+                reporter.counted(ReadStage::TeamGroupMembers, lists_read, Some(lists));
+            })
             .try_collect()
             .await?;
+        reporter.finished(ReadStage::TeamGroupMembers, lists_read);
         Ok(ActualState { members, groups })
     }
 }
@@ -455,7 +476,7 @@ impl DropboxTeam {
     /// The group `group` names, from the group list (confirmations are rare: one per lost
     /// reply).
     async fn find_group(&self, group: &GroupRef) -> Result<Option<GroupSummary>, StoreError> {
-        let groups = self.list_groups().await?;
+        let groups = self.list_groups(&ReadReporter::silent()).await?;
         Ok(groups.into_iter().find(|g| match group {
             GroupRef::GroupId(id) => &g.group_id == id,
             GroupRef::ExternalId(id) => g.group_external_id.as_deref() == Some(id.as_str()),
@@ -585,11 +606,17 @@ impl TeamStore for DropboxTeam {
     }
 
     async fn snapshot(&self) -> Result<ActualState, StoreError> {
+        self.snapshot_with(&ReadOptions::default()).await
+    }
+
+    async fn snapshot_with(&self, options: &ReadOptions) -> Result<ActualState, StoreError> {
         // A cursor dies when the team changes under a listing (or when it is too old); the
-        // pages read so far may then disagree with the rest, so the whole read starts over.
+        // pages read so far may then disagree with the rest, so the whole read starts over
+        // (the reporter keeps the counts shown from going back).
+        let reporter = options.reporter();
         let mut restarts = 0;
         loop {
-            match self.snapshot_once().await {
+            match self.snapshot_once(&reporter).await {
                 Err(error)
                     if error.code.as_deref() == Some("invalid_cursor")
                         && restarts < MAX_SNAPSHOT_RESTARTS =>

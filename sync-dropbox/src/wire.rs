@@ -670,12 +670,20 @@ fn string_member<E: de::Error>(value: &Value, key: &str) -> Result<String, E> {
         .get(key)
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| E::custom(format!("union member {key:?} has no string value")))
+        .ok_or_else(|| {
+            E::custom(format!(
+                "union member {} has no string value",
+                teamsync_core::text::quoted(key)
+            ))
+        })
 }
 
 fn unexpected_tag<E: de::Error>(union: &str, tag: Option<&str>) -> E {
     match tag {
-        Some(tag) => E::custom(format!("unknown tag {tag:?} for {union}")),
+        Some(tag) => E::custom(format!(
+            "unknown tag {} for {union}",
+            teamsync_core::text::quoted(tag)
+        )),
         None => E::custom(format!("{union} without a .tag")),
     }
 }

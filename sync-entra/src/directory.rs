@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use futures::StreamExt as _;
 use serde_json::Value;
 use teamsync_core::{
-    DesiredState, Directory, DirectoryError, DirectoryErrorKind, DirectoryGroup, SourceId,
-    SourceIssue,
+    DesiredState, Directory, DirectoryError, DirectoryErrorKind, DirectoryGroup, ReadOptions,
+    ReadReporter, ReadStage, SourceId, SourceIssue,
 };
 
 use crate::auth::token_roles;
@@ -100,7 +100,10 @@ impl EntraDirectory {
             if !path_safe(app.trim()) {
                 return Err(DirectoryError::new(
                     DirectoryErrorKind::Config,
-                    format!("app_id {app:?} must be the service principal's object id (a GUID)"),
+                    format!(
+                        "app_id {} must be the service principal's object id (a GUID)",
+                        teamsync_core::text::quoted(app)
+                    ),
                 ));
             }
         }
@@ -153,7 +156,7 @@ impl EntraDirectory {
         })
     }
 
-    async fn read(&self) -> Result<DesiredState, DirectoryError> {
+    async fn read(&self, reporter: &ReadReporter) -> Result<DesiredState, DirectoryError> {
         self.graph.begin_read();
         let cfg = &self.config;
         let rules = UserRules {
@@ -168,41 +171,52 @@ impl EntraDirectory {
         let mut source_of: HashMap<String, SourceId> = HashMap::new();
         let mut seen_ids: HashSet<SourceId> = HashSet::new();
         let users_url = self.url(&format!("users?$select={}&$top=999", map::USER_SELECT));
+        let mut users_listed = 0;
         self.graph
-            .list(&users_url, &[], |item| match map::map_user(&item, rules) {
-                MappedUser::User { object_id, user } => {
-                    if !seen_ids.insert(user.id.clone()) {
-                        issues.push(SourceIssue {
-                            entry: user.locator.clone().unwrap_or_default(),
-                            problem: format!("another user has the same id {}", user.id),
-                            id: Some(user.id.clone()),
-                            email: None,
-                        });
-                        return;
+            .list_pages(
+                &users_url,
+                &[],
+                |item| match map::map_user(&item, rules) {
+                    MappedUser::User { object_id, user } => {
+                        if !seen_ids.insert(user.id.clone()) {
+                            issues.push(SourceIssue {
+                                entry: user.locator.clone().unwrap_or_default(),
+                                problem: format!("another user has the same id {}", user.id),
+                                id: Some(user.id.clone()),
+                                email: None,
+                            });
+                            return;
+                        }
+                        source_of.insert(object_id, user.id.clone());
+                        users.push(user);
                     }
-                    source_of.insert(object_id, user.id.clone());
-                    users.push(user);
-                }
-                MappedUser::Excluded { object_id, id } => {
-                    seen_ids.insert(id.clone());
-                    source_of.insert(object_id, id);
-                }
-                MappedUser::Issue { object_id, issue } => {
-                    if let (Some(oid), Some(id)) = (object_id, &issue.id) {
+                    MappedUser::Excluded { object_id, id } => {
                         seen_ids.insert(id.clone());
-                        source_of.insert(oid, id.clone());
+                        source_of.insert(object_id, id);
                     }
-                    issues.push(issue);
-                }
-            })
+                    MappedUser::Issue { object_id, issue } => {
+                        if let (Some(oid), Some(id)) = (object_id, &issue.id) {
+                            seen_ids.insert(id.clone());
+                            source_of.insert(oid, id.clone());
+                        }
+                        issues.push(issue);
+                    }
+                },
+                |page| {
+                    users_listed += page;
+                    reporter.counted(ReadStage::DirectoryUsers, users_listed, None);
+                },
+            )
             .await
             .map_err(|f| failure("users", USERS_PERMISSION, f))?;
+        reporter.finished(ReadStage::DirectoryUsers, users_listed);
 
         // Groups: ids and names of all, to resolve roots by name and name the synced groups.
         let mut names: HashMap<String, String> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
+        let mut groups_listed = 0;
         self.graph
-            .list(
+            .list_pages(
                 &self.url("groups?$select=id,displayName&$top=999"),
                 &[],
                 |item| {
@@ -220,9 +234,14 @@ impl EntraDirectory {
                         }
                     }
                 },
+                |page| {
+                    groups_listed += page;
+                    reporter.counted(ReadStage::DirectoryGroups, groups_listed, None);
+                },
             )
             .await
             .map_err(|f| failure("groups", GROUPS_PERMISSION, f))?;
+        reporter.finished(ReadStage::DirectoryGroups, groups_listed);
 
         let mut roots = Vec::new();
         for root in cfg
@@ -299,6 +318,7 @@ impl EntraDirectory {
         let mut visited: HashSet<String> = HashSet::new();
         let mut members_of: HashMap<String, Vec<(String, bool)>> = HashMap::new();
         frontier.retain(|g| visited.insert(g.clone()));
+        let mut member_lists = 0;
         while !frontier.is_empty() {
             let results: Vec<_> = futures::stream::iter(frontier.drain(..).map(|g| async move {
                 let mut members = Vec::new();
@@ -328,6 +348,8 @@ impl EntraDirectory {
                 listed.map_err(|f| {
                     failure(&format!("the members of group {g}"), GROUPS_PERMISSION, f)
                 })?;
+                member_lists += 1;
+                reporter.counted(ReadStage::DirectoryGroupMembers, member_lists, None);
                 for (id, is_group) in &members {
                     if *is_group && path_safe(id) && visited.insert(id.clone()) {
                         frontier.push(id.clone());
@@ -337,17 +359,29 @@ impl EntraDirectory {
             }
         }
 
+        reporter.finished(ReadStage::DirectoryGroupMembers, member_lists);
+
         // Soft-deleted users: tombstones.
         let mut deleted: BTreeSet<SourceId> = BTreeSet::new();
         let deleted_url = self.url("directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName,onPremisesImmutableId&$top=999");
+        let mut deleted_listed = 0;
         self.graph
-            .list(&deleted_url, &[], |item| {
-                if let Ok(id) = map::user_source_id(&item, cfg.id) {
-                    deleted.insert(id);
-                }
-            })
+            .list_pages(
+                &deleted_url,
+                &[],
+                |item| {
+                    if let Ok(id) = map::user_source_id(&item, cfg.id) {
+                        deleted.insert(id);
+                    }
+                },
+                |page| {
+                    deleted_listed += page;
+                    reporter.counted(ReadStage::DirectoryDeleted, deleted_listed, None);
+                },
+            )
             .await
             .map_err(|f| failure("deleted users", USERS_PERMISSION, f))?;
+        reporter.finished(ReadStage::DirectoryDeleted, deleted_listed);
         // Known ids the complete user listing no longer holds were hard-deleted.
         for known in &cfg.known_ids {
             if !seen_ids.contains(known) && !deleted.contains(known) {
@@ -420,13 +454,17 @@ fn resolve_root(
         [one] => Ok((*one).clone()),
         [] => Err(DirectoryError::new(
             DirectoryErrorKind::RootNotFound,
-            format!("no group has the object id or display name {root:?}"),
+            format!(
+                "no group has the object id or display name {}",
+                teamsync_core::text::quoted(root)
+            ),
         )),
         many => Err(DirectoryError::new(
             DirectoryErrorKind::Config,
             format!(
-                "{} groups are named {root:?} ({}); name the root group by its object id instead",
+                "{} groups are named {} ({}); name the root group by its object id instead",
                 many.len(),
+                teamsync_core::text::quoted(root),
                 many.iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
@@ -439,6 +477,10 @@ fn resolve_root(
 #[async_trait]
 impl Directory for EntraDirectory {
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError> {
-        self.read().await
+        self.read(&ReadReporter::silent()).await
+    }
+
+    async fn snapshot_with(&self, options: &ReadOptions) -> Result<DesiredState, DirectoryError> {
+        self.read(&options.reporter()).await
     }
 }

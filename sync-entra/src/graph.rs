@@ -98,7 +98,10 @@ impl Graph {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(DirectoryError::new(
                     DirectoryErrorKind::Config,
-                    format!("the {what} URL {url:?} must start with https://"),
+                    format!(
+                        "the {what} URL {} must start with https://",
+                        teamsync_core::text::quoted(url)
+                    ),
                 ));
             }
         }
@@ -110,7 +113,10 @@ impl Graph {
         {
             return Err(DirectoryError::new(
                 DirectoryErrorKind::Config,
-                format!("tenant_id {tenant:?} must be a tenant GUID or a domain name"),
+                format!(
+                    "tenant_id {} must be a tenant GUID or a domain name",
+                    teamsync_core::text::quoted(tenant)
+                ),
             ));
         }
         if config.client_id.trim().is_empty() {
@@ -274,8 +280,8 @@ impl Graph {
             return Err(DirectoryError::new(
                 kind,
                 format!(
-                    "{message} (retries would wait longer than {:?} in total)",
-                    self.retry.max_total_wait
+                    "{message} (retries would wait longer than {} in total)",
+                    teamsync_core::text::human_duration(self.retry.max_total_wait)
                 ),
             ));
         }
@@ -372,7 +378,19 @@ impl Graph {
         &self,
         first: &str,
         extra_headers: &[(&str, &str)],
+        on_item: impl FnMut(Value),
+    ) -> Result<(), Failure> {
+        self.list_pages(first, extra_headers, on_item, |_| {}).await
+    }
+
+    /// [`Graph::list`], calling `on_page` with the number of items of each page once its
+    /// items are through `on_item` (for progress).
+    pub(crate) async fn list_pages(
+        &self,
+        first: &str,
+        extra_headers: &[(&str, &str)],
         mut on_item: impl FnMut(Value),
+        mut on_page: impl FnMut(usize),
     ) -> Result<(), Failure> {
         let mut url = first.to_owned();
         let origin = format!("{}/", self.graph_url);
@@ -387,7 +405,11 @@ impl Graph {
             };
             let next = page.remove("@odata.nextLink");
             match page.remove("value") {
-                Some(Value::Array(items)) => items.into_iter().for_each(&mut on_item),
+                Some(Value::Array(items)) => {
+                    let count = items.len();
+                    items.into_iter().for_each(&mut on_item);
+                    on_page(count);
+                }
                 _ => {
                     return Err(incomplete(format!(
                         "a page of {} has no \"value\" array",

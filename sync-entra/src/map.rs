@@ -103,8 +103,8 @@ pub(crate) fn user_source_id(object: &Value, rule: IdSource) -> Result<SourceId,
         (IdSource::OnPremisesImmutableId, Some(immutable)) => immutable_id_to_guid(immutable)
             .ok_or_else(|| {
                 format!(
-                    "onPremisesImmutableId {:?} is not base64 of a 16-byte objectGUID",
-                    printable(immutable, 80)
+                    "onPremisesImmutableId {} is not base64 of a 16-byte objectGUID",
+                    teamsync_core::text::quoted(&printable(immutable, 80))
                 )
             })?,
         _ => object_id.to_owned(),

@@ -134,8 +134,8 @@ pub(crate) fn kerberos_target(config: &LdapConfig) -> Result<String, DirectoryEr
             .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
     if bad {
         return Err(config_error(format!(
-            "kerberos_fqdn {:?} is not a host name (letters, digits, '.', '-' only)",
-            name.escape_debug().to_string()
+            "kerberos_fqdn {} is not a host name (letters, digits, '.', '-' only)",
+            teamsync_core::text::quoted(&name)
         )));
     }
     Ok(name)

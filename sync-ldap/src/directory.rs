@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, ResultEntry, Scope, SearchEntry};
-use teamsync_core::{DesiredState, Directory, DirectoryError, DirectoryErrorKind, SourceId};
+use teamsync_core::{
+    DesiredState, Directory, DirectoryError, DirectoryErrorKind, ReadOptions, ReadReporter,
+    ReadStage, SourceId,
+};
 
 use crate::ad;
 use crate::config::{DeletedDetection, IdFormat, LdapConfig, MemberKind, Profile, ProfileKind};
@@ -155,11 +158,22 @@ impl LdapDirectory {
 
     /// Reads a snapshot, judging expiry and lockout rules against `now`.
     pub async fn snapshot_at(&self, now: SystemTime) -> Result<DesiredState, DirectoryError> {
+        self.snapshot_reporting(now, &ReadReporter::silent()).await
+    }
+
+    /// [`LdapDirectory::snapshot_at`], reporting progress per page of entries.
+    async fn snapshot_reporting(
+        &self,
+        now: SystemTime,
+        reporter: &ReadReporter,
+    ) -> Result<DesiredState, DirectoryError> {
         let profile = &self.config.profile;
         // Users are reduced as they stream in, so 100k raw entries are never held at once.
         let mut users = Vec::new();
         let (groups, deleted) = self
-            .read_with(|entry| users.push(map::user_record(&entry, profile, now)))
+            .read_with(reporter, |entry| {
+                users.push(map::user_record(&entry, profile, now))
+            })
             .await?;
         let groups = groups
             .iter()
@@ -185,7 +199,9 @@ impl LdapDirectory {
     /// Reads every entry a snapshot needs, raw (for diagnostics and tests).
     pub async fn read_entries(&self) -> Result<ReadEntries, DirectoryError> {
         let mut users = Vec::new();
-        let (groups, deleted) = self.read_with(|entry| users.push(entry)).await?;
+        let (groups, deleted) = self
+            .read_with(&ReadReporter::silent(), |entry| users.push(entry))
+            .await?;
         Ok(ReadEntries {
             groups,
             users,
@@ -197,8 +213,10 @@ impl LdapDirectory {
     /// deletions, over one connection.
     async fn read_with(
         &self,
+        reporter: &ReadReporter,
         mut on_user: impl FnMut(RawEntry),
     ) -> Result<(Vec<RawEntry>, Vec<SourceId>), DirectoryError> {
+        let page = usize::from(page_entries(&self.config));
         let cfg = &self.config;
         let profile = &cfg.profile;
         let mut ldap = conn::connect(cfg).await?.ldap;
@@ -215,9 +233,15 @@ impl LdapDirectory {
             &profile.group_filter,
             &group_attrs,
             None,
-            |e| groups.push(e),
+            |e| {
+                groups.push(e);
+                if groups.len() % page == 0 {
+                    reporter.counted(ReadStage::DirectoryGroups, groups.len(), None);
+                }
+            },
         )
         .await?;
+        reporter.finished(ReadStage::DirectoryGroups, groups.len());
 
         // Roots outside the group filter or base are read by DN, so that a root can be any entry.
         let read_dns: HashSet<String> = groups.iter().map(|g| map::normalize_dn(&g.dn)).collect();
@@ -239,6 +263,7 @@ impl LdapDirectory {
             }
             _ => profile.user_filter.clone(),
         };
+        let mut users = 0usize;
         paged_search(
             &mut ldap,
             cfg,
@@ -247,14 +272,21 @@ impl LdapDirectory {
             &user_filter,
             &profile.user_attributes(),
             None,
-            &mut on_user,
+            |e| {
+                on_user(e);
+                users += 1;
+                if users % page == 0 {
+                    reporter.counted(ReadStage::DirectoryUsers, users, None);
+                }
+            },
         )
         .await?;
+        reporter.finished(ReadStage::DirectoryUsers, users);
 
         let deleted = match profile.deleted_detection {
             DeletedDetection::None => Vec::new(),
-            DeletedDetection::AdTombstones => read_tombstones(&mut ldap, cfg).await?,
-            DeletedDetection::KnownIdLookup => missing_known_ids(&mut ldap, cfg).await?,
+            DeletedDetection::AdTombstones => read_tombstones(&mut ldap, cfg, reporter).await?,
+            DeletedDetection::KnownIdLookup => missing_known_ids(&mut ldap, cfg, reporter).await?,
         };
         let _ = ldap.unbind().await;
         Ok((groups, deleted))
@@ -266,6 +298,16 @@ impl Directory for LdapDirectory {
     async fn snapshot(&self) -> Result<DesiredState, DirectoryError> {
         self.snapshot_at(SystemTime::now()).await
     }
+
+    async fn snapshot_with(&self, options: &ReadOptions) -> Result<DesiredState, DirectoryError> {
+        self.snapshot_reporting(SystemTime::now(), &options.reporter())
+            .await
+    }
+}
+
+/// Entries per page of a paged search (progress is reported once a page).
+fn page_entries(cfg: &LdapConfig) -> u16 {
+    cfg.page_size.max(1)
 }
 
 fn incomplete(message: String) -> DirectoryError {
@@ -533,7 +575,10 @@ fn naming_context(dn: &str) -> &str {
 async fn read_tombstones(
     ldap: &mut Ldap,
     cfg: &LdapConfig,
+    reporter: &ReadReporter,
 ) -> Result<Vec<SourceId>, DirectoryError> {
+    let page = usize::from(page_entries(cfg));
+    let mut read = 0usize;
     let control = RawControl {
         ctype: ad::SHOW_DELETED_OID.into(),
         crit: true,
@@ -554,9 +599,14 @@ async fn read_tombstones(
             if let Ok(id) = map::entry_id(&e, &cfg.profile) {
                 deleted.push(id);
             }
+            read += 1;
+            if read % page == 0 {
+                reporter.counted(ReadStage::DirectoryDeleted, read, None);
+            }
         },
     )
     .await?;
+    reporter.finished(ReadStage::DirectoryDeleted, read);
     Ok(deleted)
 }
 
@@ -564,6 +614,7 @@ async fn read_tombstones(
 async fn missing_known_ids(
     ldap: &mut Ldap,
     cfg: &LdapConfig,
+    reporter: &ReadReporter,
 ) -> Result<Vec<SourceId>, DirectoryError> {
     if cfg.known_ids.is_empty() {
         return Ok(Vec::new());
@@ -576,6 +627,9 @@ async fn missing_known_ids(
     }
     let attr = &cfg.profile.id_attribute;
     let mut found: HashSet<SourceId> = HashSet::new();
+    let total = cfg.known_ids.len();
+    let mut checked = 0;
+    reporter.counted(ReadStage::DirectoryKnownIds, 0, Some(total));
     for chunk in cfg.known_ids.chunks(KNOWN_ID_CHUNK) {
         let mut filter = String::from("(|");
         for id in chunk {
@@ -597,7 +651,10 @@ async fn missing_known_ids(
             },
         )
         .await?;
+        checked += chunk.len();
+        reporter.counted(ReadStage::DirectoryKnownIds, checked, Some(total));
     }
+    reporter.finished(ReadStage::DirectoryKnownIds, checked);
     Ok(cfg
         .known_ids
         .iter()

@@ -24,7 +24,7 @@ pub enum LdifError {
         problem: String,
     },
     /// A root group named in the config does not exist in the file.
-    #[error("root group {0:?} was not found in the source")]
+    #[error("root group {} was not found in the source", teamsync_core::text::quoted(.0))]
     RootNotFound(String),
     /// The entries could not be assembled.
     #[error("{0}")]
@@ -109,7 +109,10 @@ pub(crate) fn parse_ldif(text: &str) -> Result<Vec<RawEntry>, LdifError> {
         let Some((name, rest)) = line.split_once(':') else {
             return Err(LdifError::Syntax {
                 line: line_no,
-                problem: format!("expected `attribute: value`, found {line:?}"),
+                problem: format!(
+                    "expected `attribute: value`, found {}",
+                    teamsync_core::text::quoted(&line)
+                ),
             });
         };
         let value: Vec<u8> = if let Some(encoded) = rest.strip_prefix(':') {

@@ -530,7 +530,7 @@ async fn missing_and_duplicate_ids_are_issues() {
     let mut expected_issues = vec![
         SourceIssue {
             entry: people("dave"),
-            problem: "no description (the id attribute)".into(),
+            problem: "no description (the id attribute); this entry is skipped, and a team member with its email is left as it is".into(),
             id: None,
             email: None,
         },
@@ -751,4 +751,74 @@ fn fixture_missing(test: &str) -> bool {
         );
     }
     missing
+}
+
+/// Read progress from slapd: reported once a page (pages of 2 here), counts that never go
+/// down, and each stage ending with its final count; known-id lookups carry their total.
+#[tokio::test]
+async fn a_read_reports_its_progress_per_page() {
+    use std::sync::{Arc, Mutex};
+    use teamsync_core::{ReadOptions, ReadProgress, ReadStage};
+    if fixture_missing("a_read_reports_its_progress_per_page") {
+        return;
+    }
+    let mut c = config();
+    c.page_size = 2;
+    c.known_ids = (0..250)
+        .map(|n| SourceId::new(format!("00000000-0000-0000-0000-{n:012}")).unwrap())
+        .collect();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let options = ReadOptions::default().with_progress(move |p| sink.lock().unwrap().push(p));
+    let desired = LdapDirectory::new(c)
+        .unwrap()
+        .snapshot_with(&options)
+        .await
+        .unwrap();
+    let events = events.lock().unwrap().clone();
+    let mut finals = Vec::new();
+    let mut last: Vec<(ReadStage, usize)> = Vec::new();
+    for event in &events {
+        let stage = event.stage();
+        let before = last
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map_or(0, |(_, n)| *n);
+        assert!(event.count() >= before, "{stage:?} went down: {events:?}");
+        last.retain(|(s, _)| *s != stage);
+        last.push((stage, event.count()));
+        match *event {
+            ReadProgress::Counted {
+                stage: ReadStage::DirectoryKnownIds,
+                total,
+                ..
+            } => assert_eq!(total, Some(250)),
+            ReadProgress::Finished { count, .. } => finals.push((stage, count)),
+            _ => {}
+        }
+    }
+    let stages: Vec<ReadStage> = finals.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        stages,
+        [
+            ReadStage::DirectoryGroups,
+            ReadStage::DirectoryUsers,
+            ReadStage::DirectoryKnownIds
+        ]
+    );
+    assert_eq!(finals[2].1, 250);
+    assert!(finals[1].1 >= desired.users.len(), "{finals:?}");
+    let user_pages = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                ReadProgress::Counted {
+                    stage: ReadStage::DirectoryUsers,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(user_pages, finals[1].1 / 2, "one report a page: {events:?}");
 }

@@ -39,7 +39,9 @@ pub use run::{
     TeamInfo, known_ids, plan_sides, read_plan_file,
 };
 pub use teamsync_core as core;
-pub use teamsync_core::{ApplyOptions, Outcome, Permission, Plan, Policy, Secret};
+pub use teamsync_core::{
+    ApplyOptions, Outcome, Permission, Plan, Policy, ReadProgress, ReadStage, Secret,
+};
 #[cfg(feature = "dropbox")]
 pub use teamsync_dropbox as dropbox;
 #[cfg(feature = "entra")]

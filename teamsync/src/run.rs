@@ -15,11 +15,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use teamsync_core::text::quoted;
 
 use teamsync_core::{
     ActualState, ApplyError, ApplyOptions, DesiredState, Directory, DirectoryError,
-    DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, Secret, SourceId, StoreError,
-    TeamStore as _,
+    DirectoryErrorKind, ErrorKind, Outcome, Plan, PlanError, Policy, ReadOptions, ReadProgress,
+    Secret, SourceId, StoreError, TeamStore as _,
 };
 use teamsync_dropbox::{
     CaSource, ClientConfig, Credentials, DropboxClient, DropboxTeam, TeamOptions,
@@ -156,6 +157,9 @@ pub enum RunEvent {
         /// Groups.
         groups: usize,
     },
+    /// A read of the team or the directory is under way: what it has counted so far (many
+    /// per read; see [`ReadProgress`] for what a display may rely on).
+    Reading(ReadProgress),
 }
 
 /// The team's `team/get_info` answer, as much as a run reports.
@@ -310,6 +314,17 @@ impl Runner {
         }
     }
 
+    /// Reads that report their progress to the observer as [`RunEvent::Reading`].
+    fn read_options(&self) -> ReadOptions {
+        match &self.observer {
+            Some(observer) => {
+                let observer = observer.clone();
+                ReadOptions::default().with_progress(move |p| observer(&RunEvent::Reading(p)))
+            }
+            None => ReadOptions::default(),
+        }
+    }
+
     /// The config.
     pub fn config(&self) -> &Config {
         &self.config
@@ -348,7 +363,11 @@ impl Runner {
 
     /// Reads the team.
     pub async fn read_team(&self) -> Result<ActualState, RunError> {
-        let actual = self.team.snapshot().await.map_err(RunError::from_team)?;
+        let actual = self
+            .team
+            .snapshot_with(&self.read_options())
+            .await
+            .map_err(RunError::from_team)?;
         self.emit(RunEvent::TeamRead {
             members: actual.members.len(),
             groups: actual.groups.len(),
@@ -395,7 +414,7 @@ impl Runner {
     pub async fn read_directory(&self, known_ids: Vec<SourceId>) -> Result<DesiredState, RunError> {
         let desired = self
             .directory(known_ids)?
-            .snapshot()
+            .snapshot_with(&self.read_options())
             .await
             .map_err(RunError::Directory)?;
         self.emit(RunEvent::DirectoryRead {
@@ -457,15 +476,19 @@ impl Runner {
         };
         if plan.external_id_prefix != policy.external_id_prefix {
             return Err(refuse(format!(
-                "it was made with external id prefix {:?}, the config says {:?}; make a new plan",
-                plan.external_id_prefix, policy.external_id_prefix
+                "it was made with external id prefix {}, the config says {}; make a new plan",
+                quoted(&plan.external_id_prefix),
+                quoted(&policy.external_id_prefix)
             )));
         }
         let info = self.team_info().await?;
         if origin.team_id != info.team_id {
             return Err(refuse(format!(
-                "it was made for team {:?} ({}), but this config reaches team {:?} ({}); make a new plan for this team",
-                origin.team_name, origin.team_id, info.name, info.team_id
+                "it was made for team {} ({}), but this config reaches team {} ({}); make a new plan for this team",
+                quoted(&origin.team_name),
+                origin.team_id,
+                quoted(&info.name),
+                info.team_id
             )));
         }
         let age = now.saturating_sub(origin.created_at);

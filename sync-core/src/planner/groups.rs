@@ -6,6 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::model::{GroupRef, ManagementType, MemberRef, SourceId, TeamGroup};
 use crate::plan::{Action, Observed, Phase, WarningKind};
 use crate::policy::{GroupLeave, GroupSync};
+use crate::text::quoted;
 
 use super::scope::{Closure, Reach};
 use super::{Planner, Seat, UserPlan};
@@ -277,8 +278,8 @@ impl<'a> Planner<'a> {
                             WarningKind::GroupNameConflict,
                             name,
                             format!(
-                                "cannot rename {:?}: another team group has this name",
-                                team_group.name
+                                "cannot rename {}: another team group has this name",
+                                quoted(&team_group.name)
                             ),
                         );
                     } else {
@@ -297,8 +298,8 @@ impl<'a> Planner<'a> {
                             before,
                             after,
                             format!(
-                                "renamed in the directory (was {:?}){}",
-                                team_group.name,
+                                "renamed in the directory (was {}){}",
+                                quoted(&team_group.name),
                                 self.group_name_note()
                             ),
                         );

@@ -31,6 +31,7 @@ use crate::plan::{
 };
 use crate::policy::{Policy, PolicyError};
 use crate::rules::prepare::{RuleEffects, prepare};
+use crate::text::quoted;
 
 use index::{DirectoryIndex, Emails, TeamIndex};
 use scope::Reach;
@@ -238,8 +239,8 @@ impl<'a> Planner<'a> {
                 WarningKind::MalformedExternalId,
                 m.email.as_str(),
                 format!(
-                    "external id {:?} has teamsync's prefix but no valid directory id; left alone",
-                    m.external_id.as_deref().unwrap_or_default()
+                    "external id {} has teamsync's prefix but no valid directory id; left alone",
+                    quoted(m.external_id.as_deref().unwrap_or_default())
                 ),
             );
         }

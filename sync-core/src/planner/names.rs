@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use crate::model::{DirectoryUser, Email, EmailError, TeamMember};
 use crate::plan::Observed;
 use crate::store::ProfileChange;
+use crate::text::quoted;
 
 /// Longest name part Dropbox accepts.
 pub const NAME_PART_MAX: usize = 50;
@@ -182,10 +183,14 @@ pub(super) fn describe_change(m: &TeamMember, change: &ProfileChange) -> String 
         parts.push(format!("email {} → {e}", m.email));
     }
     if let Some(g) = &change.given_name {
-        parts.push(format!("given name {:?} → {g:?}", m.given_name));
+        parts.push(format!(
+            "given name {} → {}",
+            quoted(&m.given_name),
+            quoted(g)
+        ));
     }
     if let Some(s) = &change.surname {
-        parts.push(format!("surname {:?} → {s:?}", m.surname));
+        parts.push(format!("surname {} → {}", quoted(&m.surname), quoted(s)));
     }
     parts.join(", ")
 }

@@ -4,6 +4,7 @@
 use crate::model::{Email, MemberRef, MemberStatus};
 use crate::plan::{Action, IdleUser, Observed, Phase, WarningKind};
 use crate::store::{NewMember, ProfileChange};
+use crate::text::quoted;
 
 use super::index::NONE;
 use super::names::{apply_change, describe_change, locator};
@@ -141,7 +142,8 @@ impl Planner<'_> {
                     WarningKind::ForeignMember,
                     address,
                     format!(
-                        "a team member with this email is managed by another tool (external id {x:?}) and adopt_foreign is off; left alone"
+                        "a team member with this email is managed by another tool (external id {}) and adopt_foreign is off; left alone",
+                        quoted(x)
                     ),
                 );
                 false
@@ -152,7 +154,7 @@ impl Planner<'_> {
         }
         let how = format!(
             "by email{}; teamsync takes it over ({})",
-            rule.map(|r| format!(" (match rule {r:?})"))
+            rule.map(|r| format!(" (match rule {})", quoted(r)))
                 .unwrap_or_default(),
             if o.external_id.is_some() {
                 "adopt_foreign"

@@ -4,6 +4,7 @@
 use super::Planner;
 use crate::plan::WarningKind;
 use crate::store::ProfileChange;
+use crate::text::quoted;
 
 impl<'a> Planner<'a> {
     /// Directory user `ui`'s email, as mapped.
@@ -138,8 +139,10 @@ impl<'a> Planner<'a> {
                     WarningKind::EmailTaken,
                     self.emails.text(email).to_owned(),
                     format!(
-                        "match rule {name:?} found team member {} ({}), which this plan already takes over for another user; not invited",
-                        m.team_member_id, m.email
+                        "match rule {} found team member {} ({}), which this plan already takes over for another user; not invited",
+                        quoted(name),
+                        m.team_member_id,
+                        m.email
                     ),
                 );
                 return true;
@@ -157,7 +160,9 @@ impl<'a> Planner<'a> {
                 Some(_) => {
                     let found_id = self.member(oi).external_id.as_deref().unwrap_or_default();
                     let how = format!(
-                        "by match rule {name:?} (external id {found_id:?}); teamsync takes it over"
+                        "by match rule {} (external id {}); teamsync takes it over",
+                        quoted(name),
+                        quoted(found_id)
                     );
                     self.adopt(
                         ui,

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use rustc_hash::FxHashSet;
 
 use crate::plan::WarningKind;
+use crate::text::quoted;
 
 use super::index::NONE;
 use super::names::{clean_name_part, locator, normalize_email};
@@ -171,7 +172,7 @@ impl<'a> Planner<'a> {
                     self.warn(
                         WarningKind::NameCleaned,
                         email.to_string(),
-                        format!("{which} {raw:?} is sent as {cleaned:?} (Dropbox allows 50 characters and none of / : ? * < > \" |)"),
+                        format!("{which} {} is sent as {} (Dropbox allows 50 characters and none of / : ? * < > \" |)", quoted(raw), quoted(cleaned)),
                     );
                 }
             }

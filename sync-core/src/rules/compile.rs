@@ -1,6 +1,7 @@
 //! Compiling rules once: parsing, the names each expression may use, and evaluating a compiled
 //! expression over one user or group.
 
+use crate::text::quoted;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -133,7 +134,7 @@ impl Compiled {
         ] {
             if let Some(m) = mapping {
                 let program = c.expression(
-                    &format!("mapping {:?}", field.key()),
+                    &format!("mapping {}", quoted(field.key())),
                     &m.expr,
                     Subject::User,
                 )?;
@@ -146,7 +147,7 @@ impl Compiled {
         }
         let mut names = BTreeSet::new();
         for rule in &config.matching {
-            let label = format!("match rule {:?}", rule.name);
+            let label = format!("match rule {}", quoted(&rule.name));
             check_name(&label, &rule.name, &mut names)?;
             let external_id = match (rule.by, &rule.expr) {
                 (MatchBy::Email, None) => None,
@@ -181,7 +182,7 @@ impl Compiled {
         subject: Subject,
         names: &mut BTreeSet<String>,
     ) -> Result<Predicate, RuleError> {
-        let label = format!("{kind} {:?}", rule.name);
+        let label = format!("{kind} {}", quoted(&rule.name));
         check_name(&label, &rule.name, names)?;
         let (exclude, src) = match (&rule.include, &rule.exclude) {
             (Some(src), None) => (false, src),

@@ -9,6 +9,7 @@
 //! * A user an expression fails for stays untouched, with a [`SourceIssue`] carrying its id:
 //!   the planner holds it as it holds a malformed entry.
 
+use crate::text::quoted;
 use std::collections::hash_map::Entry;
 
 use cel::Value;
@@ -68,7 +69,7 @@ impl RuleEffects {
         let names: Vec<String> = [Field::Email, Field::GivenName, Field::Surname]
             .into_iter()
             .filter(|&f| changed[field_slot(f)] && self.mapped[field_slot(f)])
-            .map(|f| format!("mapping {:?}", f.key()))
+            .map(|f| format!("mapping {}", quoted(f.key())))
             .collect();
         if names.is_empty() {
             String::new()
@@ -102,33 +103,35 @@ fn verdict(
                 Ok(Value::Bool(false)) => {}
                 Ok(other) => {
                     return Verdict::Failed(format!(
-                        "{kind} {:?} gave {}, not true or false",
-                        p.name,
+                        "{kind} {} gave {}, not true or false",
+                        quoted(&p.name),
                         kind_of(&other)
                     ));
                 }
-                Err(e) => return Verdict::Failed(format!("{kind} {:?} failed: {e}", p.name)),
+                Err(e) => {
+                    return Verdict::Failed(format!("{kind} {} failed: {e}", quoted(&p.name)));
+                }
             }
         }
         if !included {
-            let names: Vec<String> = includes.iter().map(|p| format!("{:?}", p.name)).collect();
+            let names: Vec<String> = includes.iter().map(|p| quoted(&p.name)).collect();
             return Verdict::Out(format!("not included by any {kind} ({})", names.join(", ")));
         }
     }
     for p in rules.iter().filter(|p| p.exclude) {
         match eval(p) {
             Ok(Value::Bool(true)) => {
-                return Verdict::Out(format!("excluded by {kind} {:?}", p.name));
+                return Verdict::Out(format!("excluded by {kind} {}", quoted(&p.name)));
             }
             Ok(Value::Bool(false)) => {}
             Ok(other) => {
                 return Verdict::Failed(format!(
-                    "{kind} {:?} gave {}, not true or false",
-                    p.name,
+                    "{kind} {} gave {}, not true or false",
+                    quoted(&p.name),
                     kind_of(&other)
                 ));
             }
-            Err(e) => return Verdict::Failed(format!("{kind} {:?} failed: {e}", p.name)),
+            Err(e) => return Verdict::Failed(format!("{kind} {} failed: {e}", quoted(&p.name))),
         }
     }
     Verdict::In
@@ -423,7 +426,7 @@ pub(crate) fn prepare(
             let label = g
                 .locator
                 .clone()
-                .unwrap_or_else(|| format!("group {:?}", g.name));
+                .unwrap_or_else(|| format!("group {}", quoted(&g.name)));
             match verdict(&rules.groups, "group rule", |p| eval(&ctx, &p.program)) {
                 Verdict::In => {
                     if let Some(program) = &rules.group_name {
@@ -484,7 +487,7 @@ fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOut
     let mut mapped = Vec::with_capacity(rules.mappings.len());
     for m in &rules.mappings {
         match string_result(eval(&ctx, &m.program), || {
-            format!("mapping {:?}", m.field.key())
+            format!("mapping {}", quoted(m.field.key()))
         }) {
             Ok(value) => mapped.push((m.field, value)),
             Err(problem) => return UserOutcome::Failed(problem),
@@ -494,7 +497,9 @@ fn evaluate_user(rules: &Compiled, subject: UserVal<'_>, owned: bool) -> UserOut
     for m in &rules.matching {
         match (&m.external_id, owned) {
             (Some(program), false) => {
-                match string_result(eval(&ctx, program), || format!("match rule {:?}", m.name)) {
+                match string_result(eval(&ctx, program), || {
+                    format!("match rule {}", quoted(&m.name))
+                }) {
                     Ok(id) => match_ids.push(Some(id)),
                     Err(problem) => return UserOutcome::Failed(problem),
                 }

@@ -82,7 +82,7 @@ pub struct UnknownKey {
 }
 
 fn unknown_key_message(key: &str, close: &[String]) -> String {
-    let mut message = format!("no config key {key:?}");
+    let mut message = format!("no config key {}", teamsync_core::text::quoted(key));
     if close.is_empty() {
         message.push_str("; run `teamsync config explain` for the list of keys");
     } else {

@@ -218,7 +218,10 @@ fn components(sddl: &str) -> Result<Components<'_>, String> {
         }
     }
     if starts.is_empty() && !sddl.trim().is_empty() {
-        return Err(format!("no O:, G:, D: or S: component in {sddl:?}"));
+        return Err(format!(
+            "no O:, G:, D: or S: component in {}",
+            teamsync_core::text::quoted(sddl)
+        ));
     }
     Ok(parts)
 }
@@ -231,7 +234,10 @@ fn split_acl(acl: &str) -> Result<(&str, Vec<&str>), String> {
     let mut aces = Vec::new();
     while !rest.is_empty() {
         if !rest.starts_with('(') {
-            return Err(format!("expected `(` in the DACL at {rest:?}"));
+            return Err(format!(
+                "expected `(` in the DACL at {}",
+                teamsync_core::text::quoted(rest)
+            ));
         }
         let mut depth = 0usize;
         let mut end = None;
@@ -297,22 +303,26 @@ fn two_letter_codes(text: &str) -> impl Iterator<Item = &str> {
 fn parse_rights(text: &str) -> Result<u32, String> {
     let text = text.trim();
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        return u32::from_str_radix(hex, 16).map_err(|e| format!("access mask {text:?}: {e}"));
+        return u32::from_str_radix(hex, 16)
+            .map_err(|e| format!("access mask {}: {e}", teamsync_core::text::quoted(text)));
     }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text
             .parse()
-            .map_err(|e| format!("access mask {text:?}: {e}"));
+            .map_err(|e| format!("access mask {}: {e}", teamsync_core::text::quoted(text)));
     }
     if !text.len().is_multiple_of(2) {
-        return Err(format!("access rights {text:?} are not two-letter codes"));
+        return Err(format!(
+            "access rights {} are not two-letter codes",
+            teamsync_core::text::quoted(text)
+        ));
     }
     two_letter_codes(text).try_fold(0u32, |bits, code| {
         RIGHTS
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(code))
             .map(|(_, value)| bits | value)
-            .ok_or_else(|| format!("unknown access right {code:?}"))
+            .ok_or_else(|| format!("unknown access right {}", teamsync_core::text::quoted(code)))
     })
 }
 

@@ -67,7 +67,8 @@ pub fn readable_by_others_warning(path: &Path, what: &str) -> Option<String> {
         Ok(readers) => readers,
         Err(problem) => {
             return Some(format!(
-                "warning: cannot tell who can read {what} {shown} (its ACL {text:?}: {problem}); {fix}"
+                "warning: cannot tell who can read {what} {shown} (its ACL {}: {problem}); {fix}",
+                teamsync_core::text::quoted(&text)
             ));
         }
     };

@@ -38,7 +38,8 @@ pub(crate) fn desired_from_csv(
         find(name).ok_or_else(|| SourceError::Csv {
             line: 1,
             problem: format!(
-                "no {what} column: the header has no {name:?} (name it in [directory.columns])"
+                "no {what} column: the header has no {} (name it in [directory.columns])",
+                teamsync_core::text::quoted(name)
             ),
         })
     };
@@ -67,10 +68,10 @@ pub(crate) fn desired_from_csv(
             Err(e) => {
                 let email = cell(Some(email_col));
                 issues.push(SourceIssue {
-                    entry: format!("line {line} (id {:?})", shown_id(raw_id)),
+                    entry: format!("line {line} (id {})", teamsync_core::text::quoted(&shown_id(raw_id))),
                     problem: format!(
-                        "the {:?} cell: {e}; this row is skipped, and a team member with its email is left as it is",
-                        columns.id
+                        "the {} cell: {e}; this row is skipped, and a team member with its email is left as it is",
+                        teamsync_core::text::quoted(&columns.id)
                     ),
                     id: None,
                     email: (!email.is_empty()).then(|| email.to_owned()),
@@ -95,8 +96,9 @@ pub(crate) fn desired_from_csv(
                 issues.push(SourceIssue {
                     entry,
                     problem: format!(
-                        "{:?} is {other:?}: not one of true/false, yes/no, 1/0",
-                        columns.enabled
+                        "{} is {}: not one of true/false, yes/no, 1/0",
+                        teamsync_core::text::quoted(&columns.enabled),
+                        teamsync_core::text::quoted(other)
                     ),
                     id: Some(id),
                     email: None,
@@ -143,7 +145,7 @@ pub(crate) fn desired_from_csv(
             }),
             Err(e) => {
                 issues.push(SourceIssue {
-                    entry: format!("group {:?}", shown_id(&name)),
+                    entry: format!("group {}", teamsync_core::text::quoted(&shown_id(&name))),
                     problem: format!(
                         "the name is the group's id, and {e}; this group is skipped ({} people keep their other groups)",
                         members.len()
@@ -163,7 +165,8 @@ pub(crate) fn desired_from_csv(
                     return Err(SourceError::Csv {
                         line: 1,
                         problem: format!(
-                            "root group {n:?} cannot be used (its name is its id, and {why}): the scope is unknown, so nothing is planned"
+                            "root group {} cannot be used (its name is its id, and {why}): the scope is unknown, so nothing is planned",
+                            teamsync_core::text::quoted(n)
                         ),
                     });
                 }

@@ -37,7 +37,7 @@ pub enum SourceError {
     #[error("JSON: {0}")]
     Json(String),
     /// A root group named in the config or the file does not exist.
-    #[error("root group {0:?} was not found in the source")]
+    #[error("root group {} was not found in the source", teamsync_core::text::quoted(.0))]
     RootNotFound(String),
     /// The entries could not be mapped.
     #[error("{0}")]
@@ -48,7 +48,9 @@ pub enum SourceError {
 }
 
 pub(crate) fn source_id(text: &str, what: &str) -> Result<SourceId, SourceError> {
-    SourceId::new(text).map_err(|e| SourceError::Json(format!("{what} {text:?}: {e}")))
+    SourceId::new(text).map_err(|e| {
+        SourceError::Json(format!("{what} {}: {e}", teamsync_core::text::quoted(text)))
+    })
 }
 
 /// An id for a message, cut at [`SourceId::MAX_LEN`] characters (a bad one may be very long).

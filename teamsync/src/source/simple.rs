@@ -2,6 +2,7 @@
 //! groups it is a direct member of. Pure: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
+use teamsync_core::text::quoted;
 
 use serde::Deserialize;
 use teamsync_core::{DesiredState, DirectoryGroup, DirectoryUser, SourceId, SourceIssue};
@@ -107,17 +108,17 @@ pub(crate) fn desired_from_simple(
         if carriers.len() > 1 {
             let ids: Vec<String> = carriers
                 .iter()
-                .map(|&i| format!("{:?}", shown(group_id_text(&simple.groups[i]))))
+                .map(|&i| quoted(&shown(group_id_text(&simple.groups[i]))))
                 .collect();
             for &i in carriers {
                 let group = &simple.groups[i];
                 issues.push(SourceIssue {
-                    entry: format!("group {:?}", group.name),
+                    entry: format!("group {}", quoted(&group.name)),
                     problem: format!(
-                        "{} groups are named {:?} (ids {}); groups are named by name in this file, \
+                        "{} groups are named {} (ids {}); groups are named by name in this file, \
                          so none of them is synced and what is in them is left as it is until the name is made unique",
                         carriers.len(),
-                        first.name,
+                        quoted(&first.name),
                         ids.join(", ")
                     ),
                     id: SourceId::new(group_id_text(group)).ok(),
@@ -126,7 +127,11 @@ pub(crate) fn desired_from_simple(
             }
             unusable.insert(
                 key.clone(),
-                format!("{} groups share the name {:?}", carriers.len(), first.name),
+                format!(
+                    "{} groups share the name {}",
+                    carriers.len(),
+                    quoted(&first.name)
+                ),
             );
             continue;
         }
@@ -137,9 +142,9 @@ pub(crate) fn desired_from_simple(
             Err(e) => {
                 issues.push(SourceIssue {
                     entry: format!(
-                        "group {:?} (id {:?})",
-                        first.name,
-                        shown(group_id_text(first))
+                        "group {} (id {})",
+                        quoted(&first.name),
+                        quoted(&shown(group_id_text(first)))
                     ),
                     problem: format!(
                         "{e}; this group is skipped, and what is in it is left as it is"
@@ -149,7 +154,7 @@ pub(crate) fn desired_from_simple(
                 });
                 unusable.insert(
                     key.clone(),
-                    format!("group {:?} has an unusable id", first.name),
+                    format!("group {} has an unusable id", quoted(&first.name)),
                 );
             }
         }
@@ -189,7 +194,7 @@ pub(crate) fn desired_from_simple(
         };
         let name = &simple.groups[by_name[key][0]].name;
         issues.push(SourceIssue {
-            entry: format!("group {name:?}"),
+            entry: format!("group {}", quoted(name)),
             problem: format!(
                 "it is beneath a group that is skipped ({}); this group is skipped too, and what is in it is left as it is",
                 unusable[origin]
@@ -208,8 +213,8 @@ pub(crate) fn desired_from_simple(
             match lookup(parent) {
                 Some(parent_id) => members.entry(parent_id).or_default().push(id.clone()),
                 None => issues.push(SourceIssue {
-                    entry: format!("group {:?}", group.name),
-                    problem: format!("member of unknown group {parent:?}"),
+                    entry: format!("group {}", quoted(&group.name)),
+                    problem: format!("member of unknown group {}", quoted(parent)),
                     id: Some(id.clone()),
                     email: None,
                 }),
@@ -224,9 +229,9 @@ pub(crate) fn desired_from_simple(
             Ok(id) => id,
             Err(e) => {
                 let entry = if email.is_empty() {
-                    format!("person with id {:?}", shown(&person.id))
+                    format!("person with id {}", quoted(&shown(&person.id)))
                 } else {
-                    format!("person {email} (id {:?})", shown(&person.id))
+                    format!("person {email} (id {})", quoted(&shown(&person.id)))
                 };
                 issues.push(SourceIssue {
                     entry,
@@ -241,7 +246,7 @@ pub(crate) fn desired_from_simple(
         };
         if !seen.insert(id.clone()) {
             issues.push(SourceIssue {
-                entry: format!("person {:?}", person.id),
+                entry: format!("person {}", quoted(&person.id)),
                 problem: "duplicate id".into(),
                 id: Some(id),
                 email: None,
@@ -253,7 +258,8 @@ pub(crate) fn desired_from_simple(
                 issues.push(SourceIssue {
                     entry: format!("person {}", person.id),
                     problem: format!(
-                        "in group {group:?}, which is skipped ({why}); this person is left as it is"
+                        "in group {}, which is skipped ({why}); this person is left as it is",
+                        quoted(group)
                     ),
                     id: Some(id),
                     email: (!email.is_empty()).then(|| email.to_owned()),
@@ -265,8 +271,8 @@ pub(crate) fn desired_from_simple(
             match lookup(group) {
                 Some(group_id) => members.entry(group_id).or_default().push(id.clone()),
                 None => issues.push(SourceIssue {
-                    entry: format!("person {:?}", person.id),
-                    problem: format!("member of unknown group {group:?}"),
+                    entry: format!("person {}", quoted(&person.id)),
+                    problem: format!("member of unknown group {}", quoted(group)),
                     id: Some(id.clone()),
                     email: None,
                 }),
@@ -294,7 +300,8 @@ pub(crate) fn desired_from_simple(
             .map(|n| {
                 if let Some(why) = held_because(&n.to_lowercase()) {
                     return Err(SourceError::Json(format!(
-                        "root group {n:?} cannot be used ({why}): the scope is unknown, so nothing is planned"
+                        "root group {} cannot be used ({why}): the scope is unknown, so nothing is planned",
+                        quoted(n)
                     )));
                 }
                 lookup(n).ok_or_else(|| SourceError::RootNotFound(n.clone()))
@@ -316,7 +323,7 @@ pub(crate) fn desired_from_simple(
         match SourceId::new(text) {
             Ok(id) => deleted.push(id),
             Err(e) => issues.push(SourceIssue {
-                entry: format!("deleted id {:?}", shown(text)),
+                entry: format!("deleted id {}", quoted(&shown(text))),
                 problem: format!("{e}; it names nobody, so it is ignored"),
                 id: None,
                 email: None,
