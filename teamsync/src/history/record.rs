@@ -199,7 +199,7 @@ impl RunRecord {
             .warnings
             .iter()
             .map(|w| WarningRecord {
-                kind: snake_name(&w.kind).unwrap_or_else(|| format!("{:?}", w.kind)),
+                kind: snake_name(&w.kind).unwrap_or_else(|| "unknown".to_owned()),
                 subject: w.subject.clone(),
                 message: w.message.clone(),
             })
