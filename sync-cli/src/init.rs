@@ -762,6 +762,45 @@ async fn ask<R: BufRead, W: Write>(
     Ok(a)
 }
 
+/// Root groups answered on one line, separated by `;` (DNs hold commas); `-` alone means none.
+fn split_roots(answer: &str) -> Vec<String> {
+    answer
+        .split(';')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s != "-")
+        .collect()
+}
+
+/// [`split_roots`], with at least one root.
+fn roots_required(problem: &'static str) -> impl Fn(&str) -> Result<Vec<String>, String> {
+    move |answer: &str| {
+        let roots = split_roots(answer);
+        if roots.is_empty() {
+            Err(problem.into())
+        } else {
+            Ok(roots)
+        }
+    }
+}
+
+/// Shows a connection test's result; `false` (after the problem) means ask again.
+fn tested<R: BufRead, W: Write>(
+    prompt: &mut Prompt<R, W>,
+    result: Result<String, String>,
+) -> Result<bool, InitError> {
+    match result {
+        Ok(line) => {
+            prompt.say(&format!("  OK: {line}"))?;
+            Ok(true)
+        }
+        Err(problem) => {
+            prompt.say(&format!("  {problem}"))?;
+            prompt.say("Let's try again.")?;
+            Ok(false)
+        }
+    }
+}
+
 async fn ask_ldap<R: BufRead, W: Write>(
     prompt: &mut Prompt<R, W>,
     a: &mut Answers,
@@ -848,15 +887,11 @@ async fn ask_ldap<R: BufRead, W: Write>(
         }
         draft.base_dn = Some(base);
         prompt.say("Testing the connection and the bind ...")?;
-        match bind_test(&draft, output).await {
-            Ok(identity) => {
-                prompt.say(&format!("  OK: bound as {identity}"))?;
-                break;
-            }
-            Err(problem) => {
-                prompt.say(&format!("  {problem}"))?;
-                prompt.say("Let's try again.")?;
-            }
+        let bound = bind_test(&draft, output)
+            .await
+            .map(|identity| format!("bound as {identity}"));
+        if tested(prompt, bound)? {
+            break;
         }
     }
     // The scope: base DN and root group, tested by reading the directory.
@@ -875,30 +910,12 @@ async fn ask_ldap<R: BufRead, W: Write>(
         let roots = prompt.ask_with(
             "Root group DN: its members, directly or through nested groups, are synced (several: separate with ;)",
             Some(&roots_default),
-            |r| {
-                let roots: Vec<String> = r
-                    .split(';')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if roots.is_empty() {
-                    Err("a root group is needed, e.g. cn=dropbox,ou=groups,dc=example,dc=org".into())
-                } else {
-                    Ok(roots)
-                }
-            },
+            roots_required("a root group is needed, e.g. cn=dropbox,ou=groups,dc=example,dc=org"),
         )?;
         a.roots = roots;
         prompt.say("Reading the directory ...")?;
-        match read_test(a, output).await {
-            Ok(line) => {
-                prompt.say(&format!("  OK: {line}"))?;
-                return Ok(());
-            }
-            Err(problem) => {
-                prompt.say(&format!("  {problem}"))?;
-                prompt.say("Let's try again.")?;
-            }
+        if tested(prompt, read_test(a, output).await)? {
+            return Ok(());
         }
     }
 }
@@ -933,29 +950,11 @@ async fn ask_entra<R: BufRead, W: Write>(
         a.roots = prompt.ask_with(
             "Root group (object id or display name; several: separate with ;)",
             Some(&roots_default),
-            |r| {
-                let roots: Vec<String> = r
-                    .split(';')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if roots.is_empty() {
-                    Err("a root group is needed".into())
-                } else {
-                    Ok(roots)
-                }
-            },
+            roots_required("a root group is needed"),
         )?;
         prompt.say("Reading the directory ...")?;
-        match read_test(a, output).await {
-            Ok(line) => {
-                prompt.say(&format!("  OK: {line}"))?;
-                return Ok(());
-            }
-            Err(problem) => {
-                prompt.say(&format!("  {problem}"))?;
-                prompt.say("Let's try again.")?;
-            }
+        if tested(prompt, read_test(a, output).await)? {
+            return Ok(());
         }
     }
 }
@@ -979,23 +978,11 @@ async fn ask_file<R: BufRead, W: Write>(
             "Root group (empty: the file's own roots; several: separate with ;)"
         };
         a.roots = prompt.ask_with(question, Some(&roots_default), |r| {
-            Ok::<_, String>(
-                r.split(';')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty() && s != "-")
-                    .collect(),
-            )
+            Ok::<_, String>(split_roots(r))
         })?;
         prompt.say("Reading the file ...")?;
-        match read_test(a, output).await {
-            Ok(line) => {
-                prompt.say(&format!("  OK: {line}"))?;
-                return Ok(());
-            }
-            Err(problem) => {
-                prompt.say(&format!("  {problem}"))?;
-                prompt.say("Let's try again.")?;
-            }
+        if tested(prompt, read_test(a, output).await)? {
+            return Ok(());
         }
     }
 }
@@ -1034,15 +1021,8 @@ async fn ask_team<R: BufRead, W: Write>(
             a.app_key = None;
         }
         prompt.say("Testing the team token (team/get_info) ...")?;
-        match team_test(a, output).await {
-            Ok(line) => {
-                prompt.say(&format!("  OK: {line}"))?;
-                return Ok(());
-            }
-            Err(problem) => {
-                prompt.say(&format!("  {problem}"))?;
-                prompt.say("Let's try again.")?;
-            }
+        if tested(prompt, team_test(a, output).await)? {
+            return Ok(());
         }
     }
 }
