@@ -67,11 +67,7 @@ impl PyEmulator {
             config.seed = seed;
         }
         if let Some(seconds) = access_token_ttl {
-            config.access_token_ttl = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                BindingError::Config(format!(
-                    "access_token_ttl {seconds} is not a positive number of seconds"
-                ))
-            })?;
+            config.access_token_ttl = token_ttl(seconds)?;
         }
         if let Some(polls) = job_polls_in_progress {
             config.job_polls_in_progress = polls;
@@ -192,4 +188,13 @@ impl PyEmulator {
             None => "Emulator(closed)".to_owned(),
         }
     }
+}
+
+/// The `access_token_ttl` argument both emulators take, in seconds.
+pub(crate) fn token_ttl(seconds: f64) -> BindingResult<Duration> {
+    Duration::try_from_secs_f64(seconds).map_err(|_| {
+        BindingError::Config(format!(
+            "access_token_ttl {seconds} is not a positive number of seconds"
+        ))
+    })
 }

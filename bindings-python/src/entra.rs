@@ -257,11 +257,7 @@ impl PyGraphEmulator {
             config.seed = seed;
         }
         if let Some(seconds) = access_token_ttl {
-            config.access_token_ttl = Duration::try_from_secs_f64(seconds).map_err(|_| {
-                BindingError::Config(format!(
-                    "access_token_ttl {seconds} is not a positive number of seconds"
-                ))
-            })?;
+            config.access_token_ttl = crate::emulator::token_ttl(seconds)?;
         }
         if let Some(size) = max_page_size {
             config.max_page_size = size;
