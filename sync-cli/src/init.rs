@@ -1087,9 +1087,11 @@ mod tests {
             SecretRef::parse("BIND_PW").unwrap(),
             SecretRef::Env("BIND_PW".into())
         );
+        // An absolute path on this platform (`/etc/pw` is not one on Windows) is kept as is.
+        let absolute_path = std::env::temp_dir().join("pw");
         assert_eq!(
-            SecretRef::parse("file:/etc/pw").unwrap(),
-            SecretRef::File("/etc/pw".into())
+            SecretRef::parse(&format!("file:{}", absolute_path.display())).unwrap(),
+            SecretRef::File(absolute_path)
         );
         assert!(SecretRef::parse("hunter2!").is_err());
         assert!(SecretRef::parse("env:1X").is_err());
