@@ -143,25 +143,24 @@ pub struct Policy {
     pub adopt_foreign: bool,
     /// Take over an unmanaged Dropbox group that has a synced group's name. Default `false`.
     pub adopt_existing_groups: bool,
-    /// Which groups are synced. Default [`GroupSync::UserRoots`].
+    /// Which groups are synced. Default `"user_roots"`.
     pub group_sync: GroupSync,
     /// A synced group with members outside user scope fails to sync (the AD Connector's rule)
     /// instead of syncing its in-scope members. Default `false`.
     pub strict_group_scope: bool,
-    /// A member who left user scope. Default [`LeaveAction::Suspend`].
+    /// A member who left user scope. Default `"suspend"`.
     pub on_leave: LeaveAction,
-    /// A member whose directory entry was deleted. Default [`LeaveAction::Suspend`].
+    /// A member whose directory entry was deleted. Default `"suspend"`.
     pub on_delete: LeaveAction,
-    /// An invited member who should not be on the team. Default
-    /// [`InvitedDeprovision::RemoveInvitation`].
+    /// An invited member who should not be on the team. Default `"remove_invitation"`.
     pub on_invited_deprovision: InvitedDeprovision,
     /// Wipe devices on suspend and remove. Default `true`.
     pub wipe_data: bool,
-    /// Files of removed members. Default [`RemovalTransfer::None`].
+    /// Files of removed members. Default `{ mode = "none" }`.
     pub transfer: RemovalTransfer,
     /// Team admins may be suspended or removed. Default `false`.
     pub deprovision_admins: bool,
-    /// A managed group that left scope. Default [`GroupLeave::Empty`].
+    /// A managed group that left scope. Default `"empty"`.
     pub on_group_leave: GroupLeave,
     /// Most suspensions and removals a plan may hold without permission, out of the managed
     /// members. Default 25 or 10 %, whichever is larger.
