@@ -398,6 +398,7 @@ impl Answers {
              # Secrets are never written here: they are read from the environment or a file.\n\n",
             env!("CARGO_PKG_VERSION")
         ));
+        out.push_str(&run_files_section(&docs));
         out.push_str(&self.directory_section(&docs));
         out.push('\n');
         out.push_str(&self.team_section(&docs));
@@ -509,6 +510,30 @@ impl Answers {
         }
         Config::from_toml_str(&text, output).map_err(|e| InitError::Invalid(e.to_string()))
     }
+}
+
+/// The top-level keys of the command's own files (log, lock, run history), commented out at
+/// where they go without them on this machine, to change in place.
+fn run_files_section(docs: &Docs) -> String {
+    let state = teamsync::platform::default_state_dir();
+    let path = |name: &str| quote(&state.join(name).to_string_lossy());
+    let keys = [
+        ("log_file", path("teamsync.log")),
+        ("lock_file", path("teamsync.lock")),
+        ("history_dir", path("history")),
+        ("history_keep", teamsync::history::DEFAULT_KEEP.to_string()),
+    ];
+    let mut s = Section::new(docs, "", None);
+    s.out
+        .push_str("# The command's own files, where they go when these keys are absent.\n\n");
+    for (name, value) in keys {
+        if let Some(key) = docs.find(name, None) {
+            let key = key.clone();
+            s.comment(&key);
+        }
+        s.out.push_str(&format!("# {name} = {value}\n\n"));
+    }
+    s.out
 }
 
 /// The `[policy]` section: every knob commented out at its default, to change in place.

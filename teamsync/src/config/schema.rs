@@ -31,6 +31,7 @@ pub struct ConfigFile {
     pub history_dir: Option<PathBuf>,
     /// How many run records the history keeps (default 720: 30 days of hourly runs).
     #[serde(default, deserialize_with = "at_least_one")]
+    #[explain(default = "history_keep_default")]
     pub history_keep: Option<usize>,
     /// Where people come from.
     pub directory: DirectoryConfig,
@@ -249,6 +250,11 @@ impl LdapSection {
 }
 
 /// The LDAP adapter's own defaults for the keys left unset, for `teamsync config explain`.
+/// What `config explain` shows for `history_keep`: the history's own default.
+fn history_keep_default() -> Option<usize> {
+    Some(crate::history::DEFAULT_KEEP)
+}
+
 mod ldap_defaults {
     #[cfg(feature = "ldap")]
     fn config() -> teamsync_ldap::LdapConfig {
