@@ -183,6 +183,95 @@ fn every_warning_reason_and_consequence_reads_as_words() {
     assert!(rendered.contains("Al\"ice"), "{rendered}");
 }
 
+/// The warning kinds [`troubled`] cannot raise under the default policy: an invited member
+/// whose profile changed, an address another directory id holds, an unmanaged member with
+/// `manage_existing_users` off, and a synced group with members outside user scope (strict
+/// and not).
+#[test]
+fn the_other_warning_kinds_read_as_words_too() {
+    let desired = {
+        let mut d = directory(
+            vec![
+                user("u1", "one@x.test", "O\"ne", "Fir\\st"),
+                user("u2", "unmanaged@x.test", "Un", "Managed"),
+                user("u3", "taken@x.test", "Ta", "Ken"),
+                user("u4", "invited@x.test", "New \"Name\"", "Changed"),
+                user("u-out", "out@x.test", "Out", "Side"),
+            ],
+            vec![
+                group("g-s", "Strict \"Group\"", &["u1", "u-out"]),
+                group("g-synced", "Synced", &["g-s"]),
+            ],
+            &["u1", "u2", "u3", "u4"],
+        );
+        // Group roots sync the groups beneath them.
+        d.group_roots = vec![sid("g-synced")];
+        d
+    };
+    let actual = team(
+        vec![
+            managed(
+                "m1",
+                "u1",
+                "one@x.test",
+                "O\"ne",
+                "Fir\\st",
+                MemberStatus::Active,
+            ),
+            member(
+                "m-un",
+                "unmanaged@x.test",
+                None,
+                "Un",
+                "Managed",
+                MemberStatus::Active,
+            ),
+            managed(
+                "m-other",
+                "u-other",
+                "taken@x.test",
+                "Ta",
+                "Ken",
+                MemberStatus::Active,
+            ),
+            managed(
+                "m4",
+                "u4",
+                "invited@x.test",
+                "Old",
+                "Name",
+                MemberStatus::Invited,
+            ),
+        ],
+        vec![],
+    );
+    let mut kinds = BTreeSet::new();
+    for strict in [false, true] {
+        let policy = Policy::default()
+            .with_manage_existing_users(false)
+            .with_group_sync(GroupSync::GroupRoots)
+            .with_strict_group_scope(strict);
+        let plan = plan(&desired, &actual, &policy).unwrap();
+        assert_for_people("the plan table", &plan.render());
+        for w in &plan.warnings {
+            assert_for_people("a warning", &format!("{}: {}", w.subject, w.message));
+            kinds.insert(format!("{:?}", w.kind));
+        }
+        for op in &plan.operations {
+            assert_for_people("a reason", &op.reason);
+        }
+    }
+    for wanted in [
+        "DeferredUpdate",
+        "EmailTaken",
+        "UnmanagedMember",
+        "GroupMembersOutOfScope",
+        "GroupSkipped",
+    ] {
+        assert!(kinds.contains(wanted), "no {wanted} warning: {kinds:?}");
+    }
+}
+
 #[test]
 fn core_errors_read_as_words() {
     let errors: Vec<String> = vec![
