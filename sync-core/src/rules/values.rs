@@ -116,42 +116,49 @@ impl<'v> Indexer for UserVal<'v> {
     }
 }
 
-impl<'v> Val for UserVal<'v> {
-    fn get_type(&self) -> &Type {
-        &USER_TYPE
-    }
+/// The `Val` side of a record a rule reads by field (`user.mail`, `group.name`): an indexer of
+/// its own CEL type, compared by nothing (two records are one only when they are the same
+/// record, which no rule needs).
+macro_rules! record_val {
+    ($record:ident, $cel_type:ident) => {
+        impl<'v> Val for $record<'v> {
+            fn get_type(&self) -> &Type {
+                &$cel_type
+            }
 
-    fn cel_type() -> &'static Type {
-        &USER_TYPE
-    }
+            fn cel_type() -> &'static Type {
+                &$cel_type
+            }
 
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
+            fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
+            where
+                Self: 'w,
+            {
+                Some(self)
+            }
 
-    fn into_indexer<'w>(self: Box<Self>) -> Option<Box<dyn Indexer + 'w>>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
+            fn into_indexer<'w>(self: Box<Self>) -> Option<Box<dyn Indexer + 'w>>
+            where
+                Self: 'w,
+            {
+                Some(self)
+            }
 
-    fn equals(&self, other: &dyn Val) -> bool {
-        // Two users are one user when they are the same record; never needed by a rule.
-        let _ = other;
-        false
-    }
+            fn equals(&self, _other: &dyn Val) -> bool {
+                false
+            }
 
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(*self)
-    }
+            fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
+            where
+                Self: 'w,
+            {
+                Box::new(*self)
+            }
+        }
+    };
 }
+
+record_val!(UserVal, USER_TYPE);
 
 impl<'v> Indexer for GroupVal<'v> {
     fn get<'b, 'w>(&'b self, key: &dyn Val) -> Result<CowVal<'b, 'w>, ExecutionError>
@@ -174,38 +181,4 @@ impl<'v> Indexer for GroupVal<'v> {
     }
 }
 
-impl<'v> Val for GroupVal<'v> {
-    fn get_type(&self) -> &Type {
-        &GROUP_TYPE
-    }
-
-    fn cel_type() -> &'static Type {
-        &GROUP_TYPE
-    }
-
-    fn as_indexer<'b, 'w>(&'b self) -> Option<&'b (dyn Indexer + 'w)>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-
-    fn into_indexer<'w>(self: Box<Self>) -> Option<Box<dyn Indexer + 'w>>
-    where
-        Self: 'w,
-    {
-        Some(self)
-    }
-
-    fn equals(&self, other: &dyn Val) -> bool {
-        let _ = other;
-        false
-    }
-
-    fn clone_as_boxed<'w>(&self) -> Box<dyn Val + 'w>
-    where
-        Self: 'w,
-    {
-        Box::new(*self)
-    }
-}
+record_val!(GroupVal, GROUP_TYPE);
