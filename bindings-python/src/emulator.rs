@@ -21,19 +21,12 @@ use crate::runtime;
     skip_from_py_object
 )]
 pub struct PyEmulator {
-    emulator: Mutex<Option<Emulator>>,
+    emulator: Running<Emulator>,
 }
 
 impl PyEmulator {
-    fn lock(&self) -> MutexGuard<'_, Option<Emulator>> {
-        self.emulator.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> BindingResult<T> {
-        match self.lock().as_ref() {
-            Some(emulator) => Ok(f(emulator)),
-            None => Err(BindingError::EmulatorClosed),
-        }
+        self.emulator.with(f)
     }
 }
 
@@ -80,7 +73,7 @@ impl PyEmulator {
         }
         let emulator = runtime::wait(py, Emulator::start(config))??;
         Ok(Self {
-            emulator: Mutex::new(Some(emulator)),
+            emulator: Running::new(emulator),
         })
     }
 
@@ -161,7 +154,7 @@ impl PyEmulator {
 
     /// Stops the server and waits for it. Idempotent.
     fn close(&self, py: Python<'_>) -> BindingResult<()> {
-        let emulator = self.lock().take();
+        let emulator = self.emulator.take();
         if let Some(emulator) = emulator {
             runtime::wait(py, emulator.shutdown())?;
         }
@@ -183,10 +176,7 @@ impl PyEmulator {
     }
 
     fn __repr__(&self) -> String {
-        match self.lock().as_ref() {
-            Some(e) => format!("Emulator(base_url={:?})", e.base_url()),
-            None => "Emulator(closed)".to_owned(),
-        }
+        self.emulator.repr("Emulator", Emulator::base_url)
     }
 }
 
@@ -197,4 +187,38 @@ pub(crate) fn token_ttl(seconds: f64) -> BindingResult<Duration> {
             "access_token_ttl {seconds} is not a positive number of seconds"
         ))
     })
+}
+
+/// An emulator a Python object holds: running until `close` takes it out.
+pub(crate) struct Running<E>(Mutex<Option<E>>);
+
+impl<E> Running<E> {
+    pub(crate) fn new(emulator: E) -> Self {
+        Running(Mutex::new(Some(emulator)))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<E>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `f` on the running emulator; `EmulatorClosed` once it is closed.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&E) -> T) -> BindingResult<T> {
+        match self.lock().as_ref() {
+            Some(emulator) => Ok(f(emulator)),
+            None => Err(BindingError::EmulatorClosed),
+        }
+    }
+
+    /// The emulator, to shut down; `None` when already closed.
+    pub(crate) fn take(&self) -> Option<E> {
+        self.lock().take()
+    }
+
+    /// `Class(base_url='…')`, or `Class(closed)`.
+    pub(crate) fn repr(&self, class: &str, base_url: impl FnOnce(&E) -> String) -> String {
+        match self.lock().as_ref() {
+            Some(e) => format!("{class}(base_url={:?})", base_url(e)),
+            None => format!("{class}(closed)"),
+        }
+    }
 }

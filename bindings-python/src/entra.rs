@@ -2,7 +2,7 @@
 //! "entra"`) and `teamsync.testing.GraphEmulator` (the in-process Graph emulator).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -221,19 +221,12 @@ impl PyEntraDirectory {
     skip_from_py_object
 )]
 pub struct PyGraphEmulator {
-    emulator: Mutex<Option<Emulator>>,
+    emulator: crate::emulator::Running<Emulator>,
 }
 
 impl PyGraphEmulator {
-    fn lock(&self) -> MutexGuard<'_, Option<Emulator>> {
-        self.emulator.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> BindingResult<T> {
-        match self.lock().as_ref() {
-            Some(emulator) => Ok(f(emulator)),
-            None => Err(BindingError::EmulatorClosed),
-        }
+        self.emulator.with(f)
     }
 }
 
@@ -267,7 +260,7 @@ impl PyGraphEmulator {
         }
         let emulator = runtime::wait(py, Emulator::start(config))??;
         Ok(Self {
-            emulator: Mutex::new(Some(emulator)),
+            emulator: crate::emulator::Running::new(emulator),
         })
     }
 
@@ -321,7 +314,7 @@ impl PyGraphEmulator {
 
     /// Stops the server and waits for it. Idempotent.
     fn close(&self, py: Python<'_>) -> BindingResult<()> {
-        let emulator = self.lock().take();
+        let emulator = self.emulator.take();
         if let Some(emulator) = emulator {
             runtime::wait(py, emulator.shutdown())?;
         }
@@ -343,9 +336,6 @@ impl PyGraphEmulator {
     }
 
     fn __repr__(&self) -> String {
-        match self.lock().as_ref() {
-            Some(e) => format!("GraphEmulator(base_url={:?})", e.base_url()),
-            None => "GraphEmulator(closed)".to_owned(),
-        }
+        self.emulator.repr("GraphEmulator", Emulator::base_url)
     }
 }
